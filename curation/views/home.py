@@ -1,0 +1,23 @@
+from django.shortcuts import render
+
+
+def registry_counts() -> dict[str, int]:
+    """What the registry holds, for the home page. Two COUNT queries."""
+    counts: dict[str, int] = {}
+    try:
+        from curation.models import Case
+
+        counts["cases"] = Case.objects.published().count()
+    except ImportError:
+        pass
+    try:
+        from citations.models import Citation
+
+        counts["citations"] = Citation.objects.count()
+    except ImportError:
+        pass
+    return counts
+
+
+def home(request):
+    return render(request, "curation/home.html", {"counts": registry_counts()})

@@ -1,0 +1,356 @@
+"""Shared fixtures: the named users of every role, service detection, the
+network guard, a real Celery worker and a real browser.
+
+The suite runs anywhere: with no services it uses SQLite and skips what needs
+PostgreSQL, Redis or Chromium, printing why. CI sets REQUIRE_SERVICES=1, which
+turns every such skip into a failure, so that "skipped" can never hide there.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PASSWORD = "correct horse battery staple 42"  # the named users' password, tests only
+
+
+def require_service(reason: str):
+    """Skip (locally) or fail (CI) a test whose service is missing."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+# -- the network guard --------------------------------------------------------
+
+_LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", "0.0.0.0", ""}  # noqa: S104
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+_violations: list[str] = []
+
+
+def _is_local(host) -> bool:
+    host = str(host)
+    return host in _LOCAL_HOSTS or host.startswith("127.") or host == "::ffff:127.0.0.1"
+
+
+class OutgoingConnectionBlocked(OSError):
+    pass
+
+
+def _check(address):
+    if isinstance(address, tuple) and not _is_local(address[0]):
+        _violations.append(repr(address))
+        raise OutgoingConnectionBlocked(f"tests may not connect to {address!r}: offline suite")
+
+
+def _guarded_connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _check(address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _check(address)
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):
+    if host is not None and not _is_local(host if isinstance(host, str) else host.decode()):
+        _violations.append(f"DNS lookup of {host!r}")
+        raise OutgoingConnectionBlocked(f"tests may not resolve {host!r}: offline suite")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _no_outgoing_network(monkeypatch, request):
+    """Any connection to a host other than this machine fails the test."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
+    _violations.clear()
+    yield
+    if _violations and "allow_blocked_network" not in request.keywords:
+        found = ", ".join(_violations)
+        _violations.clear()
+        pytest.fail(f"the test tried to reach the network: {found}", pytrace=False)
+
+
+# -- speed and isolation ------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    from django.contrib.auth.hashers import get_hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_inline_by_default():
+    """Tasks run inline unless a test asks for the real worker (`celery_worker`)."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = not settings.CELERY_BROKER_URL
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    yield
+    if "locmem" in settings.CACHES["default"]["BACKEND"].lower():
+        cache.clear()
+
+
+# -- the named users ----------------------------------------------------------
+
+
+def _make_user(django_user_model, username, role=None, **extra):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        username=username, email=f"{username}@example.org", password=PASSWORD, **extra
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def reader(db, django_user_model):
+    """A logged-in pathologist with no role: reads like the public."""
+    return _make_user(django_user_model, "rita_reader")
+
+
+@pytest.fixture
+def curator(db, django_user_model):
+    return _make_user(django_user_model, "carla_curator", "curator")
+
+
+@pytest.fixture
+def curator2(db, django_user_model):
+    return _make_user(django_user_model, "colin_curator", "curator")
+
+
+@pytest.fixture
+def reviewer(db, django_user_model):
+    return _make_user(django_user_model, "rosa_reviewer", "reviewer")
+
+
+@pytest.fixture
+def reviewer2(db, django_user_model):
+    return _make_user(django_user_model, "remy_reviewer", "reviewer")
+
+
+@pytest.fixture
+def admin(db, django_user_model):
+    return _make_user(django_user_model, "ada_admin", is_staff=True, is_superuser=True)
+
+
+# -- services -----------------------------------------------------------------
+
+
+@pytest.fixture
+def postgres(db):
+    """The test needs PostgreSQL (full-text search, row locks, constraints)."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        require_service("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+def _redis_url() -> str:
+    return settings.REDIS_URL
+
+
+@pytest.fixture
+def redis_url():
+    """A reachable Redis URL, or a skip that says why there is none."""
+    url = _redis_url()
+    if not url:
+        require_service("needs Redis: set CELERY_BROKER_URL=redis://...")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        require_service(f"needs Redis at {url}: {exc}")
+    return url
+
+
+def _database_url_for_subprocess() -> str:
+    """The URL of the database this test session uses (test_ prefixed)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        require_service("a worker process needs PostgreSQL: set DATABASE_URL=postgres://...")
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def subprocess_env(**extra) -> dict[str, str]:
+    """Environment for a child process (worker, gunicorn) sharing this test's services."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=_database_url_for_subprocess(),
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        DATA_DIR=str(settings.DATA_DIR),
+        PYTHONPATH=str(ROOT),
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+class WorkerProcess:
+    def __init__(self, proc: subprocess.Popen, log: Path):
+        self.proc = proc
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def celery_worker(transactional_db, redis_url, tmp_path):
+    """A real `celery -A config worker` process on the real broker and database.
+
+    Tests using it see only committed data, hence transactional_db. Extra
+    environment for the worker (ENTREZ_BASE_URL...) goes through the
+    `worker_env` marker: @pytest.mark.worker_env(ENTREZ_BASE_URL=...).
+    """
+    yield from _start_worker(redis_url, tmp_path, {})
+
+
+def _start_worker(redis_url, tmp_path, extra_env, concurrency=1, name="w1"):
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    log = tmp_path / f"celery-{name}.log"
+    cmd = [
+        str(Path(sys.executable).parent / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={concurrency}",
+        "--pool=prefork",
+        f"--hostname={name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    handle = log.open("w")
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=subprocess_env(**extra_env),
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    celery_app.conf.task_always_eager = False
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"celery worker exited early:\n{log.read_text()}")
+            if "ready." in log.read_text(errors="replace"):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"celery worker did not start in 60 s:\n{log.read_text()}")
+        yield WorkerProcess(proc, log)
+    finally:
+        celery_app.conf.task_always_eager = True
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        handle.close()
+
+
+@pytest.fixture
+def start_worker(transactional_db, redis_url, tmp_path):
+    """Start real worker processes with extra environment: start_worker(ENV=...)."""
+    gens = []
+
+    def start(name="w1", concurrency=1, **env):
+        gen = _start_worker(redis_url, tmp_path, env, concurrency=concurrency, name=name)
+        worker = next(gen)
+        gens.append(gen)
+        return worker
+
+    yield start
+    for gen in reversed(gens):
+        try:
+            next(gen)
+        except StopIteration:
+            pass
+
+
+# -- the browser --------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _playwright_browser():
+    if not Path(CHROMIUM).exists():
+        require_service(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_playwright_browser, live_server):
+    """A fresh browser page (own cookies) for a test using the live server.
+
+    Playwright runs an event loop in this thread; Django then refuses sync ORM
+    calls here unless told this is on purpose (it is: the test drives a
+    browser and checks the database in turn, never at once).
+    """
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    context = _playwright_browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def login(page, live_server, user):
+    """Log a named user in through the real login form."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
