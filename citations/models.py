@@ -1,0 +1,228 @@
+"""PubMed references and the jobs that fetch them.
+
+A Citation row exists only for an article that was fetched and parsed in
+full: a failed fetch leaves no partial row, its error is recorded on the
+FetchJobItem of the request that asked for it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+
+class Citation(models.Model):
+    class FetchStatus(models.TextChoices):
+        FETCHED = "fetched", "Fetched from PubMed"
+        # The row holds the last good record; a later refresh failed (error kept).
+        REFRESH_FAILED = "refresh_failed", "Last refresh failed"
+        # PubMed sent a DeleteCitation for this PMID: the record was withdrawn.
+        DELETED = "deleted", "Deleted from PubMed"
+
+    pmid = models.PositiveBigIntegerField("PMID")
+    # Lower-case, "" when PubMed has none (the unique constraint skips "").
+    doi = models.CharField("DOI", max_length=255, blank=True)
+    pmcid = models.CharField("PMC ID", max_length=20, blank=True)
+    # Sanitised HTML: only <i> <b> <sup> <sub> <u> survive.
+    title = models.TextField(blank=True)
+    # [{"label": "BACKGROUND", "category": "BACKGROUND", "text": "..."}], in order;
+    # text is sanitised like the title.
+    abstract = models.JSONField(default=list, blank=True)
+    copyright = models.TextField(blank=True)
+    journal = models.CharField(max_length=500, blank=True)
+    journal_iso = models.CharField("ISO abbreviation", max_length=255, blank=True)
+    volume = models.CharField(max_length=100, blank=True)
+    issue = models.CharField(max_length=100, blank=True)
+    pages = models.CharField(max_length=100, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    month = models.PositiveSmallIntegerField(null=True, blank=True)
+    day = models.PositiveSmallIntegerField(null=True, blank=True)
+    season = models.CharField(max_length=50, blank=True)
+    # Verbatim, e.g. "1998 Dec-1999 Jan"; year above is extracted from it.
+    medline_date = models.CharField(max_length=100, blank=True)
+    epub_date = models.DateField("electronic publication date", null=True, blank=True)
+    # ISO 639-2 codes as PubMed gives them, comma-separated when several ("eng, fre").
+    language = models.CharField(max_length=100, blank=True)
+    publication_types = models.JSONField(default=list, blank=True)
+    # [{"descriptor": "Humans", "ui": "D006801", "major": false,
+    #   "qualifiers": [{"name": "pathology", "ui": "Q000473", "major": true}]}]
+    mesh_terms = models.JSONField("MeSH headings", default=list, blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    authors_complete = models.BooleanField(
+        default=True, help_text="PubMed marks the author list complete (CompleteYN)."
+    )
+    retracted = models.BooleanField(default=False)
+    fetch_status = models.CharField(
+        max_length=20, choices=FetchStatus.choices, default=FetchStatus.FETCHED
+    )
+    fetch_error = models.TextField(blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    # The <PubmedArticle> element as received, to re-parse later.
+    raw_xml = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pmid"], name="citations_citation_pmid_unique"),
+            models.UniqueConstraint(
+                fields=["doi"],
+                condition=~Q(doi=""),
+                name="citations_citation_doi_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(doi=Lower("doi")), name="citations_citation_doi_lowercase"
+            ),
+        ]
+        indexes = [
+            # The citation list, newest first: ORDER BY year DESC, pmid DESC.
+            models.Index(fields=["-year", "-pmid"], name="citations_citation_year_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"PMID {self.pmid}"
+
+    def save(self, *args, **kwargs):
+        self.doi = (self.doi or "").strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("citations:detail", args=[self.pmid])
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pmc_url(self) -> str:
+        return f"https://www.ncbi.nlm.nih.gov/pmc/articles/{self.pmcid}/" if self.pmcid else ""
+
+
+class Author(models.Model):
+    citation = models.ForeignKey(Citation, on_delete=models.CASCADE, related_name="authors")
+    # 0-based order in PubMed's AuthorList.
+    position = models.PositiveSmallIntegerField()
+    last_name = models.CharField(max_length=255, blank=True)
+    fore_name = models.CharField(max_length=255, blank=True)
+    initials = models.CharField(max_length=50, blank=True)
+    suffix = models.CharField(max_length=50, blank=True)
+    # A group author ("EpSSG Study Group"): then the name fields are empty.
+    collective_name = models.TextField(blank=True)
+    orcid = models.CharField("ORCID", max_length=40, blank=True)
+    affiliations = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citation", "position"], name="citations_author_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(last_name="") | ~Q(collective_name=""),
+                name="citations_author_has_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.collective_name:
+            return self.collective_name
+        return " ".join(part for part in (self.last_name, self.initials) if part)
+
+
+class FetchJob(models.Model):
+    """One request to fetch PubMed records: written before anything is queued.
+
+    The outcome of each identifier is a FetchJobItem row rather than a JSON
+    blob on the job: workers update items batch by batch (a 10,000-PMID job
+    would otherwise rewrite one ever-growing document per batch, and two
+    batches finishing at once would overwrite each other's outcomes), "retry
+    failed" is a filter, progress is a COUNT, and "which jobs asked for PMID
+    X" is an indexed query.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Fetching"
+        DONE = "done", "Finished"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="fetch_jobs",
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    # Free text shown on the job page ("bulk import", "fetch_pubmed command").
+    source = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True, help_text="Why the whole job stopped, if it did.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the task was last handed to the broker; the sweep re-queues old ones.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The sweep: WHERE state IN ('pending', 'running') AND queued_at < ...
+            models.Index(fields=["state", "queued_at"], name="citations_fetchjob_sweep_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Fetch job {self.pk} ({self.get_state_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("citations:job", args=[self.pk])
+
+
+class FetchJobItem(models.Model):
+    """What one identifier of a FetchJob asked for, and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        NEW = "new", "Added"
+        UPDATED = "updated", "Updated"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(FetchJob, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    # As the user typed it, normalised: "35560368" or "10.1111/cup.14261".
+    query = models.CharField(max_length=255)
+    # The PMID asked for or resolved from a DOI; null until known.
+    pmid = models.PositiveBigIntegerField("PMID", null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    citation = models.ForeignKey(
+        Citation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="fetch_items",
+    )
+    tries = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "position"], name="citations_fetchjobitem_position_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["job", "query"], name="citations_fetchjobitem_query_unique"
+            ),
+        ]
+        indexes = [
+            # Progress and "retry failed": WHERE job_id = ... AND status = ...
+            models.Index(fields=["job", "status"], name="citations_fetchjobitem_st_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.query}: {self.get_status_display().lower()}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status != self.Status.PENDING
