@@ -19,7 +19,8 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", True)
 
-_DEV_SECRET_KEY = "django-insecure-rarederm-development-only-never-use-in-production"
+# Only ever used with DEBUG on (refused below otherwise).
+_DEV_SECRET_KEY = "django-insecure-rarederm-development-only-never-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY") or _DEV_SECRET_KEY
 if not DEBUG and (
     SECRET_KEY == _DEV_SECRET_KEY
@@ -117,6 +118,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

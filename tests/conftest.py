@@ -6,6 +6,7 @@ PostgreSQL, Redis or Chromium, printing why. CI sets REQUIRE_SERVICES=1, which
 turns every such skip into a failure, so that "skipped" can never hide there.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -208,12 +209,15 @@ def _database_url_for_subprocess() -> str:
     user = db.get("USER") or ""
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return (
+        f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
 
 
 def subprocess_env(**extra) -> dict[str, str]:
     """Environment for a child process (worker, gunicorn) sharing this test's services."""
     env = dict(os.environ)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(
         DATABASE_URL=_database_url_for_subprocess(),
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
@@ -261,6 +265,8 @@ def _start_worker(redis_url, tmp_path, extra_env, concurrency=1, name="w1"):
         f"--hostname={name}@%h",
         "--without-gossip",
         "--without-mingle",
+        # Probe tasks that only the infrastructure tests send.
+        "--include=tests.worker_tasks",
     ]
     handle = log.open("w")
     proc = subprocess.Popen(
@@ -306,10 +312,8 @@ def start_worker(transactional_db, redis_url, tmp_path):
 
     yield start
     for gen in reversed(gens):
-        try:
+        with contextlib.suppress(StopIteration):
             next(gen)
-        except StopIteration:
-            pass
 
 
 # -- the browser --------------------------------------------------------------
@@ -321,6 +325,11 @@ def _playwright_browser():
         require_service(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread for the rest of
+    # the session; Django then refuses ORM calls from it unless told this is
+    # on purpose. It is: tests drive the browser and check the database in
+    # turn, never at once.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
@@ -329,13 +338,7 @@ def _playwright_browser():
 
 @pytest.fixture
 def page(_playwright_browser, live_server):
-    """A fresh browser page (own cookies) for a test using the live server.
-
-    Playwright runs an event loop in this thread; Django then refuses sync ORM
-    calls here unless told this is on purpose (it is: the test drives a
-    browser and checks the database in turn, never at once).
-    """
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    """A fresh browser page (own cookies) for a test using the live server."""
     context = _playwright_browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     pg = context.new_page()
@@ -343,7 +346,6 @@ def page(_playwright_browser, live_server):
         yield pg
     finally:
         context.close()
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def login(page, live_server, user):
@@ -353,4 +355,3 @@ def login(page, live_server, user):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
-

@@ -1,0 +1,74 @@
+"""manage.py create_user: accounts with roles, and no password nobody chose."""
+
+import io
+import re
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from curation.roles import ADMIN, CURATOR, REVIEWER, has_role
+
+pytestmark = pytest.mark.django_db
+
+
+def create(*args, stdin=None, monkeypatch=None):
+    out = io.StringIO()
+    call_command("create_user", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_a_curator_gets_a_generated_password_printed_once_that_works():
+    output = create("newcurator", "--role", "curator")
+    passwords = re.findall(r"Password \(shown once, store it now\): (\S+)", output)
+    assert len(passwords) == 1
+    user = authenticate(username="newcurator", password=passwords[0])
+    assert user is not None
+    assert has_role(user, CURATOR)
+    assert not has_role(user, REVIEWER)
+
+
+def test_two_generated_passwords_differ():
+    first = create("one", "--role", "curator")
+    second = create("two", "--role", "curator")
+    assert first.split()[-1] != second.split()[-1]
+
+
+def test_a_reviewer_may_do_all_a_curator_may():
+    create("rev", "--role", "reviewer")
+    user = get_user_model().objects.get(username="rev")
+    assert has_role(user, REVIEWER)
+    assert has_role(user, CURATOR)
+
+
+def test_an_admin_is_a_superuser_with_every_role():
+    create("boss", "--role", "admin")
+    user = get_user_model().objects.get(username="boss")
+    assert user.is_superuser and user.is_staff
+    assert has_role(user, ADMIN)
+
+
+def test_an_existing_username_is_refused_and_nothing_changes(curator):
+    before = get_user_model().objects.get(pk=curator.pk).password
+    with pytest.raises(CommandError, match="already exists"):
+        create(curator.username.upper(), "--role", "reviewer")
+    assert get_user_model().objects.get(pk=curator.pk).password == before
+
+
+def test_a_chosen_password_is_read_from_stdin_and_not_printed(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-chosen-passphrase-77\n"))
+    output = create("chooser", "--role", "curator", "--password-stdin")
+    assert "a-long-chosen-passphrase-77" not in output
+    assert authenticate(username="chooser", password="a-long-chosen-passphrase-77")
+
+
+def test_a_weak_chosen_password_is_refused_and_no_user_is_created(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("password\n"))
+    with pytest.raises(CommandError, match="refused"):
+        create("weak", "--role", "curator", "--password-stdin")
+    assert not get_user_model().objects.filter(username="weak").exists()
+
+
+def test_an_unknown_role_is_refused():
+    with pytest.raises(CommandError):
+        create("x", "--role", "superhero")

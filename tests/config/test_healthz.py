@@ -1,0 +1,73 @@
+"""GET /healthz tells a load balancer and an operator what works."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+PROBE = """
+import django, json
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+response = Client().get("/healthz")
+print(json.dumps({"code": response.status_code, "body": response.json()}))
+"""
+
+
+def probe(**env):
+    """Ask /healthz of an app started with the given environment."""
+    full_env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", **env)
+    full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_healthz_is_ok_with_the_embedded_defaults(db, client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"]["status"] == "ok"
+    assert set(body) >= {"status", "database", "broker", "workers"}
+
+
+def test_healthz_answers_503_when_the_database_is_down():
+    answer = probe(DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere", CELERY_BROKER_URL="")
+    assert answer["code"] == 503
+    assert answer["body"]["status"] == "down"
+    assert answer["body"]["database"]["status"] == "down"
+
+
+def test_healthz_stays_up_but_degraded_when_the_broker_is_down(tmp_path):
+    answer = probe(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'h.sqlite3'}",
+        CELERY_BROKER_URL="redis://127.0.0.1:1/0",
+    )
+    assert answer["code"] == 200
+    assert answer["body"]["status"] == "degraded"
+    assert answer["body"]["broker"]["status"] == "down"
+    assert answer["body"]["workers"]["status"] == "down"
+
+
+def test_healthz_reports_no_worker_when_none_listens(redis_url, tmp_path):
+    answer = probe(DATABASE_URL=f"sqlite:///{tmp_path / 'h.sqlite3'}", CELERY_BROKER_URL=redis_url)
+    assert answer["code"] == 200
+    assert answer["body"]["broker"]["status"] == "ok"
+    assert answer["body"]["workers"]["status"] == "degraded"
+
+
+def test_healthz_counts_a_running_worker(celery_worker, client):
+    body = client.get("/healthz").json()
+    assert body["workers"]["status"] == "ok", json.dumps(body)
+    assert body["workers"]["count"] >= 1

@@ -1,0 +1,37 @@
+"""The home page says what RareDerm is, shows counts, and loads nothing from outside."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_home_page_explains_rarederm(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Rare skin tumours, case by case" in html
+    assert "published case reports" in html
+
+
+def test_the_home_page_has_landmarks_and_a_skip_link(client):
+    html = client.get("/").content.decode()
+    for landmark in ("<header", "<nav", "<main", "<footer"):
+        assert landmark in html
+    assert 'href="#main"' in html
+    assert 'name="viewport"' in html
+
+
+def test_every_script_and_stylesheet_comes_from_this_server(client):
+    html = client.get("/").content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assets = [s for s in sources if s.endswith((".js", ".css"))]
+    assert assets, "the page should load its own CSS and JS"
+    assert all(a.startswith("/static/") for a in assets), assets
+
+
+def test_the_counts_start_at_zero_on_an_empty_registry(client):
+    html = client.get("/").content.decode()
+    assert re.search(r'data-count="citations">\s*0\s*<', html)
+    assert re.search(r'data-count="cases">\s*0\s*<', html)

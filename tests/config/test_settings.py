@@ -1,0 +1,83 @@
+"""Settings are read strictly: a value the app does not understand stops it with a clear error."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list
+from tests.conftest import ROOT
+
+
+def run_manage(*args, **env):
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_unrecognised_boolean_is_refused_with_its_name_and_value(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match=r"DEBUG='maybe' is not a boolean"):
+        env_bool("DEBUG", True)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("False", False), ("off", False), ("YES", True)])
+def test_false_spelled_as_text_is_false(monkeypatch, raw, expected):
+    monkeypatch.setenv("SOME_FLAG", raw)
+    assert env_bool("SOME_FLAG", not expected) is expected
+
+
+def test_an_empty_variable_means_the_default(monkeypatch):
+    monkeypatch.setenv("SOME_NUMBER", "  ")
+    assert env_int("SOME_NUMBER", 7) == 7
+
+
+def test_a_number_with_a_typo_is_refused(monkeypatch):
+    monkeypatch.setenv("SOME_NUMBER", "6O")
+    with pytest.raises(ImproperlyConfigured, match="not a whole number"):
+        env_int("SOME_NUMBER", 7)
+
+
+def test_lists_are_comma_separated_and_trimmed(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", " a.example , b.example,, ")
+    assert env_list("ALLOWED_HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_the_app_refuses_to_start_with_a_bad_boolean():
+    result = run_manage("check", DEBUG="nope")
+    assert result.returncode != 0
+    assert "DEBUG='nope' is not a boolean" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_real_secret_key():
+    result = run_manage("check", DEBUG="false", ALLOWED_HOSTS="rarederm.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_pass_the_deployment_checklist_without_warnings():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="rarederm.example",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
