@@ -1,0 +1,296 @@
+"""The case record: one patient as reported in a paper."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from curation import workflow
+from curation.roles import REVIEWER, has_role
+
+
+class CaseQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Case.Status.PUBLISHED)
+
+    def visible_to(self, user):
+        """What a user may look at: the public sees published cases only.
+
+        A curator also sees the cases they created; a reviewer also sees every
+        case that has been submitted at least once (not others' private drafts).
+        """
+        if not getattr(user, "is_authenticated", False):
+            return self.published()
+        visible = Q(status=Case.Status.PUBLISHED) | Q(created_by=user)
+        if has_role(user, REVIEWER):
+            visible |= Q(
+                status__in=[
+                    Case.Status.SUBMITTED,
+                    Case.Status.CHANGES_REQUESTED,
+                    Case.Status.REJECTED,
+                ]
+            )
+        return self.filter(visible)
+
+    def with_fusion(self, text: str):
+        """Cases with a fusion matching `text` as any paper writes it (CARS-ALK...)."""
+        from curation.models.findings import FusionFinding
+
+        matching = FusionFinding.objects.matching(text).filter(case=models.OuterRef("pk"))
+        return self.filter(models.Exists(matching))
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = workflow.DRAFT, "Draft"
+        SUBMITTED = workflow.SUBMITTED, "Submitted for review"
+        CHANGES_REQUESTED = workflow.CHANGES_REQUESTED, "Changes requested"
+        PUBLISHED = workflow.PUBLISHED, "Published"
+        REJECTED = workflow.REJECTED, "Rejected"
+
+    class AgeUnit(models.TextChoices):
+        YEARS = "years", "years"
+        MONTHS = "months", "months"
+        WEEKS = "weeks", "weeks"
+        DAYS = "days", "days"
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+
+    class Laterality(models.TextChoices):
+        LEFT = "left", "Left"
+        RIGHT = "right", "Right"
+        MIDLINE = "midline", "Midline"
+        BILATERAL = "bilateral", "Bilateral"
+
+    class CellType(models.TextChoices):
+        SPINDLE = "spindle", "Spindle cells"
+        EPITHELIOID = "epithelioid", "Epithelioid cells"
+        MIXED = "mixed", "Spindle and epithelioid cells"
+        PLEOMORPHIC = "pleomorphic", "Pleomorphic cells"
+        ROUND = "round", "Round cells"
+        OTHER = "other", "Other"
+
+    class Depth(models.TextChoices):
+        DERMIS = "dermis", "Dermis"
+        DERMIS_SUBCUTIS = "dermis_subcutis", "Dermis and subcutis"
+        SUBCUTIS = "subcutis", "Subcutis"
+        DEEP = "deep", "Beyond the subcutis (fascia, muscle)"
+
+    class EpidermalInvolvement(models.TextChoices):
+        NONE = "none", "No connection to or infiltration of the epidermis"
+        CONNECTION = "connection", "Connected to the epidermis"
+        INFILTRATION = "infiltration", "Infiltrates the epidermis"
+        ULCERATION = "ulceration", "Ulcerated"
+
+    class Outcome(models.TextChoices):
+        NED = "ned", "No evidence of disease"
+        RECURRENCE = "recurrence", "Local recurrence"
+        METASTASIS = "metastasis", "Metastasis"
+        AWD = "awd", "Alive with disease"
+        DOD = "dod", "Died of disease"
+        DOC = "doc", "Died of other causes"
+
+    # -- the source ----------------------------------------------------------
+    citation = models.ForeignKey(
+        "citations.Citation", on_delete=models.PROTECT, related_name="cases"
+    )
+    other_citations = models.ManyToManyField(
+        "citations.Citation",
+        blank=True,
+        related_name="other_cases",
+        help_text="Other reports of the same patient.",
+    )
+    label = models.CharField(
+        "label in the paper", max_length=100, blank=True, help_text="e.g. “Case 2”."
+    )
+
+    # -- the patient ---------------------------------------------------------
+    age = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    age_unit = models.CharField(max_length=10, choices=AgeUnit.choices, blank=True)
+    sex = models.CharField(max_length=10, choices=Sex.choices, blank=True)
+
+    # -- the lesion ----------------------------------------------------------
+    topography = models.ForeignKey(
+        "curation.Topography",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    site_detail = models.CharField(max_length=200, blank=True, help_text="e.g. “posterior scalp”.")
+    laterality = models.CharField(max_length=10, choices=Laterality.choices, blank=True)
+    size_mm = models.DecimalField(
+        "size (mm)",
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Greatest dimension.",
+    )
+    clinical_presentation = models.TextField(blank=True)
+    duration = models.CharField(max_length=200, blank=True, help_text="As reported.")
+    clinical_diagnosis = models.CharField(
+        "clinical diagnosis",
+        max_length=300,
+        blank=True,
+        help_text="The clinician's impression, as written.",
+    )
+    initial_diagnosis = models.ForeignKey(
+        "curation.Diagnosis",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="initial_in_cases",
+        help_text="The first (clinical or pathological) diagnosis, if it was revised.",
+    )
+    final_diagnosis = models.ForeignKey(
+        "curation.Diagnosis",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    differentials = models.ManyToManyField(
+        "curation.Diagnosis",
+        blank=True,
+        related_name="differential_in_cases",
+        verbose_name="differential diagnoses considered",
+    )
+
+    # -- histology -----------------------------------------------------------
+    histology = models.TextField("histology (description)", blank=True)
+    histology_pattern = models.CharField("architecture / pattern", max_length=200, blank=True)
+    cell_type = models.CharField(max_length=20, choices=CellType.choices, blank=True)
+    inflammatory_background = models.CharField(max_length=200, blank=True)
+    depth = models.CharField(max_length=20, choices=Depth.choices, blank=True)
+    epidermal_involvement = models.CharField(
+        max_length=20, choices=EpidermalInvolvement.choices, blank=True
+    )
+
+    # -- treatment and outcome -----------------------------------------------
+    treatment = models.TextField(blank=True)
+    follow_up_months = models.DecimalField(
+        "follow-up (months)", max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    notes = models.TextField(blank=True)
+
+    # -- workflow ------------------------------------------------------------
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # Optimistic locking: every write through curation.actions bumps it, and a
+    # write that was prepared against an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases_created"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # A revision draft of a published case: the public keeps seeing the
+    # published one until the revision is approved.
+    revision_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+
+    history = HistoricalRecords(m2m_fields=[other_citations, differentials])
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        permissions = [("review_case", "Can publish, send back or reject a submitted case")]
+        constraints = [
+            # A revision repeats its original's label, hence the condition.
+            models.UniqueConstraint(
+                fields=["citation", "label"],
+                condition=~Q(label="") & Q(revision_of__isnull=True),
+                name="curation_case_label_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["revision_of"],
+                condition=Q(
+                    revision_of__isnull=False,
+                    status__in=[workflow.DRAFT, workflow.SUBMITTED, workflow.CHANGES_REQUESTED],
+                ),
+                name="curation_case_one_open_revision",
+            ),
+            models.CheckConstraint(
+                condition=Q(age__isnull=True) | Q(age__gte=0), name="curation_case_age_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(age__isnull=True) | ~Q(age_unit=""), name="curation_case_age_has_unit"
+            ),
+            models.CheckConstraint(
+                condition=Q(size_mm__isnull=True) | Q(size_mm__gte=0),
+                name="curation_case_size_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(follow_up_months__isnull=True) | Q(follow_up_months__gte=0),
+                name="curation_case_follow_up_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(follow_up_months__isnull=True) | ~Q(outcome=""),
+                name="curation_case_follow_up_needs_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=workflow.STATUSES), name="curation_case_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=workflow.PUBLISHED) | Q(published_at__isnull=False),
+                name="curation_case_published_has_date",
+            ),
+        ]
+        indexes = [
+            # Published cases, newest first (home page, case lists, feeds).
+            models.Index(fields=["status", "-published_at"], name="curation_case_pub_idx"),
+        ]
+
+    def __str__(self) -> str:
+        label = f" ({self.label})" if self.label else ""
+        return f"Case {self.pk or 'new'}{label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("curation:case_detail", args=[self.pk])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def age_display(self) -> str:
+        """“38 years”; “18 months”; "" when not reported."""
+        if self.age is None:
+            return ""
+        age = self.age.normalize() if isinstance(self.age, Decimal) else self.age
+        value = f"{age:f}" if isinstance(age, Decimal) else str(age)
+        unit = self.get_age_unit_display()
+        if value == "1" and unit.endswith("s"):
+            unit = unit[:-1]
+        return f"{value} {unit}".strip()
+
+    @property
+    def site_display(self) -> str:
+        parts = [
+            self.get_laterality_display().lower() if self.laterality else "",
+            self.site_detail,
+        ]
+        return " ".join(p for p in parts if p)
+
+    def version_diff(self, old_version: int, new_version: int):
+        """Field changes between two saved versions (django-simple-history)."""
+        records = {
+            r.version: r
+            for r in self.history.filter(version__in=[old_version, new_version]).order_by(
+                "history_date", "history_id"
+            )
+        }
+        if old_version not in records or new_version not in records:
+            missing = {old_version, new_version} - set(records)
+            raise LookupError(f"{self} has no saved version {sorted(missing)}.")
+        return records[new_version].diff_against(records[old_version])
