@@ -12,6 +12,14 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 
+class CitationQuerySet(models.QuerySet):
+    def with_authors(self):
+        """Authors prefetched in PubMed order: one extra query for any number of rows."""
+        return self.prefetch_related(
+            models.Prefetch("authors", queryset=Author.objects.order_by("position"))
+        )
+
+
 class Citation(models.Model):
     class FetchStatus(models.TextChoices):
         FETCHED = "fetched", "Fetched from PubMed"
@@ -62,6 +70,8 @@ class Citation(models.Model):
     raw_xml = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CitationQuerySet.as_manager()
 
     class Meta:
         constraints = [

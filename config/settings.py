@@ -173,6 +173,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks, run by `celery -A config beat`. Each app adds its entries.
 CELERY_BEAT_SCHEDULE: dict = {}
+# A fetch job is a row before it is a message: if the broker lost the message,
+# this puts the job back on the queue.
+CELERY_BEAT_SCHEDULE["citations-sweep-fetch-jobs"] = {
+    "task": "citations.sweep_fetch_jobs",
+    "schedule": 60.0,
+}
 
 # NCBI E-utilities (citations/entrez.py is the only module that uses these).
 ENTREZ_EMAIL = env_str("ENTREZ_EMAIL", "rarederm@example.org")
@@ -184,6 +190,8 @@ ENTREZ_MAX_TRIES = env_int("ENTREZ_MAX_TRIES", 5, minimum=1)
 ENTREZ_BATCH_SIZE = env_int("ENTREZ_BATCH_SIZE", 200, minimum=1)
 ENTREZ_RATE_LIMIT = env_float("ENTREZ_RATE_LIMIT", 10.0 if ENTREZ_API_KEY else 3.0, minimum=0.1)
 ENTREZ_CACHE_DIR = DATA_DIR / "entrez-cache"
+# First pause (seconds) before retrying a failed NCBI request; doubles per try, with jitter.
+ENTREZ_BACKOFF = env_float("ENTREZ_BACKOFF", 1.0, minimum=0.0)
 
 # Email: printed to the console unless an SMTP host is configured.
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -355,3 +355,34 @@ def login(page, live_server, user):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+
+
+# -- NCBI: the fake E-utilities server -----------------------------------------
+
+
+@pytest.fixture
+def fake_eutils(settings):
+    """A real HTTP server on 127.0.0.1 serving recorded NCBI answers (tests/fake_eutils.py).
+
+    Points settings.ENTREZ_BASE_URL at it, with short timeouts and backoff so
+    that fault tests stay fast. For a worker process pass `fake_eutils.worker_env`
+    to `start_worker(**fake_eutils.worker_env)`.
+    """
+    from tests.fake_eutils import FakeEutils
+
+    server = FakeEutils().start()
+    env = {
+        "ENTREZ_BASE_URL": server.url,
+        "ENTREZ_TIMEOUT": 1.0,
+        "ENTREZ_BACKOFF": 0.05,
+        "ENTREZ_MAX_TRIES": 3,
+        "ENTREZ_RATE_LIMIT": 50.0,
+    }
+    for name, value in env.items():
+        setattr(settings, name, value)
+    server.stall_seconds = 3.0
+    server.worker_env = {name: str(value) for name, value in env.items()}
+    try:
+        yield server
+    finally:
+        server.stop()

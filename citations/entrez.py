@@ -1,0 +1,334 @@
+"""The only module that talks to NCBI's E-utilities, through Biopython's Bio.Entrez.
+
+Biopython leaves four things to us, all done here:
+
+- Base URL. Bio.Entrez hard-codes https://eutils.ncbi.nlm.nih.gov/. Every
+  request it makes goes through `Bio.Entrez.urlopen`, which this module
+  replaces (in whichever process imports it: web, worker, command) by
+  `_open_url`: it rewrites the URL to settings.ENTREZ_BASE_URL, sends
+  efetch/epost as POST, and sets a timeout.
+- Timeouts. Biopython sets none, so a silent server hangs a worker forever.
+  ENTREZ_TIMEOUT bounds each socket operation, and a whole answer must arrive
+  within ENTREZ_TIMEOUT x 10.
+- One rate limit for the deployment. Biopython's limiter is per process, so
+  N workers would send N times too many requests. Here every request first
+  takes a slot from a schedule kept in Redis (a Lua script, so reserving a
+  slot is atomic across processes and hosts; Redis's clock is the only clock).
+  Without Redis, an in-process schedule.
+- Retries. Biopython retries 5xx at once, with no pause, and 429s likewise.
+  Here Biopython makes one try and this module retries 429, 5xx, timeouts,
+  connection errors and garbled answers (HTML, cut-short XML) with
+  exponential backoff and jitter, ENTREZ_MAX_TRIES times in all.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import random
+import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from Bio import Entrez
+from django.conf import settings
+
+from citations import pubmed
+
+logger = logging.getLogger(__name__)
+
+NCBI_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+# A slot every 1/rate s, plus 10 % headroom: requests are spaced at their
+# start, and network jitter must not push two of them into one of NCBI's
+# one-second windows (Biopython pads 1/3 s to 0.37 s for the same reason).
+RATE_HEADROOM = 1.1
+LIMITER_KEY = "rarederm:entrez:next-slot"
+T = TypeVar("T")
+
+
+class EntrezError(Exception):
+    """NCBI could not give an answer; the message is meant for curators."""
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+# -- configuration -----------------------------------------------------------
+
+
+def _base_url() -> str:
+    return settings.ENTREZ_BASE_URL.rstrip("/") + "/"
+
+
+def _open_url(request: urllib.request.Request, *args, **kwargs):
+    """Bio.Entrez's urlopen: other base URL, POST for id lists, always a timeout."""
+    url = request.full_url
+    if url.startswith(NCBI_BASE_URL):
+        url = _base_url() + url[len(NCBI_BASE_URL) :]
+    path, _, query = url.partition("?")
+    if request.get_method() == "GET" and query and path.endswith(("/efetch.fcgi", "/epost.fcgi")):
+        # NCBI asks for POST when sending many ids; Biopython only switches at 200.
+        request.data = query.encode("utf-8")
+        request.method = "POST"
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        url = path
+    request.full_url = url
+    return urllib.request.urlopen(request, timeout=settings.ENTREZ_TIMEOUT)  # noqa: S310
+
+
+def configure() -> None:
+    """Point Bio.Entrez at this module's opener and the project's cache folder."""
+    cache = Path(settings.ENTREZ_CACHE_DIR)
+    cache.mkdir(parents=True, exist_ok=True)
+    # Downloaded DTDs go here instead of ~/.config/biopython.
+    Entrez.local_cache = str(cache)
+    Entrez.max_tries = 1  # we retry, with backoff
+    Entrez.urlopen = _open_url
+
+
+configure()
+
+
+def _params() -> dict[str, str | None]:
+    return {
+        "email": settings.ENTREZ_EMAIL,
+        "tool": settings.ENTREZ_TOOL,
+        "api_key": settings.ENTREZ_API_KEY or None,
+    }
+
+
+# -- the rate limiter --------------------------------------------------------
+
+# KEYS[1]: the next free slot (microseconds on Redis's clock).
+# ARGV[1]: interval between requests in microseconds.
+# Returns how long the caller must wait for its slot, in microseconds.
+_RESERVE_SLOT = """
+local now = redis.call('TIME')
+local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local next_us = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now_us, next_us)
+redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1])), 'PX', 60000)
+return slot - now_us
+"""
+
+
+class _LocalLimiter:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def reserve(self, interval: float) -> float:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + interval
+            return slot - now
+
+
+_local_limiter = _LocalLimiter()
+_redis_clients: dict[str, Any] = {}
+
+
+def _redis(url: str):
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        _redis_clients[url] = client
+    return client
+
+
+def wait_for_slot() -> float:
+    """Block until this process may send one request; return the time waited."""
+    interval = RATE_HEADROOM / settings.ENTREZ_RATE_LIMIT
+    wait = None
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            client = _redis(settings.REDIS_URL)
+            wait = int(client.eval(_RESERVE_SLOT, 1, LIMITER_KEY, int(interval * 1_000_000)))
+            wait = wait / 1_000_000
+        except redis.RedisError as exc:
+            # No Redis means no broker either; a command run with --sync still
+            # stays polite within its own process.
+            logger.warning("Redis rate limiter unavailable (%s); limiting in-process", exc)
+    if wait is None:
+        wait = _local_limiter.reserve(interval)
+    if wait > 0:
+        time.sleep(wait)
+    return wait
+
+
+# -- requests with retries ---------------------------------------------------
+
+
+def backoff_delay(attempt: int) -> float:
+    """Exponential backoff with jitter: about base x 2^(attempt-1), never in lock-step."""
+    ceiling = settings.ENTREZ_BACKOFF * (2 ** (attempt - 1))
+    ceiling = min(ceiling, settings.ENTREZ_BACKOFF * 32)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (jitter, not crypto)
+
+
+def _read_all(handle) -> bytes:
+    deadline = time.monotonic() + settings.ENTREZ_TIMEOUT * 10
+    chunks = []
+    while True:
+        chunk = handle.read(65536)
+        if not chunk:
+            break
+        chunks.append(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError("the answer took too long to arrive")
+    return b"".join(chunks)
+
+
+def _describe(exc: BaseException) -> tuple[str, bool]:
+    """A curator-readable reason and whether trying again may help."""
+    if isinstance(exc, urllib.error.HTTPError):
+        if exc.code == 429:
+            return "NCBI said too many requests (HTTP 429)", True
+        if exc.code >= 500:
+            return f"NCBI had a server error (HTTP {exc.code})", True
+        return f"NCBI refused the request (HTTP {exc.code} {exc.reason})", False
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"NCBI did not answer within {settings.ENTREZ_TIMEOUT:g} s", True
+    if isinstance(exc, urllib.error.URLError):
+        reason = exc.reason
+        if isinstance(reason, TimeoutError | socket.timeout):
+            return f"NCBI did not answer within {settings.ENTREZ_TIMEOUT:g} s", True
+        return f"could not reach NCBI ({reason})", True
+    if isinstance(exc, http.client.HTTPException | ConnectionError):
+        return f"the connection to NCBI broke ({exc.__class__.__name__})", True
+    if isinstance(exc, pubmed.PubmedXMLError):
+        return f"NCBI sent a bad answer: {exc}", True
+    return f"{exc.__class__.__name__}: {exc}", False
+
+
+def _call(
+    action: str, request: Callable[[], Any], interpret: Callable[[bytes], T]
+) -> tuple[T, int]:
+    """Send a request (with limiter and retries) and interpret its body.
+
+    Returns (result, tries). Raises EntrezError after the last try.
+    """
+    tries = settings.ENTREZ_MAX_TRIES
+    for attempt in range(1, tries + 1):
+        wait_for_slot()
+        # Our limiter replaces Biopython's per-process pause.
+        Entrez._open.previous = 0.0
+        try:
+            handle = request()
+            try:
+                body = _read_all(handle)
+            finally:
+                handle.close()
+            return interpret(body), attempt
+        except EntrezError:
+            raise
+        except Exception as exc:
+            reason, retryable = _describe(exc)
+            if not retryable or attempt == tries:
+                suffix = f" (after {attempt} tries)" if attempt > 1 else ""
+                raise EntrezError(f"{action}: {reason}{suffix}", retryable=retryable) from exc
+            delay = backoff_delay(attempt)
+            retry_after = _retry_after(exc)
+            if retry_after is not None:
+                delay = max(delay, min(retry_after, settings.ENTREZ_BACKOFF * 32))
+            logger.info(
+                "%s: %s; try %d of %d in %.2f s", action, reason, attempt + 1, tries, delay
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    if isinstance(exc, urllib.error.HTTPError) and exc.headers:
+        value = exc.headers.get("Retry-After", "")
+        if value and value.strip().isdigit():
+            return float(value.strip())
+    return None
+
+
+# -- E-utilities -------------------------------------------------------------
+
+
+def batches(items: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
+    size = min(size or settings.ENTREZ_BATCH_SIZE, 200)
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def fetch_articles(
+    pmids: list[int],
+) -> tuple[list[pubmed.ParsedArticle | pubmed.ParsedDeletion], int]:
+    """efetch one batch of at most 200 PMIDs (POST); parsed records and tries used.
+
+    A PMID PubMed does not know is simply absent from the answer.
+    """
+    if not pmids:
+        return [], 0
+    if len(pmids) > 200:
+        raise ValueError("NCBI takes at most 200 PMIDs per efetch; use batches()")
+    ids = ",".join(str(int(pmid)) for pmid in pmids)
+    return _call(
+        f"efetch of {len(pmids)} PMID(s)",
+        lambda: Entrez.efetch(db="pubmed", id=ids, retmode="xml", **_params()),
+        pubmed.parse_pubmed_xml,
+    )
+
+
+def _read_esearch(body: bytes) -> dict:
+    import io
+
+    from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError, ValidationError
+
+    try:
+        return Entrez.read(io.BytesIO(body))
+    except (CorruptedXMLError, NotXMLError, ValidationError, ValueError) as exc:
+        raise pubmed.PubmedXMLError(f"not an E-utilities XML answer ({exc})") from None
+    except RuntimeError as exc:  # an <ERROR> element: NCBI's own message
+        raise EntrezError(f"NCBI answered with an error: {exc}") from None
+
+
+def resolve_doi(doi: str) -> int | None:
+    """The PMID of a DOI through esearch `<doi>[doi]`; None when PubMed has none."""
+    normalized = pubmed.normalize_doi(doi)
+    if not normalized:
+        raise ValueError(f"{doi!r} is not a DOI")
+    # Quotes keep DOI punctuation (parentheses, semicolons) out of query syntax.
+    term = f'"{normalized}"[doi]'
+    result, _ = _call(
+        f"DOI lookup of {normalized}",
+        lambda: Entrez.esearch(db="pubmed", term=term, retmax=2, **_params()),
+        _read_esearch,
+    )
+    ids = [int(value) for value in result.get("IdList", []) if re.fullmatch(r"\d+", value)]
+    if len(ids) > 1:
+        raise EntrezError(f"the DOI {normalized} matches several PubMed records: {ids}")
+    return ids[0] if ids else None
+
+
+def post_ids(pmids: list[int]) -> tuple[str, str]:
+    """epost PMIDs to NCBI's history server; returns (WebEnv, QueryKey)."""
+    ids = ",".join(str(int(pmid)) for pmid in pmids)
+    result, _ = _call(
+        f"epost of {len(pmids)} PMID(s)",
+        lambda: Entrez.epost(db="pubmed", id=ids, **_params()),
+        _read_esearch,
+    )
+    return str(result["WebEnv"]), str(result["QueryKey"])
