@@ -1,0 +1,358 @@
+"""Writes to case records: create, edit (optimistically locked), child rows, transitions.
+
+Every function here runs in one transaction, locks the case row
+(`select_for_update`) before it reads the version, and bumps the version
+when it changes anything, so that two people editing the same case never
+overwrite each other silently: the second gets `Conflict`.
+
+Who may edit: the curator who created the case, while it is a draft or
+changes were requested (workflow.EDITABLE). Status changes go through
+`transition()` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from curation import workflow
+from curation.models import Case, CaseEvent, FusionFinding, IHCResult
+from curation.models.vocabulary import GeneResolution, is_gene_symbol, resolve_gene
+from curation.notation import FusionNotation, parse_fusion
+from curation.roles import CURATOR, REVIEWER, has_role, primary_role
+from curation.workflow import TransitionError
+
+__all__ = [
+    "CASE_FIELDS",
+    "CaseActionError",
+    "Conflict",
+    "FusionResolution",
+    "NotEditable",
+    "TransitionError",
+    "add_fusion",
+    "add_ihc_result",
+    "create_case",
+    "replace_fusions",
+    "replace_ihc_results",
+    "resolve_fusion_text",
+    "transition",
+    "update_case",
+]
+
+
+class CaseActionError(Exception):
+    """A write that was refused; the message is meant for the user."""
+
+
+class Conflict(CaseActionError):
+    """The case changed since the form was loaded (optimistic locking)."""
+
+    def __init__(self, case: Case, expected_version: int):
+        self.case = case
+        self.expected_version = expected_version
+        self.current_version = case.version
+        super().__init__(
+            f"Someone else saved this case while you were editing it (you edited version "
+            f"{expected_version}, it is now version {case.version}). Your changes were not "
+            "saved: reload the case, then make them again."
+        )
+
+
+class NotEditable(CaseActionError):
+    """The case cannot be edited by this user in its current status."""
+
+
+# The fields of a case that create_case / update_case may set. Workflow fields
+# (status, version, dates, created_by, revision_of) are set only by the actions.
+CASE_FIELDS = frozenset(
+    {
+        "label",
+        "age",
+        "age_unit",
+        "sex",
+        "topography",
+        "site_detail",
+        "laterality",
+        "size_mm",
+        "clinical_presentation",
+        "duration",
+        "clinical_diagnosis",
+        "initial_diagnosis",
+        "final_diagnosis",
+        "histology",
+        "histology_pattern",
+        "cell_type",
+        "inflammatory_background",
+        "depth",
+        "epidermal_involvement",
+        "treatment",
+        "follow_up_months",
+        "outcome",
+        "notes",
+    }
+)
+M2M_FIELDS = frozenset({"other_citations", "differentials"})
+IHC_FIELDS = frozenset(
+    {"marker", "clone", "result", "extent", "intensity", "pattern", "percent_cells", "as_reported"}
+)
+FUSION_FIELDS = frozenset(
+    {
+        "five_prime_gene",
+        "three_prime_gene",
+        "five_prime_exon",
+        "three_prime_exon",
+        "method",
+        "as_reported",
+    }
+)
+
+
+def _check_fields(fields: Iterable[str], allowed: frozenset[str], what: str) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise TypeError(f"{what} has no editable field(s) {', '.join(unknown)}")
+
+
+# -- create and edit ----------------------------------------------------------
+
+
+@transaction.atomic
+def create_case(*, citation, by, revision_of: Case | None = None, **fields) -> Case:
+    """A new draft case from `citation`, created by `by` (a curator)."""
+    if not has_role(by, CURATOR):
+        raise NotEditable("Only a curator may create a case.")
+    _check_fields(fields, CASE_FIELDS | M2M_FIELDS, "A case")
+    m2m = {name: fields.pop(name) for name in list(fields) if name in M2M_FIELDS}
+    case = Case(citation=citation, created_by=by, revision_of=revision_of, **fields)
+    case.full_clean()
+    case._history_user = by
+    case.save()
+    if m2m:
+        _set_m2m(case, m2m, by)
+    return case
+
+
+@transaction.atomic
+def update_case(case: Case, *, by, expected_version: int, **fields) -> Case:
+    """Change fields of an editable case; `Conflict` if it changed since `expected_version`."""
+    _check_fields(fields, CASE_FIELDS | M2M_FIELDS, "A case")
+    locked = _lock_for_edit(case, by, expected_version)
+    m2m = {name: fields.pop(name) for name in list(fields) if name in M2M_FIELDS}
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.version += 1
+    locked.full_clean()
+    locked._history_user = by
+    if m2m:
+        # simple-history snapshots the M2M state on save: set it first.
+        for name, values in m2m.items():
+            getattr(locked, name).set(values)
+    locked.save()
+    _refresh(case, locked)
+    return locked
+
+
+def _set_m2m(case: Case, m2m: dict, by) -> None:
+    for name, values in m2m.items():
+        getattr(case, name).set(values)
+    # Save again so that the history snapshot includes the M2M values.
+    case._history_user = by
+    case.save(update_fields=["updated_at"])
+
+
+def _lock_for_edit(case: Case, by, expected_version: int) -> Case:
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.version != expected_version:
+        raise Conflict(locked, expected_version)
+    if locked.status not in workflow.EDITABLE:
+        raise NotEditable(
+            f"This case is {locked.get_status_display().lower()} and cannot be edited"
+            + ("; propose a revision instead." if locked.status == Case.Status.PUBLISHED else ".")
+        )
+    if locked.created_by_id != by.pk:
+        raise NotEditable("Only the curator who wrote this case may edit it.")
+    return locked
+
+
+def _bump(locked: Case, by) -> None:
+    locked.version += 1
+    locked._history_user = by
+    locked.save(update_fields=["version", "updated_at"])
+
+
+def _refresh(case: Case, locked: Case) -> None:
+    """Bring the caller's object up to date with what was saved."""
+    if case is not locked:
+        case.refresh_from_db()
+
+
+# -- child rows ---------------------------------------------------------------
+
+
+@transaction.atomic
+def add_ihc_result(case: Case, *, by, expected_version: int, **fields) -> IHCResult:
+    _check_fields(fields, IHC_FIELDS, "An IHC result")
+    locked = _lock_for_edit(case, by, expected_version)
+    position = locked.ihc_results.count()
+    row = _save_child(IHCResult(case=locked, position=position, **fields), by)
+    _bump(locked, by)
+    _refresh(case, locked)
+    return row
+
+
+@transaction.atomic
+def replace_ihc_results(
+    case: Case, *, by, expected_version: int, rows: list[dict]
+) -> list[IHCResult]:
+    """Replace all IHC results of a case with `rows` (dicts of IHC fields), in order."""
+    for row in rows:
+        _check_fields(row, IHC_FIELDS, "An IHC result")
+    locked = _lock_for_edit(case, by, expected_version)
+    _delete_children(locked.ihc_results.all(), by)
+    saved = [
+        _save_child(IHCResult(case=locked, position=i, **row), by) for i, row in enumerate(rows)
+    ]
+    _bump(locked, by)
+    _refresh(case, locked)
+    return saved
+
+
+@transaction.atomic
+def add_fusion(case: Case, *, by, expected_version: int, **fields) -> FusionFinding:
+    _check_fields(fields, FUSION_FIELDS, "A fusion finding")
+    locked = _lock_for_edit(case, by, expected_version)
+    position = locked.fusions.count()
+    row = _save_child(FusionFinding(case=locked, position=position, **fields), by)
+    _bump(locked, by)
+    _refresh(case, locked)
+    return row
+
+
+@transaction.atomic
+def replace_fusions(
+    case: Case, *, by, expected_version: int, rows: list[dict]
+) -> list[FusionFinding]:
+    for row in rows:
+        _check_fields(row, FUSION_FIELDS, "A fusion finding")
+    locked = _lock_for_edit(case, by, expected_version)
+    _delete_children(locked.fusions.all(), by)
+    saved = [
+        _save_child(FusionFinding(case=locked, position=i, **row), by)
+        for i, row in enumerate(rows)
+    ]
+    _bump(locked, by)
+    _refresh(case, locked)
+    return saved
+
+
+def _save_child(row, by):
+    row.full_clean()
+    row._history_user = by
+    row.save()
+    return row
+
+
+def _delete_children(queryset, by) -> None:
+    # One by one, so that each deletion is recorded in the history with its user.
+    for row in queryset:
+        row._history_user = by
+        row.delete()
+
+
+@dataclass(frozen=True)
+class FusionResolution:
+    """A fusion as written, with each partner resolved (or not) against the genes."""
+
+    parsed: FusionNotation
+    five_prime: GeneResolution | None  # None: partner unknown
+    three_prime: GeneResolution
+
+    @property
+    def resolved(self) -> bool:
+        return self.three_prime.gene is not None and (
+            self.five_prime is None or self.five_prime.gene is not None
+        )
+
+    @property
+    def messages(self) -> list[str]:
+        """What the curator should know or decide (alias used, ambiguous, unknown)."""
+        return [
+            r.resolution.message
+            for r in (self.five_prime, self.three_prime)
+            if r is not None and r.resolution.message
+        ]
+
+    def as_fields(self) -> dict:
+        """Fields for add_fusion / replace_fusions; only when `resolved`."""
+        if not self.resolved:
+            raise ValueError("resolve the partners first: " + " ".join(self.messages))
+        return {
+            "five_prime_gene": self.five_prime.gene if self.five_prime else None,
+            "three_prime_gene": self.three_prime.gene,
+            "as_reported": self.parsed.written,
+        }
+
+
+def resolve_fusion_text(text: str) -> FusionResolution:
+    """Parse `CARS-ALK` and resolve its partners; raises notation.NotationError."""
+    parsed = parse_fusion(text, is_symbol=is_gene_symbol)
+    five = resolve_gene(parsed.five_prime) if parsed.five_prime is not None else None
+    return FusionResolution(parsed, five, resolve_gene(parsed.three_prime))
+
+
+# -- the state machine --------------------------------------------------------
+
+
+@transaction.atomic
+def transition(
+    case: Case, to_status: str, by, comment: str = "", *, expected_version: int | None = None
+) -> Case:
+    """Move a case to `to_status` as `by`, writing a CaseEvent in the same transaction.
+
+    Raises workflow.TransitionError (not allowed: wrong status, wrong person,
+    own submission, missing comment) or Conflict (the case changed since
+    `expected_version`, when given).
+    """
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(locked, expected_version)
+    comment = (comment or "").strip()
+    from_status = locked.status
+    last_submitter = (
+        CaseEvent.objects.filter(case=locked, to_status=workflow.SUBMITTED)
+        .order_by("-created_at", "-pk")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    workflow.check_transition(
+        from_status,
+        to_status,
+        is_author=by.pk in (locked.created_by_id, last_submitter),
+        is_curator=has_role(by, CURATOR),
+        is_reviewer=has_role(by, REVIEWER),
+        comment=comment,
+    )
+    now = timezone.now()
+    locked.status = to_status
+    locked.version += 1
+    if to_status == workflow.SUBMITTED:
+        locked.submitted_at = now
+    if to_status == workflow.PUBLISHED:
+        locked.published_at = now
+    locked._history_user = by
+    locked._change_reason = f"{from_status} -> {to_status}"
+    locked.save()
+    CaseEvent.objects.create(
+        case=locked,
+        actor=by,
+        role=primary_role(by),
+        from_status=from_status,
+        to_status=to_status,
+        comment=comment,
+        created_at=now,
+    )
+    _refresh(case, locked)
+    return locked
