@@ -67,7 +67,9 @@ def split_identifiers(text: str) -> list[str]:
 # -- fetch jobs ------------------------------------------------------------------
 
 
-def request_fetch(identifiers: Iterable[str], *, by=None, source: str = "") -> FetchJob:
+def request_fetch(
+    identifiers: Iterable[str], *, by=None, source: str = "", queue: bool = True
+) -> FetchJob:
     """Record a request to fetch PMIDs/DOIs, then queue it once the row is committed.
 
     Identifiers that are neither PMID nor DOI become failed items at once, with
@@ -111,7 +113,8 @@ def request_fetch(identifiers: Iterable[str], *, by=None, source: str = "") -> F
             batch_size=1000,
         )
         if any(not identifier.error for identifier in parsed):
-            transaction.on_commit(lambda: queue_job(job.pk))
+            if queue:  # queue=False: the caller runs the job itself (fetch_pubmed --sync)
+                transaction.on_commit(lambda: queue_job(job.pk))
         else:
             job.state = FetchJob.State.DONE
             job.finished_at = timezone.now()

@@ -13,6 +13,32 @@ from django.urls import reverse
 
 
 class CitationQuerySet(models.QuerySet):
+    def search(self, text: str):
+        """PMID, DOI, or words found in the title, journal or an author's name."""
+        from citations.pubmed import normalize_doi
+
+        text = (text or "").strip()[:200]
+        if not text:
+            return self
+        if text.isdigit():
+            return self.filter(pmid=int(text))
+        doi = normalize_doi(text)
+        if doi:
+            return self.filter(doi=doi)
+        queryset = self
+        for word in text.split()[:8]:
+            by_author = Author.objects.filter(citation=models.OuterRef("pk")).filter(
+                Q(last_name__icontains=word) | Q(collective_name__icontains=word)
+            )
+            queryset = queryset.filter(
+                Q(title__icontains=word)
+                | Q(journal__icontains=word)
+                | Q(journal_iso__icontains=word)
+                | Q(keywords__icontains=word)
+                | models.Exists(by_author)
+            )
+        return queryset
+
     def with_authors(self):
         """Authors prefetched in PubMed order: one extra query for any number of rows."""
         return self.prefetch_related(

@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from citations import views
 
 app_name = "citations"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.citation_list, name="list"),
+    path("export/", views.citation_export, name="export"),
+    path("jobs/<int:pk>/", views.job_detail, name="job"),
+    path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),
+    path("<int:pmid>/", views.citation_detail, name="detail"),
+]

@@ -1,0 +1,152 @@
+"""Pages of citations: the list with search, a citation, exports, a fetch job."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from citations import actions, exports
+from citations.models import Citation, FetchJob, FetchJobItem
+from curation.roles import CURATOR, REVIEWER, has_role
+
+PAGE_SIZE = 25
+JOB_ITEMS_SHOWN = 500
+MAX_EXPORT = 10_000
+
+
+def _job_for(request, pk: int) -> FetchJob:
+    """A fetch job its requester, a reviewer or an admin may see; 404 for anyone else."""
+    job = get_object_or_404(FetchJob.objects.select_related("requested_by"), pk=pk)
+    user = request.user
+    if job.requested_by_id == user.pk and has_role(user, CURATOR):
+        return job
+    if has_role(user, REVIEWER):
+        return job
+    raise Http404("No such fetch job.")
+
+
+def citation_list(request):
+    query = request.GET.get("q", "").strip()[:200]
+    citations = Citation.objects.search(query).order_by("-year", "-pmid").with_authors()
+    page = Paginator(citations, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "citations/list.html",
+        {"page": page, "q": query, "formats": exports.FORMATS},
+    )
+
+
+def citation_detail(request, pmid: int):
+    citation = get_object_or_404(Citation.objects.with_authors(), pmid=pmid)
+    authors = exports.authors_of(citation)
+    return render(
+        request,
+        "citations/detail.html",
+        {
+            "citation": citation,
+            "authors": authors,
+            "cases": _published_cases(citation),
+            "ama": mark_safe(exports.ama_html(citation)),  # noqa: S308 (escaped in ama_html)
+            "formats": exports.FORMATS,
+        },
+    )
+
+
+def _published_cases(citation: Citation) -> list | None:
+    """Published cases citing this paper (as source or as another report); None
+    while the curation app has no Case model pointing here."""
+    try:
+        Case = Citation._meta.get_field("cases").related_model
+    except FieldDoesNotExist:
+        return None
+    cited = Q(citation=citation)
+    if any(f.name == "other_cases" for f in Citation._meta.get_fields()):
+        cited |= Q(pk__in=citation.other_cases.values("pk"))
+    return list(Case.objects.published().filter(cited).order_by("pk")[:100])
+
+
+def citation_export(request):
+    fmt = request.GET.get("format", "")
+    if fmt not in exports.FORMATS:
+        return HttpResponseBadRequest(
+            f"Unknown format. Use one of: {', '.join(exports.FORMATS)}.",
+            content_type="text/plain",
+        )
+    citations = Citation.objects.all()
+    pmids = request.GET.getlist("pmid")
+    if pmids:
+        if not all(pmid.isdigit() for pmid in pmids) or len(pmids) > 1000:
+            return HttpResponseBadRequest(
+                "pmid must be PubMed IDs (digits), at most 1,000.", content_type="text/plain"
+            )
+        citations = citations.filter(pmid__in=[int(pmid) for pmid in pmids])
+    else:
+        citations = citations.search(request.GET.get("q", ""))
+    records = list(citations.order_by("-year", "-pmid").with_authors()[:MAX_EXPORT])
+    if pmids and not records:
+        raise Http404("No citation with that PMID.")
+    content_type, extension = exports.FORMATS[fmt]
+    name = f"pmid{records[0].pmid}" if len(records) == 1 else "citations"
+    response = HttpResponse(
+        exports.export(records, fmt), content_type=f"{content_type}; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    return response
+
+
+@login_required
+def job_detail(request, pk: int):
+    job = _job_for(request, pk)
+    context = _job_context(request, job)
+    if request.headers.get("HX-Request"):
+        return render(request, "citations/_job_progress.html", context)
+    return render(request, "citations/job.html", context)
+
+
+def _job_context(request, job: FetchJob) -> dict:
+    """What the job page and its htmx partial show: three queries."""
+    Status = FetchJobItem.Status
+    counts = job.items.aggregate(
+        total=Count("pk"),
+        pending=Count("pk", filter=Q(status=Status.PENDING)),
+        new=Count("pk", filter=Q(status=Status.NEW)),
+        updated=Count("pk", filter=Q(status=Status.UPDATED)),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+    )
+    done = counts["total"] - counts["pending"]
+    items = list(job.items.order_by("position").select_related("citation")[:JOB_ITEMS_SHOWN])
+    user = request.user
+    return {
+        "job": job,
+        "counts": counts,
+        "done": done,
+        "percent": round(100 * done / counts["total"]) if counts["total"] else 100,
+        "items": items,
+        "items_cut": counts["total"] > len(items),
+        "finished": job.state == FetchJob.State.DONE,
+        "can_retry": counts["failed"] > 0
+        and job.state == FetchJob.State.DONE
+        and (has_role(user, REVIEWER) or job.requested_by_id == user.pk),
+    }
+
+
+@login_required
+@require_POST
+def job_retry(request, pk: int):
+    job = _job_for(request, pk)
+    if not (has_role(request.user, REVIEWER) or job.requested_by_id == request.user.pk):
+        raise PermissionDenied
+    if job.state != FetchJob.State.DONE:
+        messages.info(request, "This job is still running; retry its failures when it ends.")
+        return redirect(job)
+    retried = actions.retry_failed(job, by=request.user)
+    if retried:
+        messages.success(request, f"Trying {retried} failed PubMed record(s) again.")
+    else:
+        messages.info(request, "Nothing to retry: the failures were not PMIDs or DOIs.")
+    return redirect(job)
