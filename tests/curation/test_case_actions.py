@@ -191,3 +191,35 @@ def test_replacing_fusions_allows_a_partner_unknown_rearrangement(draft, curator
         ],
     )
     assert draft.fusions.get().display == "ALK rearrangement (partner unknown)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_edits_of_the_same_version_one_wins_one_conflicts(postgres, curator):
+    """Real row locks on PostgreSQL: two threads, two connections, one version."""
+    import threading
+
+    from django.db import connection
+
+    case = create_case(citation=CitationFactory(), by=curator)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def edit(text):
+        try:
+            barrier.wait(timeout=10)
+            update_case(Case.objects.get(pk=case.pk), by=curator, expected_version=1, notes=text)
+            outcomes.append(("saved", text))
+        except Conflict:
+            outcomes.append(("conflict", text))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=edit, args=(t,)) for t in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(kind for kind, _ in outcomes) == ["conflict", "saved"]
+    case.refresh_from_db()
+    winner = next(text for kind, text in outcomes if kind == "saved")
+    assert (case.notes, case.version) == (winner, 2)
