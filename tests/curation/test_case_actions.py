@@ -223,3 +223,23 @@ def test_two_simultaneous_edits_of_the_same_version_one_wins_one_conflicts(postg
     case.refresh_from_db()
     winner = next(text for kind, text in outcomes if kind == "saved")
     assert (case.notes, case.version) == (winner, 2)
+
+
+def test_a_second_case_with_the_same_label_gets_a_message_not_a_crash(curator):
+    citation = CitationFactory()
+    create_case(citation=citation, by=curator, label="Case 2")
+    with pytest.raises(ValidationError) as excinfo:
+        create_case(citation=citation, by=curator, label="Case 2")
+    assert "curation_case_label_unique" in str(excinfo.value) or "already" in str(excinfo.value)
+    assert citation.cases.count() == 1
+
+
+def test_follow_up_without_an_outcome_is_refused_by_the_action(draft, curator):
+    with pytest.raises(ValidationError):
+        update_case(draft, by=curator, expected_version=1, follow_up_months=Decimal("24"))
+    draft.refresh_from_db()
+    assert (draft.follow_up_months, draft.version) == (None, 1)
+    update_case(
+        draft, by=curator, expected_version=1, follow_up_months=Decimal("24"), outcome="ned"
+    )
+    assert draft.get_outcome_display() == "No evidence of disease"
