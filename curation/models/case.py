@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -182,6 +183,14 @@ class Case(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     notes = models.TextField(blank=True)
 
+    # -- search --------------------------------------------------------------
+    # Full-text document (citation title A, case text B, abstract and notes C),
+    # written by PostgreSQL triggers so that no code path can forget it
+    # (migration 0004_search_vector_and_facet_indexes; curation/search/fulltext.py). A GIN index
+    # on it, created on PostgreSQL only, serves `search_vector @@ query`.
+    # Always NULL on SQLite, where search falls back to icontains.
+    search_vector = SearchVectorField(null=True, editable=False)
+
     # -- workflow ------------------------------------------------------------
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     # Optimistic locking: every write through curation.actions bumps it, and a
@@ -200,7 +209,9 @@ class Case(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
     )
 
-    history = HistoricalRecords(m2m_fields=[other_citations, differentials])
+    history = HistoricalRecords(
+        m2m_fields=[other_citations, differentials], excluded_fields=["search_vector"]
+    )
     objects = CaseQuerySet.as_manager()
 
     class Meta:
@@ -249,6 +260,15 @@ class Case(models.Model):
         indexes = [
             # Published cases, newest first (home page, case lists, feeds).
             models.Index(fields=["status", "-published_at"], name="curation_case_pub_idx"),
+            # Search facets and filters over published cases (curation/search/facets.py):
+            # WHERE status = 'published' GROUP BY final_diagnosis_id (and the dx filter)
+            models.Index(fields=["status", "final_diagnosis"], name="curation_case_dx_idx"),
+            # ... GROUP BY topography_id / WHERE topography_id IN (...)
+            models.Index(fields=["status", "topography"], name="curation_case_topo_idx"),
+            # ... GROUP BY sex, outcome; and the age band facet and "sort by age".
+            models.Index(fields=["status", "sex"], name="curation_case_sex_idx"),
+            models.Index(fields=["status", "outcome"], name="curation_case_outcome_idx"),
+            models.Index(fields=["status", "age_unit", "age"], name="curation_case_age_idx"),
         ]
 
     def __str__(self) -> str:
