@@ -9,9 +9,12 @@
 
 Vocabulary rows (genes, markers, diagnoses, topography) come from the data
 migration, so the helpers `gene()`, `marker()`, `diagnosis()`, `topography()`
-fetch them rather than invent new ones. Cases are written directly (not
-through curation.actions), so a factory-made case has no CaseEvent; use
-`curation.actions.cases.transition` when a test is about the workflow.
+fetch them rather than invent new ones. A transactional test (live server,
+real worker) runs on a flushed database that has lost them: CaseFactory
+reloads them when they are missing (`ensure_vocabularies()`), and so can you.
+Cases are written directly (not through curation.actions), so a factory-made
+case has no CaseEvent; use `curation.actions.cases.transition` when a test is
+about the workflow.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from curation.models import (
     resolve_gene,
 )
 from curation.notation import parse_fusion
+from curation.vocabularies import ensure_vocabularies
 
 
 def gene(symbol: str) -> Gene:
@@ -73,7 +77,9 @@ class UserFactory(DjangoModelFactory):
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
         if create:
-            self.groups.add(Group.objects.get(name=extracted or "curator"))
+            # get_or_create: a flushed (transactional) test database has no groups.
+            group, _ = Group.objects.get_or_create(name=extracted or "curator")
+            self.groups.add(group)
             self.save()
 
 
@@ -118,6 +124,12 @@ class CaseFactory(DjangoModelFactory):
 
     citation = factory.SubFactory(CitationFactory)
     created_by = factory.SubFactory(UserFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        ensure_vocabularies()
+        return super()._create(model_class, *args, **kwargs)
+
     label = ""
     age = 38
     age_unit = Case.AgeUnit.YEARS
