@@ -1,0 +1,525 @@
+"""Run a search: filters, facet counts (in the database), one page of results.
+
+The number of SQL queries is fixed whatever the page size: one COUNT, one
+page, three prefetches (IHC, fusions, authors), one GROUP BY per facet, and
+a few look-ups of what the URL names (gene symbols, markers).
+
+Facets are "OR within, AND across": ticking two diagnoses shows cases of
+either; a diagnosis and a site, cases of both. A facet's own counts ignore
+its own selection (so its other values stay visible with their counts);
+IHC and fusion-partner filters all must hold and narrow every count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.paginator import Paginator
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
+
+from citations.models import Author
+from curation.models import (
+    Case,
+    Diagnosis,
+    FusionFinding,
+    IHCResult,
+    Marker,
+    is_gene_symbol,
+    resolve_gene,
+)
+from curation.notation import NotationError, parse_fusion
+from curation.search import fulltext
+from curation.search.immunoprofile import (
+    Profile,
+    consistent_cases,
+    marker_rows,
+    parse_profile,
+)
+from curation.search.params import AGE_BANDS, SITE_GROUPS, SearchParams
+
+# How many days, weeks or months make a year (age is stored as reported).
+_PER_YEAR = {"years": 1, "months": 12, "weeks": Decimal("52.1775"), "days": Decimal("365.25")}
+# q tokens that are written like fusions ("CARS1::ALK", "CARS-ALK") also filter by fusion.
+_FUSIONISH = re.compile(r"^[A-Za-z0-9]{2,20}(::|-|/|\u2013)[A-Za-z0-9]{2,20}$")
+MAX_FUSION_TOKENS = 2
+FACET_LIMIT = 30  # values shown per facet (the largest counts)
+
+
+def age_in_years():
+    """The age in years as an expression (for sorting): NULL when not reported."""
+    whens = [
+        When(age_unit=unit, then=ExpressionWrapper(F("age") / Value(per), DecimalField()))
+        for unit, per in _PER_YEAR.items()
+    ]
+    return SqlCase(*whens, default=Value(None), output_field=DecimalField())
+
+
+def age_band_q(key: str) -> Q:
+    """One age band as ranges over (age_unit, age): served by curation_case_age_idx."""
+    _, _, low, high = next(band for band in AGE_BANDS if band[0] == key)
+    condition = Q(pk__in=[])
+    for unit, per in _PER_YEAR.items():
+        bounds = Q(age_unit=unit, age__gte=low * per)
+        if high is not None:
+            bounds &= Q(age__lt=high * per)
+        condition |= bounds
+    return condition
+
+
+def age_band_expression():
+    """The age band key of a case, computed in the database (for the facet)."""
+    whens = []
+    for key, _, low, high in AGE_BANDS:
+        for unit, per in _PER_YEAR.items():
+            bounds = Q(age_unit=unit, age__gte=low * per)
+            if high is not None:
+                bounds &= Q(age__lt=high * per)
+            whens.append(When(bounds, then=Value(key)))
+    return SqlCase(*whens, default=Value(""), output_field=CharField())
+
+
+@dataclass
+class FacetValue:
+    value: object
+    label: str
+    count: int
+    selected: bool
+    link: str
+    children: list[FacetValue] = field(default_factory=list)
+
+
+@dataclass
+class Facet:
+    name: str  # the URL parameter
+    title: str
+    values: list[FacetValue]
+
+
+@dataclass
+class SearchResult:
+    params: SearchParams
+    page: object  # django Page of Case
+    total: int
+    facets: dict[str, Facet]
+    messages: list[str]
+    profile: Profile | None
+    genes: dict[str, str]  # "five"/"three" -> resolved approved symbol
+    fusion_terms: list[str]  # fusion-like words of q also used as fusion filters
+
+
+class Resolved:
+    """What the URL names, looked up once: genes, markers, profile, q's fusions."""
+
+    def __init__(self, params: SearchParams):
+        self.messages: list[str] = list(params.notes)
+        self.genes: dict[str, list] = {}
+        self.gene_symbols: dict[str, str] = {}
+        for name in ("five", "three"):
+            text = getattr(params, name)
+            if not text:
+                continue
+            found = resolve_gene(text)
+            genes = [found.gene] if found.gene else list(found.candidates)
+            self.genes[name] = genes
+            partner = "5'" if name == "five" else "3'"
+            if found.gene:
+                self.gene_symbols[name] = found.gene.symbol
+                if found.gene.symbol.upper() != text.upper():
+                    self.messages.append(
+                        f"{partner} partner “{text}” is shown as its approved symbol "
+                        f"{found.gene.symbol}."
+                    )
+            elif genes:
+                self.gene_symbols[name] = " or ".join(g.symbol for g in genes)
+                self.messages.append(
+                    f"{partner} partner “{text}” could mean {self.gene_symbols[name]}; "
+                    "cases with any of them are shown."
+                )
+            else:
+                self.messages.append(
+                    f"{partner} partner “{text}”: {found.resolution.message or 'unknown gene.'}"
+                )
+        self.markers: dict[str, int] = {}
+        if params.ihc:
+            names = {m.lower() for m, _ in params.ihc}
+            rows = Marker.objects.filter(name__in=[m for m, _ in params.ihc]).values_list(
+                "name", "id"
+            )
+            self.markers = {name.lower(): pk for name, pk in rows}
+            for unknown in sorted(names - set(self.markers)):
+                self.messages.append(f"“{unknown}” is not a marker RareDerm knows; ignored.")
+        self.profile: Profile | None = None
+        if params.profile:
+            self.profile = parse_profile(params.profile, marker_rows())
+            self.messages += [f"Immunoprofile: {e}" for e in self.profile.errors]
+        # Words of q written like fusions (CARS1::ALK, CARS-ALK) filter structurally:
+        # token -> (5' genes or None for "any", 3' genes), resolved once here.
+        self.fusions: dict[str, tuple[list | None, list]] = {}
+        for token in params.q.split()[:20]:
+            if len(self.fusions) >= MAX_FUSION_TOKENS or not _FUSIONISH.match(token):
+                continue
+            try:
+                parsed = parse_fusion(token, is_symbol=is_gene_symbol)
+            except NotationError:
+                continue
+            three = _genes(resolve_gene(parsed.three_prime))
+            five = _genes(resolve_gene(parsed.five_prime)) if parsed.five_prime else None
+            if three and (five is None or five):
+                self.fusions[token] = (five, three)
+        # The free text left for full-text search: fusion words are matched
+        # structurally above; text of punctuation only (quotes, &|!:*) looks for nothing.
+        self.text = " ".join(word for word in params.q.split() if word not in self.fusions)
+        if not re.search(r"\w", self.text):
+            self.text = ""
+
+    @property
+    def fusion_terms(self) -> list[str]:
+        return list(self.fusions)
+
+
+def _genes(found) -> list:
+    return [found.gene] if found.gene else list(found.candidates)
+
+
+def filtered(params: SearchParams, resolved: Resolved, *, skip: str = ""):
+    """Published cases matching every filter except facet `skip` (for its own counts)."""
+    cases = Case.objects.published()
+    for five, three in resolved.fusions.values():
+        # The fusion is matched structurally; its words need not be in the text.
+        findings = FusionFinding.objects.filter(case=OuterRef("pk"), three_prime_gene__in=three)
+        if five is not None:
+            findings = findings.filter(five_prime_gene__in=five)
+        cases = cases.filter(Exists(findings))
+    cases = fulltext.text_filter(cases, resolved.text)
+    if params.dx and skip != "dx":
+        cases = cases.filter(final_diagnosis_id__in=params.dx)
+    if params.site and skip != "site":
+        codes = [s for s in params.site if "." in s]
+        groups = [s for s in params.site if "." not in s]
+        condition = Q(topography__code__in=codes)
+        for group in groups:
+            condition |= Q(topography__code__startswith=group + ".")
+        cases = cases.filter(condition)
+    for name, column in (("five", "five_prime_gene__in"), ("three", "three_prime_gene__in")):
+        if name in resolved.genes:
+            cases = cases.filter(
+                Exists(
+                    FusionFinding.objects.filter(
+                        case=OuterRef("pk"), **{column: resolved.genes[name]}
+                    )
+                )
+            )
+    for marker, result in params.ihc:
+        marker_id = resolved.markers.get(marker.lower())
+        if marker_id is not None:
+            cases = cases.filter(
+                Exists(
+                    IHCResult.objects.filter(
+                        case=OuterRef("pk"), marker_id=marker_id, result=result
+                    )
+                )
+            )
+    if params.sex and skip != "sex":
+        cases = cases.filter(sex__in=params.sex)
+    if params.age and skip != "age":
+        condition = Q(pk__in=[])
+        for key in params.age:
+            condition |= age_band_q(key)
+        cases = cases.filter(condition)
+    if params.year and skip != "year":
+        cases = cases.filter(citation__year__in=params.year)
+    if params.outcome and skip != "outcome":
+        cases = cases.filter(outcome__in=params.outcome)
+    if resolved.profile and resolved.profile.usable:
+        cases = consistent_cases(cases, resolved.profile)
+    return cases
+
+
+def _ids(cases):
+    return cases.order_by().values("pk")
+
+
+def _facet_values(params: SearchParams, name: str, rows, label, selected_values) -> list:
+    return [
+        FacetValue(
+            value=value,
+            label=label(value, extra),
+            count=count,
+            selected=value in selected_values,
+            link=params.toggle(name, value),
+        )
+        for value, extra, count in rows
+    ]
+
+
+def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]:
+    """Every facet's counts, one GROUP BY query each."""
+    facets: dict[str, Facet] = {}
+
+    rows = (
+        filtered(params, resolved, skip="dx")
+        .filter(final_diagnosis__isnull=False)
+        .order_by()
+        .values("final_diagnosis_id", "final_diagnosis__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "final_diagnosis__name")[:FACET_LIMIT]
+    )
+    facets["dx"] = Facet(
+        "dx",
+        "Diagnosis",
+        _facet_values(
+            params,
+            "dx",
+            [(r["final_diagnosis_id"], r["final_diagnosis__name"], r["n"]) for r in rows],
+            lambda value, name: name,
+            params.dx,
+        ),
+    )
+
+    rows = (
+        filtered(params, resolved, skip="site")
+        .filter(topography__isnull=False)
+        .order_by()
+        .values("topography__code", "topography__name")
+        .annotate(n=Count("pk"))
+        .order_by("topography__code")
+    )
+    groups: dict[str, FacetValue] = {}
+    for row in rows:
+        code = row["topography__code"]
+        group = code.split(".")[0]
+        if group not in groups:
+            groups[group] = FacetValue(
+                group,
+                f"{SITE_GROUPS.get(group, group)} ({group})",
+                0,
+                group in params.site,
+                params.toggle("site", group),
+            )
+        # Each case has one site, so a group's count is the sum of its codes' counts.
+        groups[group].count += row["n"]
+        groups[group].children.append(
+            FacetValue(
+                code,
+                f"{code} {row['topography__name']}",
+                row["n"],
+                code in params.site,
+                params.toggle("site", code),
+            )
+        )
+    facets["site"] = Facet("site", "Site", list(groups.values()))
+
+    current = _ids(filtered(params, resolved))
+    for name, column, title in (
+        ("five", "five_prime_gene__symbol", "Fusion: 5' partner"),
+        ("three", "three_prime_gene__symbol", "Fusion: 3' partner"),
+    ):
+        rows = (
+            FusionFinding.objects.filter(case__in=current)
+            .exclude(**{f"{column}__isnull": True})
+            .order_by()
+            .values(column)
+            .annotate(n=Count("case", distinct=True))
+            .order_by("-n", column)[:FACET_LIMIT]
+        )
+        chosen = resolved.gene_symbols.get(name, "")
+        facets[name] = Facet(
+            name,
+            title,
+            [
+                FacetValue(
+                    r[column],
+                    r[column],
+                    r["n"],
+                    r[column] == chosen,
+                    params.query_string(**{name: "" if r[column] == chosen else r[column]}),
+                )
+                for r in rows
+            ],
+        )
+
+    rows = (
+        IHCResult.objects.filter(case__in=current, result__in=["positive", "negative"])
+        .order_by()
+        .values("marker__name", "result")
+        .annotate(n=Count("case", distinct=True))
+        .order_by("-n", "marker__name", "result")[:FACET_LIMIT]
+    )
+    chosen_ihc = {(m.lower(), r) for m, r in params.ihc}
+    facets["ihc"] = Facet(
+        "ihc",
+        "Immunohistochemistry",
+        [
+            FacetValue(
+                f"{r['marker__name']}:{r['result']}",
+                f"{r['marker__name']} {r['result']}",
+                r["n"],
+                (r["marker__name"].lower(), r["result"]) in chosen_ihc,
+                params.toggle("ihc", (r["marker__name"], r["result"])),
+            )
+            for r in rows
+        ],
+    )
+
+    labels = dict(Case.Sex.choices)
+    rows = (
+        filtered(params, resolved, skip="sex")
+        .exclude(sex="")
+        .order_by()
+        .values("sex")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "sex")
+    )
+    facets["sex"] = Facet(
+        "sex",
+        "Sex",
+        _facet_values(
+            params,
+            "sex",
+            [(r["sex"], None, r["n"]) for r in rows],
+            lambda v, _: labels.get(v, v),
+            params.sex,
+        ),
+    )
+
+    band_labels = {key: label for key, label, _, _ in AGE_BANDS}
+    rows = (
+        filtered(params, resolved, skip="age")
+        .filter(age__isnull=False)
+        .order_by()
+        .annotate(band=age_band_expression())
+        .values("band")
+        .annotate(n=Count("pk"))
+        .order_by("band")
+    )
+    counts = {r["band"]: r["n"] for r in rows if r["band"]}
+    facets["age"] = Facet(
+        "age",
+        "Age",
+        _facet_values(
+            params,
+            "age",
+            [(key, None, counts[key]) for key in band_labels if key in counts],
+            lambda v, _: band_labels[v],
+            params.age,
+        ),
+    )
+
+    rows = (
+        filtered(params, resolved, skip="year")
+        .filter(citation__year__isnull=False)
+        .order_by()
+        .values("citation__year")
+        .annotate(n=Count("pk"))
+        .order_by("-citation__year")[:FACET_LIMIT]
+    )
+    facets["year"] = Facet(
+        "year",
+        "Publication year",
+        _facet_values(
+            params,
+            "year",
+            [(r["citation__year"], None, r["n"]) for r in rows],
+            lambda v, _: str(v),
+            params.year,
+        ),
+    )
+
+    labels = dict(Case.Outcome.choices)
+    rows = (
+        filtered(params, resolved, skip="outcome")
+        .exclude(outcome="")
+        .order_by()
+        .values("outcome")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "outcome")
+    )
+    facets["outcome"] = Facet(
+        "outcome",
+        "Outcome",
+        _facet_values(
+            params,
+            "outcome",
+            [(r["outcome"], None, r["n"]) for r in rows],
+            lambda v, _: labels.get(v, v),
+            params.outcome,
+        ),
+    )
+    return facets
+
+
+def with_rows(cases):
+    """What a result row shows, fetched in a fixed number of queries."""
+    return cases.select_related("citation", "final_diagnosis", "topography").prefetch_related(
+        Prefetch(
+            "ihc_results",
+            queryset=IHCResult.objects.select_related("marker").order_by("position", "pk"),
+        ),
+        Prefetch(
+            "fusions",
+            queryset=FusionFinding.objects.select_related(
+                "five_prime_gene", "three_prime_gene"
+            ).order_by("position", "pk"),
+        ),
+        Prefetch("citation__authors", queryset=Author.objects.order_by("position")),
+    )
+
+
+def ordered(cases, params: SearchParams, resolved: Resolved):
+    """Sort: relevance (rank, or agreeing markers for a profile), year, or age."""
+    text = resolved.text
+    if params.sort == "year":
+        return cases.order_by(F("citation__year").desc(nulls_last=True), "-pk")
+    if params.sort == "age":
+        return cases.annotate(age_years=age_in_years()).order_by(
+            F("age_years").asc(nulls_last=True), "-pk"
+        )
+    keys = []
+    if resolved.profile and resolved.profile.usable:
+        keys.append(F("profile_agree").desc())
+    if text and fulltext.on_postgresql():
+        cases = fulltext.rank(cases, text)
+        keys.append(F("rank").desc())
+    return cases.order_by(*keys, "-published_at", "-pk")
+
+
+def run_search(params: SearchParams) -> SearchResult:
+    resolved = Resolved(params)
+    cases = ordered(filtered(params, resolved), params, resolved)
+    paginator = Paginator(with_rows(cases), params.per_page)
+    page = paginator.get_page(params.page)
+    return SearchResult(
+        params=params,
+        page=page,
+        total=paginator.count,
+        facets=compute_facets(params, resolved),
+        messages=resolved.messages,
+        profile=resolved.profile,
+        genes=resolved.gene_symbols,
+        fusion_terms=resolved.fusion_terms,
+    )
+
+
+def export_cases(params: SearchParams):
+    """Every case of a search, in result order, for the streaming exports (no page)."""
+    resolved = Resolved(params)
+    return with_rows(ordered(filtered(params, resolved), params, resolved))
+
+
+def diagnosis_names() -> dict[int, str]:
+    return dict(Diagnosis.objects.values_list("id", "name"))

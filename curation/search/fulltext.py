@@ -1,0 +1,62 @@
+"""Full text over citation title and abstract and the case's own text.
+
+PostgreSQL: `Case.search_vector` (kept by triggers, GIN-indexed) matched by
+websearch_to_tsquery -- the parser search engines use, which never raises on
+quotes, `&|!:*` or unbalanced input -- and ranked by ts_rank with weights
+title A > case text B > abstract and notes C. SQLite: every word must occur
+(icontains) in one of the same fields; no ranking. Same interface.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Q, TextField, Value
+from django.db.models.functions import Cast
+
+CONFIG = "english"
+MAX_WORDS = 8  # SQLite fallback: words matched
+CASE_TEXT_FIELDS = (
+    "site_detail",
+    "clinical_presentation",
+    "histology",
+    "histology_pattern",
+    "inflammatory_background",
+    "notes",
+)
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def text_filter(cases, text: str):
+    """`cases` narrowed to those matching `text` (already cleaned)."""
+    if not text:
+        return cases
+    if on_postgresql():
+        return cases.filter(search_vector=_query(text))
+    words = [w for w in re.split(r"[\s\"'&|!:*()<>]+", text) if w.strip("-")][:MAX_WORDS]
+    if not words:
+        return cases
+    cases = cases.annotate(_abstract_text=Cast("citation__abstract", TextField()))
+    for word in words:
+        word = word.lstrip("-")
+        match = Q(citation__title__icontains=word) | Q(_abstract_text__icontains=word)
+        for name in CASE_TEXT_FIELDS:
+            match |= Q(**{f"{name}__icontains": word})
+        cases = cases.filter(match)
+    return cases
+
+
+def rank(cases, text: str):
+    """Annotate `rank` (higher is better); 0 everywhere on SQLite or without text."""
+    if text and on_postgresql():
+        return cases.annotate(rank=SearchRank(F("search_vector"), _query(text)))
+    return cases.annotate(rank=Value(0.0))
+
+
+def _query(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config=CONFIG)

@@ -1,0 +1,195 @@
+"""The search state as it lives in the URL: parsed strictly, bounded, re-encoded.
+
+Plain Python (no database). Anything a user can put in a query string gives
+a SearchParams; what cannot be read is dropped and, where the user would
+wonder why, reported in `notes`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+MAX_TEXT = 300  # characters of free text kept (a 10 KB query string is cut, not refused)
+MAX_VALUES = 20  # values kept per multi-valued facet
+PAGE_SIZES = (10, 25, 50, 100)
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE = 10_000
+SORTS = {
+    "relevance": "Relevance",
+    "year": "Publication year (newest first)",
+    "age": "Age (youngest first)",
+}
+IHC_RESULTS = ("positive", "negative", "equivocal")
+SEXES = ("female", "male")
+OUTCOMES = ("ned", "recurrence", "metastasis", "awd", "dod", "doc")
+# Age bands in years: (key, label, low inclusive, high exclusive or None).
+AGE_BANDS = (
+    ("0-9", "0\u20139 years", 0, 10),
+    ("10-19", "10\u201319 years", 10, 20),
+    ("20-39", "20\u201339 years", 20, 40),
+    ("40-59", "40\u201359 years", 40, 60),
+    ("60-79", "60\u201379 years", 60, 80),
+    ("80+", "80 years and over", 80, None),
+)
+AGE_BAND_KEYS = tuple(band[0] for band in AGE_BANDS)
+# Topography groups (ICD-O-3): a site filter value is a code ("C44.4") or a group.
+SITE_GROUPS = {"C44": "Skin", "C49": "Soft tissue"}
+_SITE = re.compile(r"^C(44|49)(\.[0-9])?$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str, limit: int = MAX_TEXT) -> str:
+    """One line of user text: control characters (NUL breaks PostgreSQL) out, bounded."""
+    value = _CONTROL.sub(" ", value or "")
+    value = re.sub(r"\s+", " ", value).strip()
+    return value[:limit].strip()
+
+
+def _int(value: str, low: int, high: int) -> int | None:
+    value = (value or "").strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 6:
+        return None
+    number = int(value)
+    return number if low <= number <= high else None
+
+
+def _unique(values) -> tuple:
+    seen = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return tuple(seen[:MAX_VALUES])
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str = ""
+    dx: tuple[int, ...] = ()  # final diagnosis ids
+    site: tuple[str, ...] = ()  # topography codes or groups (C44, C49)
+    five: str = ""  # 5' partner, any symbol the user typed
+    three: str = ""  # 3' partner
+    ihc: tuple[tuple[str, str], ...] = ()  # (marker name, result); all must hold
+    sex: tuple[str, ...] = ()
+    age: tuple[str, ...] = ()  # AGE_BAND_KEYS
+    year: tuple[int, ...] = ()  # publication years
+    outcome: tuple[str, ...] = ()
+    profile: str = ""  # immunoprofile, "ALK+ SMA+ S100- SOX10-"
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = DEFAULT_PAGE_SIZE
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    # -- reading ---------------------------------------------------------------
+
+    @classmethod
+    def from_query(cls, query) -> SearchParams:
+        """From a QueryDict (or a dict of lists): never raises."""
+
+        def many(name: str) -> list[str]:
+            if hasattr(query, "getlist"):
+                values = query.getlist(name)
+            else:
+                values = query.get(name, [])
+                values = [values] if isinstance(values, str) else list(values)
+            return [clean_text(str(v), 100) for v in values[: MAX_VALUES * 5]]
+
+        def one(name: str, limit: int = MAX_TEXT) -> str:
+            values = many(name) if limit <= 100 else _raw_many(query, name)
+            return clean_text(values[-1], limit) if values else ""
+
+        notes = []
+        q = clean_text(_raw_many(query, "q")[-1] if _raw_many(query, "q") else "")
+        raw_q = _raw_many(query, "q")
+        if raw_q and len(clean_text(raw_q[-1], 100_000)) > MAX_TEXT:
+            notes.append(f"Only the first {MAX_TEXT} characters of the search text were used.")
+        dx = _unique(n for n in (_int(v, 1, 2**31 - 1) for v in many("dx")) if n)
+        site = _unique(v.upper() for v in many("site") if _SITE.match(v.upper()))
+        ihc = []
+        for value in many("ihc"):
+            marker, sep, result = value.rpartition(":")
+            if sep and marker.strip() and result.strip().lower() in IHC_RESULTS:
+                ihc.append((marker.strip(), result.strip().lower()))
+        sort = one("sort", 20).lower()
+        per_page = _int(one("per_page", 10), 1, max(PAGE_SIZES))
+        return cls(
+            q=q,
+            dx=dx,
+            site=site,
+            five=one("five", 60),
+            three=one("three", 60),
+            ihc=_unique(ihc),
+            sex=_unique(v.lower() for v in many("sex") if v.lower() in SEXES),
+            age=_unique(v for v in many("age") if v in AGE_BAND_KEYS),
+            year=_unique(n for n in (_int(v, 1800, 2200) for v in many("year")) if n),
+            outcome=_unique(v.lower() for v in many("outcome") if v.lower() in OUTCOMES),
+            profile=one("profile", MAX_TEXT),
+            sort=sort if sort in SORTS else "relevance",
+            page=_int(one("page", 10), 1, MAX_PAGE) or 1,
+            per_page=per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE,
+            notes=tuple(notes),
+        )
+
+    # -- writing ---------------------------------------------------------------
+
+    def as_pairs(self, *, page: bool = True) -> list[tuple[str, str]]:
+        """The URL query as (name, value) pairs, defaults left out (short, stable links)."""
+        pairs: list[tuple[str, str]] = []
+        if self.q:
+            pairs.append(("q", self.q))
+        pairs += [("dx", str(v)) for v in self.dx]
+        pairs += [("site", v) for v in self.site]
+        if self.five:
+            pairs.append(("five", self.five))
+        if self.three:
+            pairs.append(("three", self.three))
+        pairs += [("ihc", f"{m}:{r}") for m, r in self.ihc]
+        pairs += [("sex", v) for v in self.sex]
+        pairs += [("age", v) for v in self.age]
+        pairs += [("year", str(v)) for v in self.year]
+        pairs += [("outcome", v) for v in self.outcome]
+        if self.profile:
+            pairs.append(("profile", self.profile))
+        if self.sort != "relevance":
+            pairs.append(("sort", self.sort))
+        if self.per_page != DEFAULT_PAGE_SIZE:
+            pairs.append(("per_page", str(self.per_page)))
+        if page and self.page != 1:
+            pairs.append(("page", str(self.page)))
+        return pairs
+
+    def query_string(self, **changes) -> str:
+        """This search with some fields changed, as "?..." (page back to 1 unless given)."""
+        changes.setdefault("page", 1)
+        return "?" + urlencode(replace(self, **changes).as_pairs())
+
+    def toggle(self, name: str, value) -> str:
+        """The link of a facet value: add it if absent, remove it if present."""
+        current = getattr(self, name)
+        if isinstance(current, tuple):
+            new = tuple(v for v in current if v != value)
+            if len(new) == len(current):
+                new = (*current, value)
+        else:
+            new = "" if current == value else value
+        return self.query_string(**{name: new})
+
+    def without(self, name: str) -> str:
+        empty = () if isinstance(getattr(self, name), tuple) else ""
+        return self.query_string(**{name: empty})
+
+    @property
+    def is_empty(self) -> bool:
+        return not replace(self, sort="relevance", page=1, per_page=DEFAULT_PAGE_SIZE).as_pairs()
+
+    @property
+    def has_filters(self) -> bool:
+        return not self.is_empty
+
+
+def _raw_many(query, name: str) -> list[str]:
+    if hasattr(query, "getlist"):
+        return [str(v) for v in query.getlist(name)]
+    values = query.get(name, [])
+    return [values] if isinstance(values, str) else [str(v) for v in values]
