@@ -135,8 +135,24 @@ def _make_user(django_user_model, username, role=None, **extra):
         username=username, email=f"{username}@example.org", password=PASSWORD, **extra
     )
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(_role_group(Group, role))
     return user
+
+
+def _role_group(Group, role):
+    """The role's group; recreated if a transactional test flushed the migration-made one."""
+    from django.contrib.auth.models import Permission
+
+    from curation.roles import ROLE_PERMISSIONS
+
+    group, created = Group.objects.get_or_create(name=role)
+    if created:
+        for perm in ROLE_PERMISSIONS.get(role, []):
+            app_label, codename = perm.split(".")
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+    return group
 
 
 @pytest.fixture
