@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "curation.context_processors.roles",
+                "curation.context_processors.review_queue",
             ],
         },
     },

@@ -1,0 +1,318 @@
+"""The review workflow: reviewers decide, anyone on a case's team comments, curators revise.
+
+Decisions (`approve_case`, `request_changes`, `reject_case`) lock the case
+row, check that it is still waiting for a decision, then go through
+`cases.transition()`, which checks the rules and writes the event in the same
+transaction. Two reviewers deciding at once: the second waits for the first's
+lock, then finds the case decided and gets `AlreadyDecided` — never a second
+event.
+
+A published case changes only through a revision (`start_revision`): a draft
+copy (fields, differentials, other citations, IHC and fusion rows) that goes
+through the same review. Approving it applies the copy onto the published
+case, which keeps its id and URL; its version goes up and its field history
+records the change. The revision row is then deleted: its events move to the
+published case, so the whole story stays on one timeline, and its own field
+history stays in the history tables.
+
+Emails go out after the commit (curation.notifications), never inside it.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from curation import notifications, workflow
+from curation.actions.cases import (
+    CASE_FIELDS,
+    CaseActionError,
+    Conflict,
+    NotEditable,
+    TransitionError,
+    transition,
+)
+from curation.models import Case, CaseEvent, FusionFinding, IHCResult
+from curation.roles import CURATOR, REVIEWER, has_role, primary_role
+
+__all__ = [
+    "COMMENT_MAX_LENGTH",
+    "AlreadyDecided",
+    "CommentRefused",
+    "Conflict",
+    "RevisionExists",
+    "TransitionError",
+    "approve_case",
+    "comment_on_case",
+    "reject_case",
+    "request_changes",
+    "start_revision",
+]
+
+COMMENT_MAX_LENGTH = 5000
+OPEN_STATUSES = (workflow.DRAFT, workflow.SUBMITTED, workflow.CHANGES_REQUESTED)
+# Case fields are copied by column name, so that a foreign key costs no query.
+_COPY_ATTNAMES = tuple(sorted(Case._meta.get_field(name).attname for name in CASE_FIELDS))
+_M2M = ("other_citations", "differentials")
+_IHC_COPY = (
+    "marker_id",
+    "clone",
+    "result",
+    "extent",
+    "intensity",
+    "pattern",
+    "percent_cells",
+    "as_reported",
+    "position",
+)
+_FUSION_COPY = (
+    "five_prime_gene_id",
+    "three_prime_gene_id",
+    "five_prime_exon",
+    "three_prime_exon",
+    "method",
+    "as_reported",
+    "position",
+)
+
+
+class AlreadyDecided(CaseActionError):
+    """Someone decided on this case first (or it is not waiting for a decision)."""
+
+
+class RevisionExists(CaseActionError):
+    """The published case already has an open revision; `revision` is it."""
+
+    def __init__(self, message: str, revision: Case):
+        self.revision = revision
+        super().__init__(message)
+
+
+class CommentRefused(CaseActionError):
+    """An empty, too long, or not allowed comment."""
+
+
+# -- decisions -----------------------------------------------------------------
+
+
+def approve_case(case: Case, by, comment: str = "", *, expected_version: int | None = None):
+    """Publish a submitted case (or apply a submitted revision onto its published case).
+
+    Returns the published case: for a revision, the original (the revision is gone).
+    """
+    return _decide(case, workflow.PUBLISHED, by, comment, expected_version)
+
+
+def request_changes(case: Case, by, comment: str, *, expected_version: int | None = None):
+    return _decide(case, workflow.CHANGES_REQUESTED, by, comment, expected_version)
+
+
+def reject_case(case: Case, by, comment: str, *, expected_version: int | None = None):
+    return _decide(case, workflow.REJECTED, by, comment, expected_version)
+
+
+def _decide(case: Case, to_status: str, by, comment: str, expected_version: int | None) -> Case:
+    rule = workflow.TRANSITIONS[(workflow.SUBMITTED, to_status)]
+    if not has_role(by, REVIEWER):
+        raise TransitionError(f"Only a reviewer may {rule.verb} a case.")
+    with transaction.atomic():
+        # revision_of never changes, so it can be read before the lock; which
+        # rows to lock (and in which order) depends on it.
+        original_id = (
+            Case.objects.filter(pk=case.pk).values_list("revision_of_id", flat=True).first()
+        )
+        if original_id is not None and to_status == workflow.PUBLISHED:
+            decided = _approve_revision(case.pk, original_id, by, comment, expected_version)
+        else:
+            locked = _lock_undecided(case.pk, expected_version)
+            decided = transition(locked, to_status, by, comment)
+        event = _latest_event(decided)
+        notifications.queue_event_emails(event)
+    if decided.pk == case.pk:
+        case.refresh_from_db()
+    return decided
+
+
+def _lock_undecided(pk: int, expected_version: int | None) -> Case:
+    """The case, locked, if it is still waiting for a decision; AlreadyDecided otherwise."""
+    locked = Case.objects.select_for_update().filter(pk=pk).first()
+    if locked is None:
+        raise AlreadyDecided(
+            "This case has already been decided: it was a revision and has been applied "
+            "to the published case."
+        )
+    if locked.status != workflow.SUBMITTED:
+        last = (
+            CaseEvent.objects.filter(case=locked)
+            .exclude(from_status=F("to_status"))
+            .select_related("actor")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        who = f" by {last.actor.get_username()}" if last and last.actor_id else ""
+        raise AlreadyDecided(
+            f"This case has already been decided{who}: it is now "
+            f"“{locked.get_status_display().lower()}”. Nothing was changed."
+        )
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(locked, expected_version)
+    return locked
+
+
+def _latest_event(case: Case) -> CaseEvent:
+    return CaseEvent.objects.filter(case=case).order_by("-created_at", "-pk").first()
+
+
+def _approve_revision(
+    revision_pk: int, original_pk: int, by, comment: str, expected_version: int | None
+) -> Case:
+    # Lock order: the published case, then its revision (start_revision locks
+    # the published case too), so two approvals queue up instead of deadlocking.
+    original = Case.objects.select_for_update().get(pk=original_pk)
+    revision = _lock_undecided(revision_pk, expected_version)
+    last_submitter = (
+        CaseEvent.objects.filter(case=revision, to_status=workflow.SUBMITTED)
+        .order_by("-created_at", "-pk")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    workflow.check_transition(
+        workflow.SUBMITTED,
+        workflow.PUBLISHED,
+        is_author=by.pk in (revision.created_by_id, last_submitter),
+        is_curator=has_role(by, CURATOR),
+        is_reviewer=has_role(by, REVIEWER),
+        comment=comment,
+    )
+    if original.status != workflow.PUBLISHED:  # pragma: no cover - no move leaves "published"
+        raise TransitionError("The case this revision changes is no longer published.")
+
+    for attname in _COPY_ATTNAMES:
+        setattr(original, attname, getattr(revision, attname))
+    for name in _M2M:
+        # simple-history snapshots M2M values on save: set them first.
+        getattr(original, name).set(getattr(revision, name).all())
+    original.version += 1
+    original._history_user = by
+    original._change_reason = f"revision (case {revision.pk}) approved"
+    original.full_clean(validate_constraints=False)
+    original.save()
+    _copy_children(revision, original, by, replace=True)
+
+    # The revision's story becomes part of the published case's record.
+    CaseEvent.objects.filter(case=revision).update(case=original)
+    event = CaseEvent.objects.create(
+        case=original,
+        actor=by,
+        role=primary_role(by),
+        from_status=workflow.SUBMITTED,
+        to_status=workflow.PUBLISHED,
+        comment=_revision_note(revision, original, comment),
+    )
+    revision._history_user = by
+    revision._change_reason = f"applied to case {original.pk}"
+    revision.delete()
+    event.refresh_from_db()
+    return original
+
+
+def _revision_note(revision: Case, original: Case, comment: str) -> str:
+    note = f"Revision (case {revision.pk}) approved and applied: now version {original.version}."
+    comment = (comment or "").strip()
+    return f"{note}\n{comment}" if comment else note
+
+
+def _copy_children(source: Case, target: Case, by, *, replace: bool) -> None:
+    """Copy IHC and fusion rows from source to target (replacing target's, if asked)."""
+    for model, fields, related in (
+        (IHCResult, _IHC_COPY, "ihc_results"),
+        (FusionFinding, _FUSION_COPY, "fusions"),
+    ):
+        if replace:
+            # One by one, so that each deletion is in the history with its user.
+            for row in getattr(target, related).all():
+                row._history_user = by
+                row.delete()
+        for row in getattr(source, related).order_by("position", "pk"):
+            copy = model(case=target, **{f: getattr(row, f) for f in fields})
+            copy._history_user = by
+            copy.save()
+
+
+# -- revisions -------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_revision(published_case: Case, by) -> Case:
+    """A draft copy of a published case for `by` to edit; the public keeps the original."""
+    if not has_role(by, CURATOR):
+        raise NotEditable("Only a curator may propose a revision.")
+    original = Case.objects.select_for_update().get(pk=published_case.pk)
+    if original.status != workflow.PUBLISHED or original.revision_of_id:
+        raise NotEditable("Only a published case can be revised.")
+    open_revision = (
+        original.revisions.filter(status__in=OPEN_STATUSES).select_related("created_by").first()
+    )
+    if open_revision is not None:
+        mine = open_revision.created_by_id == by.pk
+        raise RevisionExists(
+            f"Case {original.pk} already has an open revision (case {open_revision.pk})"
+            + (
+                " — yours: continue there."
+                if mine
+                else f" by {open_revision.created_by.get_username()}: one at a time."
+            ),
+            open_revision,
+        )
+    revision = Case(
+        citation_id=original.citation_id,
+        created_by=by,
+        revision_of=original,
+        **{attname: getattr(original, attname) for attname in _COPY_ATTNAMES},
+    )
+    revision._history_user = by
+    revision._change_reason = f"revision of case {original.pk} (version {original.version})"
+    revision.save()
+    for name in _M2M:
+        getattr(revision, name).set(getattr(original, name).all())
+    revision.save(update_fields=["updated_at"])  # history snapshot with the M2M values
+    _copy_children(original, revision, by, replace=False)
+    CaseEvent.objects.create(
+        case=revision,
+        actor=by,
+        role=primary_role(by),
+        from_status=workflow.DRAFT,
+        to_status=workflow.DRAFT,
+        comment=f"Started a revision of case {original.pk} (version {original.version}).",
+    )
+    return revision
+
+
+# -- comments ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def comment_on_case(case: Case, by, text: str) -> CaseEvent:
+    """A comment on a case's timeline, by its author or a reviewer who can see it.
+
+    A comment is a CaseEvent whose from_status equals its to_status: it
+    changes nothing but is on the record like every decision.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise CommentRefused("Write something first: the comment was empty.")
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise CommentRefused(
+            f"A comment can be at most {COMMENT_MAX_LENGTH} characters; this one has {len(text)}."
+        )
+    locked = Case.objects.visible_to(by).select_for_update().filter(pk=case.pk).first()
+    if locked is None or not (locked.created_by_id == by.pk or has_role(by, REVIEWER)):
+        raise CommentRefused("Only the case's curator and reviewers may comment on it.")
+    return CaseEvent.objects.create(
+        case=locked,
+        actor=by,
+        role=primary_role(by),
+        from_status=locked.status,
+        to_status=locked.status,
+        comment=text,
+    )

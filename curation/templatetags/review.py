@@ -1,0 +1,39 @@
+"""`{% case_review_panel case %}`: the timeline, comments and revision button on a case page."""
+
+from django import template
+
+from curation import workflow
+from curation.actions.review import COMMENT_MAX_LENGTH
+from curation.models import CaseEvent
+from curation.roles import CURATOR, REVIEWER, has_role
+
+register = template.Library()
+
+
+@register.inclusion_tag("curation/review/_panel.html", takes_context=True)
+def case_review_panel(context, case):
+    """What the case's curator and reviewers see below a case (one or two queries)."""
+    user = context["request"].user
+    is_reviewer = has_role(user, REVIEWER)
+    on_team = user.is_authenticated and (case.created_by_id == user.pk or is_reviewer)
+    events = []
+    if on_team:
+        events = list(
+            CaseEvent.objects.filter(case=case)
+            .select_related("actor")
+            .order_by("created_at", "pk")
+        )
+    return {
+        "case": case,
+        "events": events,
+        "on_team": on_team,
+        "can_revise": has_role(user, CURATOR)
+        and case.status == workflow.PUBLISHED
+        and not case.revision_of_id,
+        "can_review": is_reviewer
+        and case.status == workflow.SUBMITTED
+        and case.created_by_id != user.pk,
+        "comment_max": COMMENT_MAX_LENGTH,
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,522 @@
+"""Review pages: the queue, a case's review page, comments, revisions and the activity log."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import F, Prefetch
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from citations.models import Author
+from curation import workflow
+from curation.actions.cases import CASE_FIELDS, CaseActionError
+from curation.actions.review import (
+    COMMENT_MAX_LENGTH,
+    AlreadyDecided,
+    RevisionExists,
+    approve_case,
+    comment_on_case,
+    reject_case,
+    request_changes,
+    start_revision,
+)
+from curation.models import Case, CaseEvent, Diagnosis, FusionFinding, IHCResult
+from curation.roles import ADMIN, CURATOR, REVIEWER, has_role
+
+QUEUE_PAGE_SIZE = 50
+ACTIVITY_PAGE_SIZE = 100
+
+_FUSIONS = Prefetch(
+    "fusions",
+    queryset=FusionFinding.objects.select_related("five_prime_gene", "three_prime_gene").order_by(
+        "position", "pk"
+    ),
+)
+_IHC = Prefetch(
+    "ihc_results",
+    queryset=IHCResult.objects.select_related("marker").order_by("position", "pk"),
+)
+
+
+def _require(request, role: str) -> None:
+    if not has_role(request.user, role):
+        raise PermissionDenied(f"This page is for {role}s.")
+
+
+# -- the queue -------------------------------------------------------------------
+
+
+class QueueFilter(forms.Form):
+    diagnosis = forms.ModelChoiceField(
+        queryset=Diagnosis.objects.none(), required=False, empty_label="any diagnosis"
+    )
+    submitter = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False, empty_label="anyone"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        waiting = Case.objects.filter(status=workflow.SUBMITTED)
+        self.fields["diagnosis"].queryset = Diagnosis.objects.filter(
+            pk__in=waiting.values("final_diagnosis_id")
+        ).order_by("name")
+        self.fields["submitter"].queryset = (
+            get_user_model()
+            .objects.filter(pk__in=waiting.values("created_by_id"))
+            .order_by("username")
+        )
+        self.fields["submitter"].label_from_instance = lambda u: u.get_username()
+
+
+@login_required
+def review_queue(request):
+    """Submitted cases and revisions, oldest first: what reviewers have to decide."""
+    _require(request, REVIEWER)
+    form = QueueFilter(request.GET or None)
+    cases = (
+        Case.objects.filter(status=workflow.SUBMITTED)
+        .select_related("citation", "final_diagnosis", "created_by", "topography")
+        .prefetch_related(_FUSIONS)
+        .order_by("submitted_at", "pk")
+    )
+    if form.is_bound and form.is_valid():
+        if form.cleaned_data["diagnosis"]:
+            cases = cases.filter(final_diagnosis=form.cleaned_data["diagnosis"])
+        if form.cleaned_data["submitter"]:
+            cases = cases.filter(created_by=form.cleaned_data["submitter"])
+    elif form.is_bound:
+        cases = cases.none()
+    page = Paginator(cases, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "curation/review/queue.html",
+        {"form": form, "page": page, "now": timezone.now(), "query": query.urlencode()},
+    )
+
+
+# -- the review page ---------------------------------------------------------------
+
+
+class DecisionForm(forms.Form):
+    DECISIONS = [
+        ("approve", "Approve and publish"),
+        ("request_changes", "Request changes"),
+        ("reject", "Reject"),
+    ]
+    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required to request changes or reject: say what and why.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("decision") in ("request_changes", "reject")
+            and not (data.get("comment") or "").strip()
+        ):
+            self.add_error("comment", "Say why: a comment is required for this decision.")
+        return data
+
+
+_DECIDE = {"approve": approve_case, "request_changes": request_changes, "reject": reject_case}
+_DONE = {
+    "approve": "approved and published",
+    "request_changes": "sent back to its curator with your comment",
+    "reject": "rejected",
+}
+
+
+def _case_for_review(request, pk: int) -> Case:
+    _require(request, REVIEWER)
+    case = (
+        Case.objects.visible_to(request.user)
+        .select_related(
+            "citation", "final_diagnosis", "initial_diagnosis", "topography", "created_by"
+        )
+        .prefetch_related(
+            Prefetch("citation__authors", queryset=Author.objects.order_by("position")),
+            _IHC,
+            _FUSIONS,
+            "differentials",
+            "other_citations",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404("No such case.")
+    return case
+
+
+def _applied_revision_redirect(request, pk: int):
+    """A revision that was approved is gone: say so and show the case it was applied to."""
+    gone = Case.history.filter(id=pk, history_type="-").order_by("-history_date").first()
+    if gone is None or not gone.revision_of_id:
+        raise Http404("No such case.")
+    messages.error(
+        request,
+        f"This revision has already been decided: it was approved and applied to case "
+        f"{gone.revision_of_id}. Nothing was changed.",
+    )
+    return redirect("curation:review_case", pk=gone.revision_of_id)
+
+
+@login_required
+def review_case(request, pk: int):
+    """The case beside its abstract; for a revision, what it changes; the decision form."""
+    try:
+        case = _case_for_review(request, pk)
+    except Http404:
+        return _applied_revision_redirect(request, pk)
+    can_decide = case.status == workflow.SUBMITTED and case.created_by_id != request.user.pk
+    form = DecisionForm(initial={"version": case.version})
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        if not can_decide and case.status != workflow.SUBMITTED:
+            messages.error(
+                request,
+                f"This case has already been decided: it is now "
+                f"“{case.get_status_display().lower()}”. Nothing was changed.",
+            )
+            return redirect("curation:review_case", pk=case.pk)
+        if form.is_valid():
+            decision = form.cleaned_data["decision"]
+            try:
+                decided = _DECIDE[decision](
+                    case,
+                    request.user,
+                    form.cleaned_data["comment"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except AlreadyDecided as exc:
+                messages.error(request, str(exc))
+                if not Case.objects.filter(pk=case.pk).exists():
+                    return redirect("curation:review_queue")
+                return redirect("curation:review_case", pk=case.pk)
+            except CaseActionError as exc:  # a stale page (Conflict)
+                form.add_error(None, str(exc))
+            except workflow.TransitionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"{decided} {_DONE[decision]}.")
+                return redirect("curation:review_queue")
+    diff = revision_diff(case) if case.revision_of_id else None
+    return render(
+        request,
+        "curation/review/case.html",
+        {
+            "case": case,
+            "ihc": list(case.ihc_results.all()),
+            "fusions": list(case.fusions.all()),
+            "form": form,
+            "can_decide": can_decide,
+            "own_case": case.created_by_id == request.user.pk,
+            "diff": diff,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# -- the revision diff -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str
+    after: str
+
+    @property
+    def kind(self) -> str:
+        if not self.before:
+            return "added"
+        if not self.after:
+            return "removed"
+        return "changed"
+
+
+def _field_text(case: Case, name: str) -> str:
+    field = Case._meta.get_field(name)
+    if field.many_to_many:
+        return "; ".join(sorted(str(v) for v in getattr(case, name).all()))
+    value = getattr(case, name)
+    if value is None or value == "":
+        return ""
+    if field.choices:
+        return str(getattr(case, f"get_{name}_display")())
+    if hasattr(value, "normalize"):
+        return f"{value.normalize():f}"
+    return str(value)
+
+
+def _ihc_text(row: IHCResult) -> str:
+    parts = [row.summary]
+    if row.clone:
+        parts.append(f"clone {row.clone}")
+    if row.pattern:
+        parts.append(row.pattern)
+    if row.as_reported:
+        parts.append(f"“{row.as_reported}”")
+    return "; ".join(parts)
+
+
+def _fusion_text(row: FusionFinding) -> str:
+    parts = [row.display]
+    if row.method:
+        parts.append(row.get_method_display())
+    if row.five_prime_exon or row.three_prime_exon:
+        parts.append(f"exons {row.five_prime_exon or '?'}/{row.three_prime_exon or '?'}")
+    if row.as_reported:
+        parts.append(f"as reported “{row.as_reported}”")
+    return "; ".join(parts)
+
+
+def _rows_diff(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[Change]:
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key, []), after.get(key, [])
+        for i in range(max(len(old), len(new))):
+            a = old[i] if i < len(old) else ""
+            b = new[i] if i < len(new) else ""
+            if a != b:
+                changes.append(Change(key, a, b))
+    return changes
+
+
+_DIFF_FIELDS = [
+    f.name
+    for f in Case._meta.get_fields()
+    if f.name in CASE_FIELDS or f.name in ("other_citations", "differentials")
+]
+
+
+def revision_diff(revision: Case) -> dict:
+    """What a revision changes in its published case: fields, IHC rows, fusion rows."""
+    original = (
+        Case.objects.select_related("final_diagnosis", "initial_diagnosis", "topography")
+        .prefetch_related(
+            _IHC,
+            _FUSIONS,
+            "differentials",
+            "other_citations",
+        )
+        .get(pk=revision.revision_of_id)
+    )
+    fields = []
+    for name in _DIFF_FIELDS:
+        before, after = _field_text(original, name), _field_text(revision, name)
+        if before != after:
+            label = str(Case._meta.get_field(name).verbose_name)
+            fields.append(Change(label[:1].upper() + label[1:], before, after))
+
+    def by_key(rows, key, text):
+        grouped: dict[str, list[str]] = {}
+        for row in rows:
+            grouped.setdefault(key(row), []).append(text(row))
+        return grouped
+
+    ihc = _rows_diff(
+        by_key(original.ihc_results.all(), lambda r: r.marker.name, _ihc_text),
+        by_key(revision.ihc_results.all(), lambda r: r.marker.name, _ihc_text),
+    )
+    fusions = _rows_diff(
+        by_key(original.fusions.all(), lambda r: r.notation, _fusion_text),
+        by_key(revision.fusions.all(), lambda r: r.notation, _fusion_text),
+    )
+    return {
+        "original": original,
+        "fields": fields,
+        "ihc": ihc,
+        "fusions": fusions,
+        "empty": not (fields or ihc or fusions),
+    }
+
+
+# -- comments and revisions ----------------------------------------------------------
+
+
+def _back(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@login_required
+@require_POST
+def case_comment(request, pk: int):
+    """Add a comment to a case's timeline (its curator and reviewers only)."""
+    case = Case.objects.visible_to(request.user).filter(pk=pk).first()
+    if case is None:
+        raise Http404("No such case.")
+    if not (case.created_by_id == request.user.pk or has_role(request.user, REVIEWER)):
+        raise PermissionDenied("Only the case's curator and reviewers may comment on it.")
+    try:
+        comment_on_case(case, request.user, request.POST.get("comment", ""))
+    except CaseActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Your comment is on the timeline.")
+    return redirect(_back(request, case.get_absolute_url()) + "#timeline")
+
+
+def _edit_url(case: Case) -> str:
+    """The curator's edit form when it exists (the curator workflow), else the case page."""
+    for name in ("curation:case_edit", "curation:edit_case"):
+        try:
+            return reverse(name, args=[case.pk])
+        except NoReverseMatch:
+            continue
+    return case.get_absolute_url()
+
+
+@login_required
+@require_POST
+def case_revise(request, pk: int):
+    """Start a revision of a published case (a curator proposes a change)."""
+    _require(request, CURATOR)
+    case = Case.objects.published().filter(pk=pk, revision_of__isnull=True).first()
+    if case is None:
+        raise Http404("No such published case.")
+    try:
+        revision = start_revision(case, request.user)
+    except RevisionExists as exc:
+        messages.info(request, str(exc))
+        if exc.revision.created_by_id == request.user.pk:
+            return redirect(_edit_url(exc.revision))
+        return redirect(case.get_absolute_url())
+    except CaseActionError as exc:
+        messages.error(request, str(exc))
+        return redirect(case.get_absolute_url())
+    messages.success(
+        request,
+        f"Revision started (case {revision.pk}). The public keeps seeing case {case.pk} "
+        "until a reviewer approves your changes.",
+    )
+    return redirect(_edit_url(revision))
+
+
+# -- the activity log ----------------------------------------------------------------
+
+
+class ActivityFilter(forms.Form):
+    STATUS_CHOICES = [("", "any status"), ("comment", "comments only"), *CaseEvent.STATUS_CHOICES]
+
+    actor = forms.CharField(required=False, max_length=150, label="Who (username)")
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, label="New status")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError("“From” is after “To”.")
+        return data
+
+
+def _activity_events(request) -> tuple[ActivityFilter, object]:
+    _require(request, ADMIN)
+    form = ActivityFilter(request.GET or None)
+    events = CaseEvent.objects.select_related("actor", "case").order_by("-created_at", "-pk")
+    if form.is_bound and not form.is_valid():
+        return form, events.none()
+    data = form.cleaned_data if form.is_bound else {}
+    if data.get("actor"):
+        events = events.filter(actor__username__iexact=data["actor"].strip())
+    if data.get("status") == "comment":
+        events = events.filter(from_status=F("to_status"))
+    elif data.get("status"):
+        events = events.filter(to_status=data["status"]).exclude(from_status=F("to_status"))
+    zone = timezone.get_current_timezone()
+    if data.get("date_from"):
+        events = events.filter(
+            created_at__gte=datetime.combine(data["date_from"], time.min, tzinfo=zone)
+        )
+    if data.get("date_to"):
+        events = events.filter(
+            created_at__lt=datetime.combine(data["date_to"] + timedelta(days=1), time.min, zone)
+        )
+    return form, events
+
+
+@login_required
+def activity(request):
+    """Every event of every case, newest first, for admins."""
+    form, events = _activity_events(request)
+    page = Paginator(events, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "curation/review/activity.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_safe(value) -> str:
+    """Text a spreadsheet will not run as a formula (comments are user input)."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+CSV_HEADER = ["when", "case", "who", "role", "from", "to", "kind", "comment"]
+
+
+@login_required
+def activity_csv(request):
+    """The filtered activity log as CSV, streamed row by row (any size)."""
+    _form, events = _activity_events(request)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_HEADER)
+        for e in events.iterator(chunk_size=1000):
+            yield writer.writerow(
+                [
+                    e.created_at.isoformat(),
+                    e.case_id,
+                    _csv_safe(e.actor.get_username() if e.actor_id else ""),
+                    e.role,
+                    e.from_status,
+                    e.to_status,
+                    "comment" if e.from_status == e.to_status else "transition",
+                    _csv_safe(e.comment),
+                ]
+            )
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rarederm-activity-{stamp}.csv"'
+    return response
