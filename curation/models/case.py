@@ -222,6 +222,7 @@ class Case(models.Model):
                 fields=["citation", "label"],
                 condition=~Q(label="") & Q(revision_of__isnull=True),
                 name="curation_case_label_unique",
+                violation_error_message="This paper already has a case with this label.",
             ),
             models.UniqueConstraint(
                 fields=["revision_of"],
@@ -230,24 +231,32 @@ class Case(models.Model):
                     status__in=[workflow.DRAFT, workflow.SUBMITTED, workflow.CHANGES_REQUESTED],
                 ),
                 name="curation_case_one_open_revision",
+                violation_error_message="This case already has an open revision.",
             ),
             models.CheckConstraint(
-                condition=Q(age__isnull=True) | Q(age__gte=0), name="curation_case_age_nonnegative"
+                condition=Q(age__isnull=True) | Q(age__gte=0),
+                name="curation_case_age_nonnegative",
+                violation_error_message="Age cannot be negative.",
             ),
             models.CheckConstraint(
-                condition=Q(age__isnull=True) | ~Q(age_unit=""), name="curation_case_age_has_unit"
+                condition=Q(age__isnull=True) | ~Q(age_unit=""),
+                name="curation_case_age_has_unit",
+                violation_error_message="Give the unit of the age (years, months...).",
             ),
             models.CheckConstraint(
                 condition=Q(size_mm__isnull=True) | Q(size_mm__gte=0),
                 name="curation_case_size_nonnegative",
+                violation_error_message="Size cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(follow_up_months__isnull=True) | Q(follow_up_months__gte=0),
                 name="curation_case_follow_up_nonnegative",
+                violation_error_message="Follow-up cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(follow_up_months__isnull=True) | ~Q(outcome=""),
                 name="curation_case_follow_up_needs_outcome",
+                violation_error_message="Give the outcome at follow-up, or leave follow-up empty.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=workflow.STATUSES), name="curation_case_status_valid"

@@ -49,6 +49,7 @@ class IHCResult(models.Model):
             models.CheckConstraint(
                 condition=Q(percent_cells__isnull=True) | Q(percent_cells__lte=100),
                 name="curation_ihcresult_percent_range",
+                violation_error_message="The percentage of cells is between 0 and 100.",
             ),
             models.CheckConstraint(
                 condition=Q(result__in=["positive", "negative", "equivocal", "not_reported"]),
