@@ -1,0 +1,191 @@
+"""Streaming exports of a search: cases as CSV / JSON, their citations as RIS / BibTeX.
+
+Rows are read with `.iterator(chunk_size=...)` (prefetches run per chunk) and
+written one at a time into a StreamingHttpResponse, so an export of 100,000
+cases holds one chunk in memory, never the whole result.
+
+CSV and JSON: one row (object) per case, the columns of CASE_COLUMNS, IHC
+results and fusions flattened into text columns (documented in README).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+
+from citations import exports as citation_exports
+from citations.models import Citation
+
+CHUNK = 500
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json", "json"),
+    "ris": ("application/x-research-info-systems", "ris"),
+    "bibtex": ("application/x-bibtex", "bib"),
+}
+
+# (column, meaning) -- the README's table is this list.
+CASE_COLUMNS = [
+    ("case_id", "RareDerm case number"),
+    ("url", "Public page of the case"),
+    ("label", "Label in the paper (“Case 2”)"),
+    ("final_diagnosis", "Final diagnosis (vocabulary name)"),
+    ("final_diagnosis_icdo3", "ICD-O-3 morphology code of the final diagnosis"),
+    ("topography_code", "ICD-O-3 topography code (C44.x skin, C49.x soft tissue)"),
+    ("topography", "Topography name"),
+    ("site_detail", "Site as reported (“posterior scalp”)"),
+    ("laterality", "left / right / midline / bilateral"),
+    ("age", "Age as reported (number)"),
+    ("age_unit", "years / months / weeks / days"),
+    ("sex", "female / male"),
+    ("size_mm", "Greatest dimension in mm"),
+    ("clinical_presentation", "Clinical presentation"),
+    ("histology", "Histology (description)"),
+    ("cell_type", "spindle / epithelioid / mixed / pleomorphic / round / other"),
+    (
+        "ihc",
+        "Every IHC result, “marker: result (details)” joined by “; ” in the paper's order, "
+        "e.g. “ALK: positive, strong, diffuse; S100: negative”",
+    ),
+    ("ihc_positive", "Markers reported positive, joined by “; ”"),
+    ("ihc_negative", "Markers reported negative, joined by “; ”"),
+    (
+        "fusions",
+        "Fusions in HGNC notation joined by “; ” (“CARS1::ALK”; “?::ALK” partner unknown)",
+    ),
+    ("fusion_methods", "Method of each fusion, same order, joined by “; ”"),
+    ("treatment", "Treatment"),
+    ("follow_up_months", "Follow-up in months"),
+    ("outcome", "ned / recurrence / metastasis / awd / dod / doc"),
+    ("notes", "Curator's notes"),
+    ("pmid", "PubMed ID of the primary citation"),
+    ("doi", "DOI of the primary citation"),
+    ("first_author", "First author (“McCollum KJ”)"),
+    ("year", "Publication year"),
+    ("journal", "Journal (ISO abbreviation when known)"),
+    ("citation", "The reference in AMA style"),
+]
+COLUMN_NAMES = [name for name, _ in CASE_COLUMNS]
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _number(value):
+    if value is None:
+        return None
+    return int(value) if value == int(value) else float(value)
+
+
+def case_row(case, site_url: str = "") -> dict:
+    """One case as a flat dict (the CSV row / JSON object); child rows must be prefetched."""
+    ihc = list(case.ihc_results.all())
+    fusions = list(case.fusions.all())
+    citation = case.citation
+    authors = citation_exports.authors_of(citation)
+    first = authors[0] if authors else None
+    return {
+        "case_id": case.pk,
+        "url": f"{site_url}{case.get_absolute_url()}",
+        "label": case.label,
+        "final_diagnosis": case.final_diagnosis.name if case.final_diagnosis_id else "",
+        "final_diagnosis_icdo3": case.final_diagnosis.icdo3_code
+        if case.final_diagnosis_id
+        else "",
+        "topography_code": case.topography.code if case.topography_id else "",
+        "topography": case.topography.name if case.topography_id else "",
+        "site_detail": case.site_detail,
+        "laterality": case.laterality,
+        "age": _number(case.age),
+        "age_unit": case.age_unit,
+        "sex": case.sex,
+        "size_mm": _number(case.size_mm),
+        "clinical_presentation": case.clinical_presentation,
+        "histology": case.histology,
+        "cell_type": case.cell_type,
+        "ihc": "; ".join(f"{r.marker.name}: {r.summary}" for r in ihc),
+        "ihc_positive": "; ".join(r.marker.name for r in ihc if r.result == "positive"),
+        "ihc_negative": "; ".join(r.marker.name for r in ihc if r.result == "negative"),
+        "fusions": "; ".join(f.notation for f in fusions),
+        "fusion_methods": "; ".join(f.get_method_display() or "" for f in fusions),
+        "treatment": case.treatment,
+        "follow_up_months": _number(case.follow_up_months),
+        "outcome": case.outcome,
+        "notes": case.notes,
+        "pmid": citation.pmid,
+        "doi": citation.doi,
+        "first_author": str(first) if first else "",
+        "year": citation_exports.year_of(citation),
+        "journal": citation.journal_iso or citation.journal,
+        "citation": citation_exports.ama(citation),
+    }
+
+
+class _Echo:
+    """A file-like object whose write returns the line (csv.writer into a generator)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream_csv(cases, site_url: str = "") -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # BOM: spreadsheets then read the file as UTF-8
+    yield writer.writerow(COLUMN_NAMES)
+    for case in cases.iterator(chunk_size=CHUNK):
+        row = case_row(case, site_url)
+        # citations.exports guards cells that spreadsheets would run as formulas.
+        yield writer.writerow(
+            [citation_exports._csv_safe(_text(row[name])) for name in COLUMN_NAMES]
+        )
+
+
+def stream_json(cases, site_url: str = "") -> Iterator[str]:
+    yield "[\n"
+    first = True
+    for case in cases.iterator(chunk_size=CHUNK):
+        prefix = "" if first else ",\n"
+        first = False
+        yield prefix + json.dumps(case_row(case, site_url), ensure_ascii=False)
+    yield "\n]\n"
+
+
+def citations_of(cases):
+    """The distinct primary citations of the cases, newest first, authors prefetched."""
+    return (
+        Citation.objects.filter(pk__in=cases.order_by().values("citation_id"))
+        .with_authors()
+        .order_by("-year", "-pmid")
+    )
+
+
+def _chunks(rows: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def stream_citations(cases, fmt: str) -> Iterator[str]:
+    """RIS or BibTeX through citations.exports, one chunk of citations at a time."""
+    first = True
+    for chunk in _chunks(citations_of(cases).iterator(chunk_size=CHUNK), CHUNK):
+        text = citation_exports.export(chunk, fmt)
+        yield text if first else "\n" + text
+        first = False
+
+
+def stream(cases, fmt: str, site_url: str = "") -> Iterator[str]:
+    if fmt == "csv":
+        return stream_csv(cases, site_url)
+    if fmt == "json":
+        return stream_json(cases, site_url)
+    if fmt in ("ris", "bibtex"):
+        return stream_citations(cases, fmt)
+    raise ValueError(f"unknown format {fmt!r}")

@@ -1,0 +1,78 @@
+"""The public search page and its exports: published cases only, state in the URL."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from curation.search import exports
+from curation.search.engine import export_cases, run_search
+from curation.search.params import AGE_BANDS, PAGE_SIZES, SORTS, SearchParams
+
+
+def _active_filters(params: SearchParams, result) -> list[tuple[str, str]]:
+    """(label, link that removes it) for every filter in force."""
+    names = {v.value: v.label for v in result.facets["dx"].values}
+    bands = {key: label for key, label, _, _ in AGE_BANDS}
+    chips: list[tuple[str, str]] = []
+    if params.q:
+        chips.append((f"Text: {params.q}", params.without("q")))
+    chips += [(f"Diagnosis: {names.get(v, f'#{v}')}", params.toggle("dx", v)) for v in params.dx]
+    chips += [(f"Site: {v}", params.toggle("site", v)) for v in params.site]
+    for name, partner in (("five", "5'"), ("three", "3'")):
+        value = getattr(params, name)
+        if value:
+            shown = result.genes.get(name, value)
+            chips.append((f"{partner} partner: {shown}", params.without(name)))
+    chips += [(f"{m} {r}", params.toggle("ihc", (m, r))) for m, r in params.ihc]
+    chips += [(f"Sex: {v}", params.toggle("sex", v)) for v in params.sex]
+    chips += [(f"Age: {bands[v]}", params.toggle("age", v)) for v in params.age]
+    chips += [(f"Year: {v}", params.toggle("year", v)) for v in params.year]
+    chips += [(f"Outcome: {v}", params.toggle("outcome", v)) for v in params.outcome]
+    if params.profile:
+        chips.append((f"Profile: {params.profile}", params.without("profile")))
+    return chips
+
+
+def search(request):
+    params = SearchParams.from_query(request.GET)
+    result = run_search(params)
+    page = result.page
+    export_query = params.query_string(page=1)
+    context = {
+        "params": params,
+        "result": result,
+        "page": page,
+        "cases": list(page.object_list),
+        "facets": result.facets,
+        "active": _active_filters(params, result),
+        "sorts": SORTS,
+        "page_sizes": PAGE_SIZES,
+        "prev_link": params.query_string(page=page.previous_page_number())
+        if page.has_previous()
+        else "",
+        "next_link": params.query_string(page=page.next_page_number()) if page.has_next() else "",
+        "export_query": "" if export_query == "?" else export_query,
+        "export_formats": [("csv", "CSV"), ("json", "JSON"), ("ris", "RIS"), ("bibtex", "BibTeX")],
+        "profile_in_force": bool(result.profile and result.profile.usable),
+        "clear_link": "?",
+    }
+    return render(request, "curation/search/search.html", context)
+
+
+def export(request, fmt: str):
+    """The whole result of a search (every page) as a download, streamed."""
+    if fmt not in exports.FORMATS:
+        raise Http404("No such export format.")
+    params = SearchParams.from_query(request.GET)
+    cases = export_cases(params)
+    content_type, extension = exports.FORMATS[fmt]
+    response = StreamingHttpResponse(
+        exports.stream(cases, fmt, settings.SITE_URL), content_type=content_type
+    )
+    what = "cases" if fmt in ("csv", "json") else "citations"
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="rarederm-{what}-{stamp}.{extension}"'
+    return response
