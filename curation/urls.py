@@ -1,6 +1,7 @@
 from django.urls import path
 
 from curation.views import cases, home, review
+from curation.views import genes, stats
 from curation.views import search as search_views
 
 app_name = "curation"
@@ -9,6 +10,8 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("search/", search_views.search, name="search"),
     path("search/export/<str:fmt>/", search_views.export, name="export"),
+    path("genes/<str:symbol>/", genes.gene, name="gene"),
+    path("stats/", stats.stats, name="stats"),
     path("cases/<int:pk>/", cases.case_detail, name="case_detail"),
     path("cases/<int:pk>/comment/", review.case_comment, name="case_comment"),
     path("cases/<int:pk>/revise/", review.case_revise, name="case_revise"),

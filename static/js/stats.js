@@ -1,0 +1,32 @@
+// Statistics page: one bar chart per <canvas data-chart>, from the json_script data.
+// The same numbers are in the table under each chart, so nothing depends on this script.
+(function () {
+  "use strict";
+  var source = document.getElementById("chart-data");
+  if (!source || typeof Chart === "undefined") return;
+  var data = JSON.parse(source.textContent);
+  var accent = getComputedStyle(document.documentElement).getPropertyValue("--accent").trim() || "#8a2f4b";
+  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    var chart = data[canvas.dataset.chart];
+    if (!chart || !chart.rows.length) return;
+    var horizontal = chart.rows.length > 8 || canvas.dataset.chart === "diagnosis";
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: chart.rows.map(function (row) { return row[0]; }),
+        datasets: [{ label: "Cases", data: chart.rows.map(function (row) { return row[1]; }), backgroundColor: accent }]
+      },
+      options: {
+        indexAxis: horizontal ? "y" : "x",
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: { legend: { display: false } },
+        scales: {
+          x: { beginAtZero: true, ticks: { precision: 0 } },
+          y: { beginAtZero: true, ticks: { precision: 0 } }
+        }
+      }
+    });
+  });
+})();
