@@ -1,0 +1,43 @@
+"""manage.py fetch_pubmed PMID [PMID ...] [--sync]"""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from citations.models import Citation, FetchJob
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sync_fetches_here_and_prints_each_outcome(fake_eutils, capsys):
+    call_command("fetch_pubmed", "35560368", "9997", "--sync")
+    out = capsys.readouterr().out
+    assert "35560368: added" in out
+    assert "9997: added" in out
+    assert "new 2, updated 0, failed 0" in out
+    assert set(Citation.objects.values_list("pmid", flat=True)) == {35560368, 9997}
+    assert FetchJob.objects.get().source == "fetch_pubmed command"
+
+
+def test_sync_reports_failures_and_exits_with_an_error(fake_eutils, capsys):
+    with pytest.raises(CommandError, match="new 1, updated 0, failed 2"):
+        call_command("fetch_pubmed", "35560368", "abc", "1", "--sync")
+    err = capsys.readouterr().err
+    assert "abc: “abc” is neither a PMID" in err
+    assert "1: PubMed has no record with PMID 1." in err
+    assert Citation.objects.count() == 1
+
+
+def test_without_sync_a_job_is_queued_and_its_page_printed(
+    fake_eutils, capsys, django_capture_on_commit_callbacks, settings
+):
+    settings.SITE_URL = "https://rarederm.example.org"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        call_command("fetch_pubmed", "35560368")
+    job = FetchJob.objects.get()
+    assert len(callbacks) == 1
+    assert f"https://rarederm.example.org/citations/jobs/{job.pk}/" in capsys.readouterr().out
+
+
+def test_nothing_to_fetch_is_an_error():
+    with pytest.raises(CommandError, match="at least one"):
+        call_command("fetch_pubmed", " ")

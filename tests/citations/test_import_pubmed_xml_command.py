@@ -1,0 +1,65 @@
+"""manage.py import_pubmed_xml FILE [FILE ...]"""
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from citations.models import Citation
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "entrez"
+pytestmark = pytest.mark.django_db
+
+
+def test_recorded_files_are_imported_with_counts(capsys):
+    files = sorted(str(path) for path in FIXTURES.glob("pubmed*.xml"))
+    call_command("import_pubmed_xml", *files)
+    out = capsys.readouterr().out
+    assert "pubmed2.xml: new 2, updated 0, failed 0" in out
+    assert out.strip().endswith("new 9, updated 0, failed 0")
+    assert Citation.objects.count() == 9
+    assert Citation.objects.get(pmid=29963580).authors.count() == 9
+
+
+def test_a_gzipped_file_is_read_and_a_second_import_updates(tmp_path, capsys):
+    path = tmp_path / "pubmed25n0001.xml.gz"
+    with (FIXTURES / "pubmed2.xml").open("rb") as src, gzip.open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    call_command("import_pubmed_xml", str(path))
+    call_command("import_pubmed_xml", str(path))
+    out = capsys.readouterr().out
+    assert "new 2, updated 0, failed 0" in out
+    assert out.strip().endswith("new 0, updated 2, failed 0")
+    assert Citation.objects.count() == 2
+
+
+def test_a_bad_file_is_counted_as_failed_and_the_good_ones_kept(tmp_path, capsys):
+    truncated = tmp_path / "cut.xml"
+    data = (FIXTURES / "pubmed2.xml").read_bytes()
+    truncated.write_bytes(data[: data.index(b'<PMID Version="1">11700088') + 40])
+    with pytest.raises(CommandError, match="new 1, updated 0, failed 2"):
+        call_command("import_pubmed_xml", str(truncated), str(FIXTURES / "pubmed3.html"))
+    err = capsys.readouterr().err
+    assert "cut short" in err
+    assert "HTML page" in err
+    assert list(Citation.objects.values_list("pmid", flat=True)) == [11748933]
+
+
+def test_a_missing_file_is_refused_before_anything_is_imported():
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_pubmed_xml", str(FIXTURES / "pubmed1.xml"), "/nonexistent.xml")
+    assert Citation.objects.count() == 0
+
+
+def test_a_delete_citation_marks_the_stored_record_withdrawn(tmp_path, capsys):
+    call_command("import_pubmed_xml", str(FIXTURES / "pubmed_35560368.xml"))
+    update = tmp_path / "pubmed25n1300.xml"
+    update.write_text(
+        '<?xml version="1.0"?>\n<PubmedArticleSet><DeleteCitation>'
+        '<PMID Version="1">35560368</PMID></DeleteCitation></PubmedArticleSet>\n'
+    )
+    call_command("import_pubmed_xml", str(update))
+    assert "withdrawn 1" in capsys.readouterr().out
+    assert Citation.objects.get().fetch_status == Citation.FetchStatus.DELETED
