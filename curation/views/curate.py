@@ -1,0 +1,606 @@
+"""The curator's pages: from a PMID to a submitted case record.
+
+new report (PMID / DOI / PubMed URL) -> the citation (fetched with visible
+progress if it is not stored yet) -> cases of that report (add, copy from the
+previous case) -> the case form (explicit save and autosave) -> submit.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from citations import actions as citation_actions
+from citations.models import Author, Citation, FetchJob, FetchJobItem
+from curation import workflow
+from curation.actions.cases import CaseActionError, Conflict, NotEditable
+from curation.actions.submission import (
+    Incomplete,
+    discard_draft,
+    find_duplicates,
+    link_other_report,
+    missing_for_submission,
+    save_draft,
+    start_case,
+    submit_case,
+)
+from curation.forms import VOCABULARIES, CaseForm, CaseForms
+from curation.models import Case, CaseEvent, FusionFinding
+from curation.roles import CURATOR, REVIEWER, has_role
+
+AUTOSAVE_SECONDS = 15
+SUGGESTIONS = 20
+
+
+def curator_required(view):
+    """Logged in (else the login page) and a curator (else 403)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not has_role(request.user, CURATOR):
+            raise PermissionDenied("Only curators enter cases.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def own_case(request, pk: int) -> Case:
+    """The user's own case; 404 for anyone else's (a draft's existence is private)."""
+    try:
+        return Case.objects.select_related("citation").get(pk=pk, created_by=request.user)
+    except Case.DoesNotExist:
+        raise Http404("No such case among yours.") from None
+
+
+def _citation_with_authors(**lookup) -> Citation:
+    queryset = Citation.objects.prefetch_related(
+        Prefetch("authors", queryset=Author.objects.order_by("position"))
+    )
+    return get_object_or_404(queryset, **lookup)
+
+
+# -- 1. new report ------------------------------------------------------------------
+
+_BARE_PUBMED_URL = re.compile(
+    r"^(?:https?://)?(?:www\.)?(pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/(\d+)",
+    re.IGNORECASE,
+)
+
+
+def normalise_identifier(text: str) -> citation_actions.Identifier:
+    """What a curator pastes, tidied for citations.actions.parse_identifier.
+
+    Adds what the shared parser leaves to the caller: a PubMed URL without a
+    scheme or with a query string, "PMID35560368", spaces inside.
+    """
+    raw = " ".join((text or "").split())
+    match = _BARE_PUBMED_URL.match(raw)
+    if match:
+        raw = match.group(2)
+    raw = re.sub(r"^pmid\s*:?\s*(?=\d)", "", raw, flags=re.IGNORECASE)
+    raw = raw.rstrip(".")
+    return citation_actions.parse_identifier(raw)
+
+
+class IdentifierForm(forms.Form):
+    identifier = forms.CharField(
+        label="PMID, DOI or PubMed link",
+        max_length=500,
+        help_text="e.g. 35560368, PMID: 35560368, 10.1111/cup.14261, "
+        "https://pubmed.ncbi.nlm.nih.gov/35560368/",
+        error_messages={"required": "Enter a PMID, a DOI or a PubMed link."},
+    )
+
+    def clean_identifier(self):
+        found = normalise_identifier(self.cleaned_data["identifier"])
+        if found.error:
+            raise ValidationError(found.error)
+        return found
+
+
+@curator_required
+@require_http_methods(["GET", "POST"])
+def new_report(request):
+    form = IdentifierForm(
+        request.POST or None, initial={"identifier": request.GET.get("q", "")[:500]}
+    )
+    if request.method == "POST" and form.is_valid():
+        found = form.cleaned_data["identifier"]
+        lookup = {"pmid": found.pmid} if found.pmid else {"doi": found.doi}
+        citation = Citation.objects.filter(**lookup).only("pmid").first()
+        if citation is not None:
+            return redirect("curation:report", pmid=citation.pmid)
+        job = citation_actions.request_fetch([found.query], by=request.user, source="new report")
+        return redirect("curation:report_fetch", pk=job.pk)
+    return render(request, "curation/curate/new_report.html", {"form": form})
+
+
+def _fetch_job_for(request, pk: int) -> FetchJob:
+    job = get_object_or_404(FetchJob, pk=pk)
+    if job.requested_by_id != request.user.pk and not has_role(request.user, REVIEWER):
+        raise Http404("No such fetch job.")
+    return job
+
+
+@curator_required
+@require_GET
+def report_fetch(request, pk: int):
+    """The progress of a new report's fetch; htmx polls the partial until it ends."""
+    job = _fetch_job_for(request, pk)
+    item = job.items.select_related("citation").order_by("position").first()
+    citation = None
+    if item is not None and item.citation_id:
+        citation = _citation_with_authors(pk=item.citation_id)
+    context = {
+        "job": job,
+        "item": item,
+        "citation": citation,
+        "finished": job.state == FetchJob.State.DONE,
+        "failed": item is not None and item.status == FetchJobItem.Status.FAILED,
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "curation/curate/_fetch_progress.html", context)
+    return render(request, "curation/curate/fetch.html", context)
+
+
+@curator_required
+@require_POST
+def report_fetch_retry(request, pk: int):
+    job = _fetch_job_for(request, pk)
+    if job.state != FetchJob.State.DONE:
+        return redirect("curation:report_fetch", pk=job.pk)
+    if not citation_actions.retry_failed(job, by=request.user):
+        item = job.items.order_by("position").first()
+        messages.error(request, "That is not a PMID or a DOI: correct it and try again.")
+        return redirect(reverse("curation:new_report") + "?" + _q(item.query if item else ""))
+    return redirect("curation:report_fetch", pk=job.pk)
+
+
+def _q(text: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"q": text})
+
+
+# -- 2. the report and its cases ------------------------------------------------------
+
+
+def _case_rows():
+    return Prefetch(
+        "fusions",
+        queryset=FusionFinding.objects.select_related(
+            "five_prime_gene", "three_prime_gene"
+        ).order_by("position", "pk"),
+    )
+
+
+@curator_required
+@require_GET
+def report(request, pmid: int):
+    citation = _citation_with_authors(pmid=pmid)
+    cases = list(
+        Case.objects.visible_to(request.user)
+        .filter(Q(citation=citation) | Q(other_citations=citation))
+        .distinct()
+        .select_related("final_diagnosis", "topography", "created_by")
+        .prefetch_related(_case_rows())
+        .order_by("pk")
+    )
+    mine = [
+        c for c in cases if c.created_by_id == request.user.pk and c.citation_id == citation.pk
+    ]
+    labels = {c.label for c in cases if c.citation_id == citation.pk}
+    suggested = ""
+    if cases:
+        n = len([c for c in cases if c.citation_id == citation.pk]) + 1
+        while f"Case {n}" in labels:
+            n += 1
+        suggested = f"Case {n}"
+    return render(
+        request,
+        "curation/curate/report.html",
+        {
+            "citation": citation,
+            "cases": cases,
+            "copyable": [c for c in cases if c.citation_id == citation.pk],
+            "mine": mine,
+            "suggested_label": suggested,
+        },
+    )
+
+
+@curator_required
+@require_POST
+def case_new(request, pmid: int):
+    citation = get_object_or_404(Citation, pmid=pmid)
+    label = " ".join(request.POST.get("label", "").split())[:100]
+    copy_from = None
+    copy_pk = request.POST.get("copy_from", "")
+    if copy_pk:
+        if not copy_pk.isdigit():
+            raise Http404("No such case to copy.")
+        copy_from = get_object_or_404(Case.objects.visible_to(request.user), pk=int(copy_pk))
+    if (
+        label
+        and Case.objects.filter(citation=citation, label=label, revision_of__isnull=True).exists()
+    ):
+        messages.error(
+            request,
+            f"This paper already has a case labelled “{label}”: give the new one the paper's "
+            "own label, e.g. Case 2.",
+        )
+        return redirect("curation:report", pmid=pmid)
+    try:
+        case = start_case(citation, by=request.user, label=label, copy_from=copy_from)
+    except (CaseActionError, ValidationError) as exc:
+        messages.error(request, _message(exc))
+        return redirect("curation:report", pmid=pmid)
+    if copy_from is not None:
+        messages.success(
+            request, f"Started a new case with the shared fields of case {copy_from.pk}."
+        )
+    return redirect("curation:case_edit", pk=case.pk)
+
+
+def _message(exc) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+# -- 3. the case form ----------------------------------------------------------------
+
+
+def _posted_version(request) -> int | None:
+    text = request.POST.get("version_override") or request.POST.get("version", "")
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def _already_submitted_by(case: Case, user) -> bool:
+    return (
+        case.status == workflow.SUBMITTED
+        and CaseEvent.objects.filter(case=case, to_status=workflow.SUBMITTED)
+        .order_by("-created_at", "-pk")
+        .values_list("actor_id", flat=True)
+        .first()
+        == user.pk
+    )
+
+
+@curator_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request, pk: int):
+    case = own_case(request, pk)
+    if case.status not in workflow.EDITABLE:
+        if request.method == "POST" and _already_submitted_by(case, request.user):
+            messages.info(request, "This case was submitted for review (once).")
+        else:
+            messages.info(
+                request,
+                f"This case is {case.get_status_display().lower()}: it is read-only for you "
+                "until a reviewer sends it back.",
+            )
+        return redirect("curation:case_detail", pk=case.pk)
+
+    if request.method == "GET":
+        return _render_case_form(request, case, CaseForms(case))
+
+    bundle = CaseForms(case, request.POST)
+    version = _posted_version(request)
+    if version is None:
+        messages.error(
+            request, "The form lost its version number: nothing was saved. Reload the page."
+        )
+        return _render_case_form(request, case, bundle, status=400)
+    if not bundle.is_valid():
+        messages.error(request, "Not saved: correct the fields marked below (your text is kept).")
+        return _render_case_form(request, case, bundle, status=422)
+    values = bundle.values()
+    try:
+        result = save_draft(case, by=request.user, expected_version=version, **values)
+    except Conflict as exc:
+        current = Case.objects.get(pk=case.pk)
+        if request.POST.get("action") == "submit" and _already_submitted_by(current, request.user):
+            messages.info(request, "This case was submitted for review (once).")
+            return redirect("curation:case_detail", pk=case.pk)
+        return _render_case_form(
+            request, case, bundle, status=409, conflict=_conflict(exc, current, values, version)
+        )
+    except NotEditable as exc:
+        messages.error(request, str(exc))
+        return redirect("curation:case_detail", pk=case.pk)
+    except ValidationError as exc:  # a database rule the form did not foresee
+        messages.error(request, "Not saved: " + _message(exc))
+        return _render_case_form(request, case, bundle, status=422)
+    case = result.case
+
+    if request.POST.get("action") == "submit":
+        try:
+            submit_case(case, by=request.user, expected_version=case.version)
+        except Incomplete as exc:
+            fresh = CaseForms(case, request.POST)
+            fresh.is_valid()  # it was: the same data was just saved
+            for name, message in exc.errors.items():
+                if name in fresh.form.fields:
+                    fresh.form.add_error(name, message)
+            messages.error(
+                request, "Saved as a draft, but not submitted: complete the fields marked below."
+            )
+            return _render_case_form(
+                request, case, fresh, findings_error=exc.errors.get("findings", ""), status=422
+            )
+        except (CaseActionError, workflow.TransitionError) as exc:
+            messages.error(request, str(exc))
+            return redirect("curation:case_edit", pk=case.pk)
+        messages.success(request, "Submitted for review. A reviewer will look at it.")
+        return redirect("curation:case_detail", pk=case.pk)
+
+    if result.changed:
+        messages.success(request, f"Saved (version {case.version}).")
+    else:
+        messages.info(request, "Nothing changed since the last save.")
+    return redirect("curation:case_edit", pk=case.pk)
+
+
+def _render_case_form(request, case, bundle, *, status=200, conflict=None, findings_error=""):
+    citation = _citation_with_authors(pk=case.citation_id)
+    duplicates = find_duplicates(case, user=request.user)
+    linked = set(case.other_citations.values_list("pk", flat=True))
+    context = {
+        "case": case,
+        "citation": citation,
+        "bundle": bundle,
+        "form": bundle.form,
+        "ihc": bundle.ihc,
+        "fusions": bundle.fusions,
+        "vocabularies": {
+            name: [vocabulary.option(row) for row in vocabulary.suggest("", limit=200)]
+            for name, vocabulary in bundle.vocabularies.items()
+        },
+        "duplicates": duplicates,
+        "linked": linked,
+        "missing": missing_for_submission(case),
+        "conflict": conflict,
+        "findings_error": findings_error,
+        "autosave_seconds": AUTOSAVE_SECONDS,
+        "can_discard": case.status == workflow.DRAFT and not case.submitted_at,
+    }
+    return render(request, "curation/curate/case_form.html", context, status=status)
+
+
+def _display(value) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def _conflict(exc: Conflict, current: Case, mine: dict, version: int) -> dict:
+    """Both versions, field by field, where they differ."""
+    theirs = CaseForm.initial_for(current)
+    rows = []
+    form_fields = CaseForm(
+        case=current, vocabularies={n: c() for n, c in VOCABULARIES.items()}
+    ).fields
+    for name, value in mine["fields"].items():
+        if _display(value) != _display(theirs.get(name)):
+            label = form_fields[name].label or name.replace("_", " ").capitalize()
+            rows.append((label, _display(value), _display(theirs.get(name))))
+    mine_ihc = "; ".join(f"{r['marker']}: {r['result']}" for r in mine["ihc_rows"])
+    their_ihc = "; ".join(
+        f"{r.marker}: {r.result}"
+        for r in current.ihc_results.select_related("marker").order_by("position", "pk")
+    )
+    if mine_ihc != their_ihc:
+        rows.append(("IHC results", mine_ihc or "—", their_ihc or "—"))
+    mine_fusions = "; ".join(
+        f"{r['five_prime_gene'] or '?'}::{r['three_prime_gene']}" for r in mine["fusion_rows"]
+    )
+    their_fusions = "; ".join(
+        f.notation
+        for f in current.fusions.select_related("five_prime_gene", "three_prime_gene").order_by(
+            "position", "pk"
+        )
+    )
+    if mine_fusions != their_fusions:
+        rows.append(("Fusions", mine_fusions or "—", their_fusions or "—"))
+    last = (
+        current.history.order_by("-history_date", "-history_id")
+        .select_related("history_user")
+        .first()
+    )
+    return {
+        "message": str(exc),
+        "mine_version": version,
+        "current_version": current.version,
+        "by": last.history_user if last else None,
+        "at": last.history_date if last else None,
+        "rows": rows,
+    }
+
+
+@curator_required
+@require_POST
+def case_autosave(request, pk: int):
+    """The periodic autosave (static/js/curate.js): the same save, answered in JSON."""
+    case = own_case(request, pk)
+    if case.status not in workflow.EDITABLE:
+        return JsonResponse(
+            {"status": "readonly", "message": "This case is no longer a draft: not saved."},
+            status=409,
+        )
+    version = _posted_version(request)
+    if version is None:
+        return JsonResponse(
+            {"status": "invalid", "message": "No version: reload the page."}, status=400
+        )
+    bundle = CaseForms(case, request.POST)
+    if not bundle.is_valid():
+        count = bundle.error_count
+        return JsonResponse(
+            {
+                "status": "invalid",
+                "version": version,
+                "errors": count,
+                "message": f"Not autosaved: {count} field(s) need correcting — press Save to see "
+                "them. What you typed is still here.",
+            }
+        )
+    try:
+        result = save_draft(case, by=request.user, expected_version=version, **bundle.values())
+    except Conflict as exc:
+        return JsonResponse(
+            {
+                "status": "conflict",
+                "version": exc.current_version,
+                "message": "Someone saved this case elsewhere (version "
+                f"{exc.current_version}). Autosave stopped: press Save to compare both versions.",
+            },
+            status=409,
+        )
+    except (NotEditable, ValidationError) as exc:
+        return JsonResponse({"status": "invalid", "message": "Not autosaved: " + _message(exc)})
+    saved_at = timezone.localtime().strftime("%H:%M:%S")
+    return JsonResponse(
+        {
+            "status": "saved" if result.changed else "unchanged",
+            "version": result.case.version,
+            "message": (
+                f"Autosaved at {saved_at} (version {result.case.version})."
+                if result.changed
+                else f"All changes saved (version {result.case.version})."
+            ),
+        }
+    )
+
+
+@curator_required
+@require_POST
+def case_link_report(request, pk: int):
+    """Link this case to another report of the same patient (other_citations)."""
+    case = own_case(request, pk)
+    other_pk = request.POST.get("other_case", "")
+    if not other_pk.isdigit():
+        raise Http404("No such case.")
+    other = get_object_or_404(
+        Case.objects.visible_to(request.user).select_related("citation"), pk=int(other_pk)
+    )
+    version = _posted_version(request)
+    try:
+        link_other_report(case, other.citation, by=request.user, expected_version=version or 0)
+    except Conflict:
+        messages.error(
+            request,
+            "The case changed since this page was loaded: nothing was linked. Save your "
+            "changes, then link again.",
+        )
+    except (CaseActionError, ValidationError) as exc:
+        messages.error(request, _message(exc))
+    else:
+        messages.success(
+            request,
+            f"Linked to {other.citation} as another report of the same patient (case {other.pk}).",
+        )
+    return redirect("curation:case_edit", pk=case.pk)
+
+
+@curator_required
+@require_POST
+def case_discard(request, pk: int):
+    case = own_case(request, pk)
+    pmid = case.citation.pmid
+    try:
+        discard_draft(case, by=request.user, expected_version=_posted_version(request) or 0)
+    except Conflict:
+        messages.error(request, "The case changed since this page was loaded: it was kept.")
+        return redirect("curation:case_edit", pk=case.pk)
+    except CaseActionError as exc:
+        messages.error(request, str(exc))
+        return redirect("curation:case_edit", pk=case.pk)
+    messages.success(request, "The draft was discarded.")
+    return redirect("curation:report", pmid=pmid)
+
+
+# -- autocomplete and gene resolution ---------------------------------------------------
+
+
+@curator_required
+@require_GET
+def autocomplete(request, vocabulary: str):
+    """Suggestions for a vocabulary field: <option>s for a <datalist>, or JSON."""
+    if vocabulary not in VOCABULARIES:
+        raise Http404("No such vocabulary.")
+    q = request.GET.get("q")
+    if q is None:
+        # htmx sends the input under its own name (final_diagnosis, ihc-0-marker...).
+        q = next((v for k, v in request.GET.items() if k not in ("format",)), "")
+    q = q[:100]
+    vocab = VOCABULARIES[vocabulary]()
+    rows = vocab.suggest(q, limit=SUGGESTIONS)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {"results": [{"id": row.pk, "label": vocab.label(row)} for row in rows]}
+        )
+    return render(
+        request,
+        "curation/curate/_options.html",
+        {"options": [vocab.option(row) for row in rows]},
+    )
+
+
+_PREFIX_RE = re.compile(r"^fusion-\d{1,3}$")
+
+
+@curator_required
+@require_GET
+def fusion_resolve(request):
+    """How a fusion as written resolves, shown under its input while the curator types."""
+    from curation.forms import FusionRowForm
+
+    prefix = request.GET.get("prefix", "")
+    if not _PREFIX_RE.match(prefix):
+        return HttpResponseBadRequest("Bad row prefix.", content_type="text/plain")
+    form = FusionRowForm(
+        {f"{prefix}-{k}": v for k, v in _row_params(request, prefix).items()}, prefix=prefix
+    )
+    form.is_valid()
+    return render(request, "curation/curate/_fusion_resolution.html", {"row": form, "live": True})
+
+
+def _row_params(request, prefix: str) -> dict:
+    names = ("written", "five_prime_choice", "three_prime_choice")
+    return {name: request.GET.get(f"{prefix}-{name}", "")[:300] for name in names}
+
+
+# -- drafts ----------------------------------------------------------------------------
+
+
+@curator_required
+@require_GET
+def my_drafts(request):
+    cases = list(
+        Case.objects.filter(created_by=request.user)
+        .exclude(status__in=[workflow.PUBLISHED, workflow.REJECTED])
+        .select_related("citation", "final_diagnosis", "topography")
+        .prefetch_related(_case_rows())
+        .annotate(ihc_count=Count("ihc_results"))
+        .order_by("-updated_at", "-pk")[:500]
+    )
+    editable = [c for c in cases if c.status in workflow.EDITABLE]
+    waiting = [c for c in cases if c.status == workflow.SUBMITTED]
+    return render(
+        request,
+        "curation/curate/my_drafts.html",
+        {"editable": editable, "waiting": waiting},
+    )
