@@ -1,7 +1,6 @@
 from django.urls import path
 
-from curation.views import cases, home, review
-from curation.views import genes, stats
+from curation.views import bulk_import, cases, curate, genes, home, review, stats
 from curation.views import search as search_views
 
 app_name = "curation"
@@ -19,4 +18,20 @@ urlpatterns = [
     path("review/<int:pk>/", review.review_case, name="review_case"),
     path("activity/", review.activity, name="activity"),
     path("activity/export.csv", review.activity_csv, name="activity_csv"),
+    # The curator workflow (curation/views/curate.py, bulk_import.py).
+    path("curate/new/", curate.new_report, name="new_report"),
+    path("curate/fetch/<int:pk>/", curate.report_fetch, name="report_fetch"),
+    path("curate/fetch/<int:pk>/retry/", curate.report_fetch_retry, name="report_fetch_retry"),
+    path("curate/reports/<int:pmid>/", curate.report, name="report"),
+    path("curate/reports/<int:pmid>/cases/new/", curate.case_new, name="case_new"),
+    path("curate/cases/<int:pk>/", curate.case_edit, name="case_edit"),
+    path("curate/cases/<int:pk>/autosave/", curate.case_autosave, name="case_autosave"),
+    path("curate/cases/<int:pk>/link/", curate.case_link_report, name="case_link_report"),
+    path("curate/cases/<int:pk>/discard/", curate.case_discard, name="case_discard"),
+    path("curate/drafts/", curate.my_drafts, name="my_drafts"),
+    path("curate/autocomplete/<str:vocabulary>/", curate.autocomplete, name="autocomplete"),
+    path("curate/fusion/", curate.fusion_resolve, name="fusion_resolve"),
+    path("curate/bulk/", bulk_import.bulk_import, name="bulk_import"),
+    path("curate/bulk/<int:pk>/", bulk_import.bulk_job, name="bulk_job"),
+    path("curate/bulk/<int:pk>/retry/", bulk_import.bulk_retry, name="bulk_retry"),
 ]
