@@ -12,6 +12,9 @@ mkdirSync(out, { recursive: true });
 const files = [
   ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
   ["chart.js/dist/chart.umd.min.js", "chart.umd.min.js"],
+  // chart.umd.min.js ends with a sourceMappingURL comment; without the map,
+  // collectstatic with DEBUG off (CompressedManifestStaticFilesStorage) fails.
+  ["chart.js/dist/chart.umd.min.js.map", "chart.umd.min.js.map"],
 ];
 for (const [from, to] of files) {
   copyFileSync(join(root, "node_modules", from), join(out, to));
