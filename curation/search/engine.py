@@ -135,6 +135,7 @@ class Resolved:
                 continue
             found = resolve_gene(text)
             genes = [found.gene] if found.gene else list(found.candidates)
+            # An unknown symbol filters to nothing (with a message), never to everything.
             self.genes[name] = genes
             partner = "5'" if name == "five" else "3'"
             if found.gene:

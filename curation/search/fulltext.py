@@ -43,11 +43,13 @@ def text_filter(cases, text: str):
         return cases
     cases = cases.annotate(_abstract_text=Cast("citation__abstract", TextField()))
     for word in words:
+        # As websearch_to_tsquery: "-word" means "without word".
+        negated = word.startswith("-")
         word = word.lstrip("-")
         match = Q(citation__title__icontains=word) | Q(_abstract_text__icontains=word)
         for name in CASE_TEXT_FIELDS:
             match |= Q(**{f"{name}__icontains": word})
-        cases = cases.filter(match)
+        cases = cases.exclude(match) if negated else cases.filter(match)
     return cases
 
 

@@ -1,0 +1,110 @@
+"""Facet counts: computed in the database, combined across facets, published cases only."""
+
+import pytest
+from django.urls import reverse
+
+from tests.curation.searchdata import build_registry, case_ids
+
+URL = reverse("curation:search")
+
+
+@pytest.fixture
+def registry(db):
+    return build_registry()
+
+
+def counts(response, facet):
+    return {v.label: v.count for v in response.context["facets"][facet].values}
+
+
+def test_every_facet_counts_the_published_cases(client, registry):
+    response = client.get(URL)
+    assert counts(response, "dx") == {
+        "inflammatory myofibroblastic tumor": 3,
+        "dermatofibrosarcoma protuberans": 1,
+        "spindle cell melanoma": 1,
+    }
+    assert counts(response, "site") == {"Skin (C44)": 4, "Soft tissue (C49)": 1}
+    skin = response.context["facets"]["site"].values[0]
+    assert {c.value: c.count for c in skin.children} == {
+        "C44.3": 1,
+        "C44.4": 1,
+        "C44.5": 1,
+        "C44.6": 1,
+    }
+    assert counts(response, "five") == {"CARS1": 1, "TPM3": 1, "COL1A1": 1}
+    assert counts(response, "three") == {"ALK": 3, "PDGFB": 1}
+    ihc = counts(response, "ihc")
+    assert ihc["ALK positive"] == 3 and ihc["ALK negative"] == 1
+    assert ihc["S100 negative"] == 2 and ihc["S100 positive"] == 1
+    assert counts(response, "sex") == {"Female": 3, "Male": 2}
+    assert counts(response, "age") == {
+        "0\u20139 years": 2,  # 8 years and 18 months
+        "20\u201339 years": 1,
+        "40\u201359 years": 1,
+        "60\u201379 years": 1,
+    }
+    assert counts(response, "year") == {"2022": 1, "2021": 1, "2020": 1, "2019": 2}
+    assert counts(response, "outcome") == {
+        "No evidence of disease": 2,
+        "Local recurrence": 1,
+        "Metastasis": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"site": "C49"}, {"dfsp"}),
+        ({"site": "C44.4"}, {"scalp_imt"}),
+        ({"ihc": "S100:negative"}, {"scalp_imt", "dfsp"}),
+        ({"sex": "male"}, {"trunk_imt", "dfsp"}),
+        ({"age": "0-9"}, {"trunk_imt", "infant"}),
+        ({"age": "60-79"}, {"melanoma"}),
+        ({"year": "2019"}, {"trunk_imt", "infant"}),
+        ({"outcome": "metastasis"}, {"melanoma"}),
+        ({"five": "TPM3"}, {"trunk_imt"}),
+        ({"three": "PDGFB"}, {"dfsp"}),
+    ],
+)
+def test_each_facet_filters_the_results(client, registry, query, expected):
+    assert set(case_ids(client.get(URL, query))) == {registry[n].pk for n in expected}
+
+
+def test_the_diagnosis_facet_filters_by_id(client, registry):
+    dx = registry["dfsp"].final_diagnosis_id
+    assert case_ids(client.get(URL, {"dx": dx})) == [registry["dfsp"].pk]
+
+
+def test_values_of_one_facet_combine_with_or_and_facets_with_and(client, registry):
+    either = client.get(URL, {"outcome": ["ned", "metastasis"]})
+    assert set(case_ids(either)) == {registry[n].pk for n in ("scalp_imt", "dfsp", "melanoma")}
+    both = client.get(URL, {"outcome": ["ned", "metastasis"], "sex": "female"})
+    assert set(case_ids(both)) == {registry[n].pk for n in ("scalp_imt", "melanoma")}
+    narrowed = client.get(URL, {"site": "C44", "ihc": ["ALK:positive", "SMA:positive"]})
+    assert case_ids(narrowed) == [registry["scalp_imt"].pk]
+
+
+def test_counts_update_as_filters_combine(client, registry):
+    response = client.get(URL, {"sex": "female"})
+    # Other facets count only female cases...
+    assert counts(response, "dx") == {
+        "inflammatory myofibroblastic tumor": 2,
+        "spindle cell melanoma": 1,
+    }
+    assert counts(response, "three") == {"ALK": 2}
+    # ...while the sex facet still offers the other value, with its own count.
+    assert counts(response, "sex") == {"Female": 3, "Male": 2}
+    selected = [v.label for v in response.context["facets"]["sex"].values if v.selected]
+    assert selected == ["Female"]
+    response = client.get(URL, {"sex": "female", "ihc": "ALK:positive"})
+    assert counts(response, "age") == {"0\u20139 years": 1, "20\u201339 years": 1}
+    assert counts(response, "ihc")["ALK positive"] == 2
+
+
+def test_a_facet_link_toggles_its_value(client, registry):
+    response = client.get(URL, {"sex": "female"})
+    female = next(v for v in response.context["facets"]["sex"].values if v.label == "Female")
+    assert "sex=female" not in female.link
+    male = next(v for v in response.context["facets"]["sex"].values if v.label == "Male")
+    assert "sex=female" in male.link and "sex=male" in male.link

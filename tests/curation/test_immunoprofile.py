@@ -1,0 +1,113 @@
+"""Immunoprofile queries: parsing (no database) and matching published cases."""
+
+import pytest
+from django.urls import reverse
+
+from curation.search.immunoprofile import marker_key, parse_profile
+from tests.curation.searchdata import build_registry, case_ids
+
+MARKERS = [
+    (1, "ALK", ["anaplastic lymphoma kinase", "CD246"]),
+    (2, "SMA", ["smooth muscle actin", "alpha-SMA", "\u03b1-SMA"]),
+    (3, "S100", ["S-100", "S100 protein"]),
+    (4, "SOX10", ["SOX-10"]),
+    (5, "HMB-45", ["HMB45"]),
+]
+URL = reverse("curation:search")
+
+
+def test_a_profile_is_read_into_markers_and_results():
+    profile = parse_profile("ALK+ SMA+ S100- SOX10-", MARKERS)
+    assert profile.usable
+    assert [(t.marker, t.result) for t in profile.terms] == [
+        ("ALK", "positive"),
+        ("SMA", "positive"),
+        ("S100", "negative"),
+        ("SOX10", "negative"),
+    ]
+    assert profile.normalised == "ALK+ SMA+ S100- SOX10-"
+
+
+def test_synonyms_spellings_commas_words_and_unicode_minus_are_understood():
+    profile = parse_profile("alpha-SMA+, S-100 neg; sox-10\u2212 HMB-45- cd246 positive", MARKERS)
+    assert profile.errors == ()
+    assert {(t.marker, t.result) for t in profile.terms} == {
+        ("SMA", "positive"),
+        ("S100", "negative"),
+        ("SOX10", "negative"),
+        ("HMB-45", "negative"),
+        ("ALK", "positive"),
+    }
+    assert marker_key("S-100") == marker_key("s100")
+
+
+def test_a_marker_given_both_positive_and_negative_is_a_contradiction():
+    profile = parse_profile("ALK+ S100- ALK-", MARKERS)
+    assert not profile.usable
+    assert profile.errors == ("ALK is given as both positive and negative; keep one.",)
+
+
+def test_an_unknown_marker_and_a_marker_without_result_are_named():
+    profile = parse_profile("FOO+ ALK", MARKERS)
+    assert not profile.usable
+    assert "“FOO” is not a marker RareDerm knows." in profile.errors
+    assert any("“ALK” has no result" in e for e in profile.errors)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "+", "-", "+++", "'; DROP TABLE x; --+", "x" * 5000])
+def test_nonsense_gives_errors_not_exceptions(text):
+    profile = parse_profile(text, MARKERS)
+    assert not profile.usable
+    assert profile.errors
+
+
+def test_too_many_markers_are_refused_with_the_limit():
+    profile = parse_profile(" ".join(["ALK+"] * 13), MARKERS)
+    assert "at most 12 markers" in profile.errors[0]
+
+
+@pytest.fixture
+def registry(db):
+    return build_registry()
+
+
+def test_cases_consistent_with_a_profile_include_untested_markers_but_not_contradictions(
+    client, registry
+):
+    response = client.get(URL, {"profile": "ALK+ SMA+ S100- SOX10-"})
+    found = case_ids(response)
+    # scalp: all four agree; infant: ALK+ (rest untested); dfsp: S100- (rest untested).
+    # trunk: SMA negative contradicts; melanoma: ALK-, S100+, SOX10+ contradict.
+    assert found[0] == registry["scalp_imt"].pk
+    assert set(found) == {registry[n].pk for n in ("scalp_imt", "infant", "dfsp")}
+    assert registry["trunk_imt"].pk not in found
+    assert registry["melanoma"].pk not in found
+
+
+def test_a_negative_in_the_profile_excludes_cases_reported_positive(client, registry):
+    found = set(case_ids(client.get(URL, {"profile": "S100-"})))
+    assert found == {registry["scalp_imt"].pk, registry["dfsp"].pk}
+    found = set(case_ids(client.get(URL, {"profile": "S100+ ALK-"})))
+    assert found == {registry["melanoma"].pk}
+
+
+def test_diagnoses_are_ranked_by_consistent_cases_and_labelled_not_a_diagnosis(client, registry):
+    response = client.get(URL, {"profile": "ALK+ SMA+ S100- SOX10-"})
+    html = response.content.decode()
+    assert "Literature summary for ALK+ SMA+ S100- SOX10-" in html
+    assert "not a diagnosis" in html
+    ranking = [(v.label, v.count) for v in response.context["facets"]["dx"].values]
+    assert ranking == [
+        ("inflammatory myofibroblastic tumor", 2),
+        ("dermatofibrosarcoma protuberans", 1),
+    ]
+    assert "inflammatory myofibroblastic tumor</a> — 2 cases" in html
+
+
+def test_a_contradictory_profile_shows_the_message_and_filters_nothing(client, registry):
+    response = client.get(URL, {"profile": "ALK+ ALK- FOO+"})
+    html = response.content.decode()
+    assert "ALK is given as both positive and negative; keep one." in html
+    assert "“FOO” is not a marker RareDerm knows." in html
+    assert "Literature summary" not in html
+    assert len(case_ids(response)) == 5

@@ -1,0 +1,228 @@
+"""The public search page: published cases only, state in the URL, fixed query budget."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from curation.search.params import SearchParams
+from tests.curation.searchdata import DRAFT_WORD, build_registry, case_ids
+from tests.factories import make_published_case
+
+URL = reverse("curation:search")
+
+
+@pytest.fixture
+def registry(db):
+    return build_registry()
+
+
+def test_the_page_lists_every_published_case_and_no_draft(client, registry):
+    response = client.get(URL)
+    assert response.status_code == 200
+    published = {c.pk for name, c in registry.items() if name != "draft"}
+    assert set(case_ids(response)) == published
+    assert registry["draft"].pk not in case_ids(response)
+    assert "5 published cases" in response.content.decode()
+
+
+def test_a_result_shows_diagnosis_site_age_sex_ihc_fusion_and_the_reference(client, registry):
+    html = client.get(URL, {"q": "scalp"}).content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Inflammatory myofibroblastic tumor" in text
+    assert "Skin of scalp and neck (left posterior scalp)" in text
+    assert "38 years, female" in text
+    assert "ALK+" in text and "S100\u2212" in text
+    assert "CARS1::ALK" in text
+    assert "McCollum KJ et al. · 2022 · J Cutan Pathol" in text
+    assert f'href="{registry["scalp_imt"].get_absolute_url()}"' in html
+
+
+def test_a_draft_never_appears_even_to_the_curator_who_wrote_it(client, registry, curator):
+    registry["draft"].created_by = curator
+    registry["draft"].save()
+    client.force_login(curator)
+    response = client.get(URL, {"q": DRAFT_WORD})
+    assert case_ids(response) == []
+    assert "0 published cases" in response.content.decode()
+    for facet in response.context["facets"].values():
+        assert all(value.count <= 5 for value in facet.values)
+    all_cases = client.get(URL)
+    assert registry["draft"].pk not in case_ids(all_cases)
+    ihc = {v.label: v.count for v in all_cases.context["facets"]["ihc"].values}
+    assert ihc["ALK positive"] == 3  # scalp, trunk, infant; not the draft
+
+
+def test_words_search_title_abstract_and_case_text(client, registry):
+    assert case_ids(client.get(URL, {"q": "honeycomb"})) == [registry["dfsp"].pk]
+    assert case_ids(client.get(URL, {"q": "painless nodule"})) == [registry["scalp_imt"].pk]
+    assert case_ids(client.get(URL, {"q": "chest wall"})) == [registry["dfsp"].pk]
+
+
+@pytest.mark.parametrize("written", ["CARS1::ALK", "CARS-ALK", "CARS/ALK", "cars1::alk"])
+def test_a_fusion_written_any_way_in_the_search_box_finds_the_case(client, registry, written):
+    assert case_ids(client.get(URL, {"q": written})) == [registry["scalp_imt"].pk]
+
+
+@pytest.mark.parametrize("symbol", ["CARS", "CARS1", "cars"])
+def test_a_5_prime_partner_filter_resolves_the_symbol(client, registry, symbol):
+    response = client.get(URL, {"five": symbol})
+    assert case_ids(response) == [registry["scalp_imt"].pk]
+    assert "5&#x27; partner: CARS1" in response.content.decode()
+
+
+def test_a_3_prime_partner_filter_finds_every_fusion_of_that_gene(client, registry):
+    found = set(case_ids(client.get(URL, {"three": "ALK"})))
+    assert found == {registry[n].pk for n in ("scalp_imt", "trunk_imt", "infant")}
+
+
+def test_an_unknown_gene_finds_nothing_and_says_why(client, registry):
+    response = client.get(URL, {"five": "NOTAGENE9"})
+    assert case_ids(response) == []
+    assert "5&#x27; partner “NOTAGENE9”" in response.content.decode()
+
+
+def test_sort_by_age_puts_the_youngest_first_and_by_year_the_newest(client, registry):
+    by_age = case_ids(client.get(URL, {"sort": "age"}))
+    assert by_age[:2] == [registry["infant"].pk, registry["trunk_imt"].pk]
+    assert by_age[-1] == registry["melanoma"].pk
+    by_year = case_ids(client.get(URL, {"sort": "year"}))
+    assert by_year[0] == registry["scalp_imt"].pk
+    assert set(by_year[-2:]) == {registry["trunk_imt"].pk, registry["infant"].pk}
+
+
+def test_pages_cover_every_result_once_and_link_to_each_other(client, registry):
+    _more_cases(12)
+    first = client.get(URL, {"per_page": 10, "sort": "year"})
+    assert len(case_ids(first)) == 10
+    assert first.context["next_link"] == "?sort=year&per_page=10&page=2"
+    second = client.get(URL + first.context["next_link"])
+    assert len(case_ids(second)) == 7
+    assert second.context["prev_link"] == "?sort=year&per_page=10"
+    assert len(set(case_ids(first)) | set(case_ids(second))) == 17
+    # A page past the end shows the last page rather than an error.
+    assert case_ids(client.get(URL, {"per_page": 10, "sort": "year", "page": 9})) == case_ids(
+        second
+    )
+
+
+def test_the_whole_state_round_trips_through_the_url(client, registry):
+    query = (
+        "?q=scalp+nodule&dx=1&dx=2&site=C44&site=C49.6&five=CARS&three=ALK"
+        "&ihc=ALK%3Apositive&sex=female&age=20-39&year=2022&outcome=ned"
+        "&profile=ALK%2B+S100-&sort=year&per_page=50&page=2"
+    )
+    params = SearchParams.from_query(parse_qs(query[1:]))
+    again = SearchParams.from_query(parse_qs(params.query_string(page=2)[1:]))
+    assert again == params
+    assert again.site == ("C44", "C49.6") and again.ihc == (("ALK", "positive"),)
+    assert again.sort == "year" and again.per_page == 50 and again.page == 2
+
+
+def test_following_a_facet_link_keeps_every_other_filter(client, registry):
+    response = client.get(URL, {"q": "tumor", "sex": "female"})
+    dx = next(v for v in response.context["facets"]["dx"].values if v.label.startswith("inflam"))
+    link = urlsplit(dx.link).query
+    followed = client.get(URL + "?" + link)
+    assert followed.context["params"].sex == ("female",)
+    assert followed.context["params"].q == "tumor"
+    assert case_ids(followed) == [registry["scalp_imt"].pk]
+    html = followed.content.decode()
+    # The form carries the facet filters too, so a new search keeps them.
+    assert '<input type="hidden" name="sex" value="female">' in html
+    assert f'<input type="hidden" name="dx" value="{dx.value}">' in html
+
+
+def test_removing_a_filter_chip_drops_only_that_filter(client, registry):
+    response = client.get(URL, {"sex": "female", "outcome": "ned"})
+    assert case_ids(response) == [registry["scalp_imt"].pk]
+    chips = dict(response.context["active"])
+    widened = client.get(URL + chips["Sex: female"])
+    assert widened.context["params"].outcome == ("ned",)
+    assert set(case_ids(widened)) == {registry["scalp_imt"].pk, registry["dfsp"].pk}
+
+
+HOSTILE = [
+    '"',
+    "'",
+    "&|!:*",
+    "a & | ! : * b",
+    '"unbalanced (quote',
+    "x" * 10_240,
+    "ALK' OR 1=1; DROP TABLE curation_case; --",
+    "1; SELECT pg_sleep(10)",
+    "Ünïcödé 中文 💥 ﷽",
+    "\x00nul",
+    "<script>alert(1)</script>",
+    "((((",
+    "-",
+    "!!!",
+    "::",
+    "CARS1::",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_hostile_search_text_gives_a_page_not_an_error(client, registry, text):
+    response = client.get(URL, {"q": text, "profile": text, "five": text, "three": text})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "dx=abc&dx=-1&dx=99999999999999999999",
+        "year=99999&year=abc&page=-3&per_page=100000",
+        "page=99999",
+        "ihc=::&ihc=ALK&ihc=FOO:positive&ihc=ALK:maybe",
+        "site=C99.9&site=%27--&sex=robot&age=200-300&outcome=%00",
+        "sort=pk;DROP&per_page=0",
+        "q=" + "%F0%9F%92%A5" * 3000,
+        "q=%FF%FE%00",
+    ],
+)
+def test_hostile_parameters_are_ignored_with_a_page(client, registry, query):
+    response = client.get(URL + "?" + query)
+    assert response.status_code == 200
+
+
+def test_a_cut_search_text_is_reported(client, registry):
+    response = client.get(URL, {"q": "scalp " * 2000})
+    assert "Only the first 300 characters" in response.content.decode()
+
+
+def _more_cases(n):
+    for i in range(n):
+        make_published_case(
+            label=f"Case {i}",
+            ihc=[("ALK", "positive"), ("SMA", "positive"), ("S100", "negative")],
+            fusions=["CARS1::ALK", "?::ROS1"] if i % 2 else ["TPM3::ALK"],
+        )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"q": "spindle cells"},
+        {"q": "CARS-ALK scalp", "ihc": "ALK:positive", "five": "CARS", "sex": "female"},
+        {"profile": "ALK+ SMA+ S100-", "sort": "age", "site": "C44", "age": "20-39"},
+    ],
+)
+def test_the_number_of_queries_does_not_grow_with_the_page_size(
+    client, registry, query, django_assert_max_num_queries
+):
+    _more_cases(110)
+    counts = {}
+    for size in (10, 100):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, {**query, "per_page": size})
+        assert response.status_code == 200
+        counts[size] = len(queries)
+    assert counts[10] == counts[100]
+    with django_assert_max_num_queries(22):
+        client.get(URL, {**query, "per_page": 100})
