@@ -128,9 +128,9 @@ class VocabularyField(forms.CharField):
     def __init__(self, *, vocabulary: Vocabulary | None = None, datalist: str = "", **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", VOCABULARY_INPUT_LIMIT)
-        super().__init__(**kwargs)
         self.vocabulary = vocabulary
         self.datalist = datalist
+        super().__init__(**kwargs)
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
@@ -533,16 +533,18 @@ FusionFormSet = forms.formset_factory(
 class CaseForms:
     """The case form and its two formsets, bound or not, validated together."""
 
-    def __init__(self, case: Case, data=None, *, initial_case: Case | None = None):
+    def __init__(self, case: Case, data=None):
         self.case = case
         self.vocabularies = {name: cls() for name, cls in VOCABULARIES.items()}
-        source = initial_case or case
-        ihc = list(source.ihc_results.select_related("marker").order_by("position", "pk"))
-        fusions = list(
-            source.fusions.select_related("five_prime_gene", "three_prime_gene").order_by(
-                "position", "pk"
+        source = case
+        ihc, fusions = [], []
+        if data is None:
+            ihc = list(source.ihc_results.select_related("marker").order_by("position", "pk"))
+            fusions = list(
+                source.fusions.select_related("five_prime_gene", "three_prime_gene").order_by(
+                    "position", "pk"
+                )
             )
-        )
         self.form = CaseForm(
             data,
             case=case,
@@ -552,13 +554,15 @@ class CaseForms:
         self.ihc = IHCFormSet(
             data,
             prefix="ihc",
-            initial=[IHCRowForm.initial_for(r) for r in ihc],
+            # A bound formset gets no initial: every row with data is then "changed",
+            # validated and kept, whatever the management form claims.
+            initial=[IHCRowForm.initial_for(r) for r in ihc] if data is None else None,
             form_kwargs={"markers": self.vocabularies["marker"]},
         )
         self.fusions = FusionFormSet(
             data,
             prefix="fusion",
-            initial=[FusionRowForm.initial_for(r) for r in fusions],
+            initial=[FusionRowForm.initial_for(r) for r in fusions] if data is None else None,
         )
 
     def is_valid(self) -> bool:

@@ -59,7 +59,9 @@ def curator_required(view):
 def own_case(request, pk: int) -> Case:
     """The user's own case; 404 for anyone else's (a draft's existence is private)."""
     try:
-        return Case.objects.select_related("citation").get(pk=pk, created_by=request.user)
+        return Case.objects.select_related(
+            "citation", "topography", "final_diagnosis", "initial_diagnosis"
+        ).get(pk=pk, created_by=request.user)
     except Case.DoesNotExist:
         raise Http404("No such case among yours.") from None
 
