@@ -323,6 +323,8 @@ def transition(
     from_status = locked.status
     last_submitter = (
         CaseEvent.objects.filter(case=locked, to_status=workflow.SUBMITTED)
+        # A comment on a submitted case is submitted -> submitted: not a submission.
+        .exclude(from_status=workflow.SUBMITTED)
         .order_by("-created_at", "-pk")
         .values_list("actor_id", flat=True)
         .first()

@@ -111,7 +111,13 @@ def reject_case(case: Case, by, comment: str, *, expected_version: int | None = 
     return _decide(case, workflow.REJECTED, by, comment, expected_version)
 
 
+def clean_text(text: str) -> str:
+    """User text as stored: stripped, without NUL characters (PostgreSQL refuses them)."""
+    return (text or "").replace("\x00", "").strip()
+
+
 def _decide(case: Case, to_status: str, by, comment: str, expected_version: int | None) -> Case:
+    comment = clean_text(comment)
     rule = workflow.TRANSITIONS[(workflow.SUBMITTED, to_status)]
     if not has_role(by, REVIEWER):
         raise TransitionError(f"Only a reviewer may {rule.verb} a case.")
@@ -189,12 +195,13 @@ def _approve_revision(
 
     for attname in _COPY_ATTNAMES:
         setattr(original, attname, getattr(revision, attname))
-    for name in _M2M:
-        # simple-history snapshots M2M values on save: set them first.
-        getattr(original, name).set(getattr(revision, name).all())
     original.version += 1
     original._history_user = by
     original._change_reason = f"revision (case {revision.pk}) approved"
+    for name in _M2M:
+        # simple-history snapshots M2M values on save, and records an M2M
+        # change with the in-memory row: set them after the version bump.
+        getattr(original, name).set(getattr(revision, name).all())
     original.full_clean(validate_constraints=False)
     original.save()
     _copy_children(revision, original, by, replace=True)
@@ -277,14 +284,6 @@ def start_revision(published_case: Case, by) -> Case:
         getattr(revision, name).set(getattr(original, name).all())
     revision.save(update_fields=["updated_at"])  # history snapshot with the M2M values
     _copy_children(original, revision, by, replace=False)
-    CaseEvent.objects.create(
-        case=revision,
-        actor=by,
-        role=primary_role(by),
-        from_status=workflow.DRAFT,
-        to_status=workflow.DRAFT,
-        comment=f"Started a revision of case {original.pk} (version {original.version}).",
-    )
     return revision
 
 
@@ -296,9 +295,11 @@ def comment_on_case(case: Case, by, text: str) -> CaseEvent:
     """A comment on a case's timeline, by its author or a reviewer who can see it.
 
     A comment is a CaseEvent whose from_status equals its to_status: it
-    changes nothing but is on the record like every decision.
+    changes nothing but is on the record like every decision. Drafts take no
+    comments (nobody else can see them, and a draft with events is no longer
+    a never-submitted draft that its curator may discard).
     """
-    text = (text or "").strip()
+    text = clean_text(text)
     if not text:
         raise CommentRefused("Write something first: the comment was empty.")
     if len(text) > COMMENT_MAX_LENGTH:
@@ -308,6 +309,9 @@ def comment_on_case(case: Case, by, text: str) -> CaseEvent:
     locked = Case.objects.visible_to(by).select_for_update().filter(pk=case.pk).first()
     if locked is None or not (locked.created_by_id == by.pk or has_role(by, REVIEWER)):
         raise CommentRefused("Only the case's curator and reviewers may comment on it.")
+    if locked.status == workflow.DRAFT:
+        # Nobody else can see a draft; its notes go in the case's own fields.
+        raise CommentRefused("A draft is private: comments open once it is submitted.")
     return CaseEvent.objects.create(
         case=locked,
         actor=by,

@@ -1,0 +1,180 @@
+"""Emails about the review workflow (curation.notifications and its Celery task)."""
+
+import socket
+
+import pytest
+from django.core import mail
+
+from curation import workflow
+from curation.actions.cases import transition
+from curation.actions.review import approve_case, comment_on_case, reject_case, request_changes
+from curation.models import Case, CaseEvent
+from curation.notifications import queue_event_emails
+from curation.tasks import send_case_event_emails
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _site(settings):
+    settings.SITE_URL = "https://rarederm.example.org"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def _submit(case, by, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        transition(case, workflow.SUBMITTED, by)
+        queue_event_emails(CaseEvent.objects.filter(case=case).latest("pk"))
+
+
+def test_a_submission_emails_every_other_reviewer_with_a_link_to_the_review_page(
+    curator, reviewer, reviewer2, admin, curator2, django_capture_on_commit_callbacks
+):
+    case = CaseFactory(created_by=reviewer2)
+    _submit(case, reviewer2, django_capture_on_commit_callbacks)
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    # Reviewers and admins, not the submitting reviewer, not curators.
+    assert recipients == sorted([reviewer.email, admin.email])
+    message = mail.outbox[0]
+    assert f"Case {case.pk} waits for review" in message.subject
+    assert f"https://rarederm.example.org/review/{case.pk}/" in message.body
+    assert "Inflammatory myofibroblastic tumor" in message.body
+
+
+def test_each_decision_emails_the_curator_with_the_comment_and_a_link(
+    curator, reviewer, django_capture_on_commit_callbacks
+):
+    case = CaseFactory(created_by=curator)
+    transition(case, workflow.SUBMITTED, curator)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_changes(case, reviewer, "Add the ALK clone (D5F3?).")
+    assert [m.to for m in mail.outbox] == [[curator.email]]
+    assert "changes requested" in mail.outbox[0].subject
+    assert "Add the ALK clone (D5F3?)." in mail.outbox[0].body
+    assert f"https://rarederm.example.org/cases/{case.pk}/" in mail.outbox[0].body
+
+    transition(case, workflow.SUBMITTED, curator)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_case(case, reviewer)
+    assert [m.to for m in mail.outbox[1:]] == [[curator.email]]
+    assert "approved and published" in mail.outbox[1].subject
+
+
+def test_a_rejected_case_emails_its_curator_once(
+    curator, reviewer, django_capture_on_commit_callbacks
+):
+    case = CaseFactory(created_by=curator)
+    transition(case, workflow.SUBMITTED, curator)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        reject_case(case, reviewer, "Not a cutaneous primary.")
+    assert len(callbacks) == 1
+    assert [m.to for m in mail.outbox] == [[curator.email]]
+    assert "rejected" in mail.outbox[0].subject
+
+
+def test_comments_send_no_email(curator, reviewer, django_capture_on_commit_callbacks):
+    case = CaseFactory(created_by=curator)
+    transition(case, workflow.SUBMITTED, curator)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        comment_on_case(case, reviewer, "Just a note.")
+    assert callbacks == [] and mail.outbox == []
+
+
+def test_no_email_is_queued_when_the_decision_is_refused(
+    curator, reviewer, django_capture_on_commit_callbacks
+):
+    case = CaseFactory(created_by=curator)
+    transition(case, workflow.SUBMITTED, curator)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(workflow.TransitionError),
+    ):
+        reject_case(case, reviewer, "")
+    assert callbacks == [] and mail.outbox == []
+
+
+def test_the_task_for_a_vanished_event_sends_nothing():
+    assert send_case_event_emails.delay(987654).get() == 0
+    assert mail.outbox == []
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens: a mail server that is down."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_mail_server_that_is_down_neither_blocks_nor_undoes_the_decision(
+    client, settings, curator, reviewer, django_capture_on_commit_callbacks, caplog
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = _closed_port()
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 2
+    case = CaseFactory(created_by=curator)
+    transition(case, workflow.SUBMITTED, curator)
+    client.force_login(reviewer)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(
+            f"/review/{case.pk}/",
+            {"decision": "reject", "comment": "Duplicate of case 1.", "version": case.version},
+        )
+    assert response.status_code == 302
+    assert len(callbacks) == 1  # the email task was queued (and ran, and failed)
+    case.refresh_from_db()
+    assert case.status == workflow.REJECTED
+    assert CaseEvent.objects.filter(case=case, to_status=workflow.REJECTED).count() == 1
+    assert "not sent" in caplog.text
+
+
+class ExplodingBackend:
+    """A mail backend whose server answers every message with an SMTP error."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def open(self):
+        return True
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        import smtplib
+
+        raise smtplib.SMTPDataError(554, b"Transaction failed")
+
+
+def test_a_mail_server_that_errors_leaves_the_published_case_published(
+    settings, curator, reviewer, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.curation.test_review_notifications.ExplodingBackend"
+    case = CaseFactory(created_by=curator)
+    transition(case, workflow.SUBMITTED, curator)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_case(case, reviewer)
+    assert Case.objects.get(pk=case.pk).status == workflow.PUBLISHED
+
+
+def test_a_broken_broker_does_not_undo_the_decision(
+    settings, monkeypatch, curator, reviewer, django_capture_on_commit_callbacks, caplog
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(send_case_event_emails, "delay", broker_down)
+    case = CaseFactory(created_by=curator)
+    transition(case, workflow.SUBMITTED, curator)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_case(case, reviewer)
+    assert Case.objects.get(pk=case.pk).status == workflow.PUBLISHED
+    assert "broker down" in caplog.text
