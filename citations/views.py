@@ -102,13 +102,13 @@ def citation_export(request):
 @login_required
 def job_detail(request, pk: int):
     job = _job_for(request, pk)
-    context = _job_context(request, job)
+    context = job_progress_context(request, job)
     if request.headers.get("HX-Request"):
         return render(request, "citations/_job_progress.html", context)
     return render(request, "citations/job.html", context)
 
 
-def _job_context(request, job: FetchJob) -> dict:
+def job_progress_context(request, job: FetchJob) -> dict:
     """What the job page and its htmx partial show: three queries."""
     Status = FetchJobItem.Status
     counts = job.items.aggregate(

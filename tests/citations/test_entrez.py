@@ -154,3 +154,17 @@ def test_the_redis_limiter_keeps_to_the_rate(fake_eutils, settings, redis_url):
     assert fake_eutils.count("efetch") == 9
     assert fake_eutils.max_in_any_second() <= 5
     assert all(r.status == 200 for r in fake_eutils.requests)
+
+
+def test_a_refused_connection_is_retried_then_reported(settings):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.ENTREZ_BASE_URL = f"http://127.0.0.1:{port}/entrez/eutils/"
+    settings.ENTREZ_BACKOFF = 0.01
+    settings.ENTREZ_MAX_TRIES = 2
+    settings.ENTREZ_RATE_LIMIT = 50
+    with pytest.raises(entrez.EntrezError, match=r"could not reach NCBI .*\(after 2 tries\)"):
+        entrez.fetch_articles([35560368])
