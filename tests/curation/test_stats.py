@@ -1,0 +1,76 @@
+"""The statistics page: five charts of published cases, each with its numbers as a table."""
+
+import pytest
+from django.urls import reverse
+
+from tests.curation.searchdata import build_registry
+from tests.factories import make_published_case
+
+URL = reverse("curation:stats")
+
+
+@pytest.fixture
+def registry(db):
+    return build_registry()
+
+
+def chart(response, key):
+    return dict(next(c for c in response.context["charts"] if c["key"] == key)["rows"])
+
+
+def test_each_chart_counts_published_cases_only(client, registry):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert chart(response, "diagnosis") == {
+        "inflammatory myofibroblastic tumor": 3,  # the draft is not counted
+        "dermatofibrosarcoma protuberans": 1,
+        "spindle cell melanoma": 1,
+    }
+    assert chart(response, "site")["C44.4 Skin of scalp and neck"] == 1
+    assert sum(chart(response, "site").values()) == 5
+    assert chart(response, "fusion") == {
+        "CARS1::ALK": 1,
+        "TPM3::ALK": 1,
+        "?::ALK": 1,
+        "COL1A1::PDGFB": 1,
+    }
+    assert chart(response, "age") == {
+        "0\u20139 years": 2,
+        "10\u201319 years": 0,
+        "20\u201339 years": 1,
+        "40\u201359 years": 1,
+        "60\u201379 years": 1,
+        "80 years and over": 0,
+    }
+    assert chart(response, "year") == {"2019": 2, "2020": 1, "2021": 1, "2022": 1}
+
+
+def test_case_reports_per_year_count_papers_not_cases(client, registry):
+    make_published_case(citation=registry["dfsp"].citation, label="Case 2")
+    assert chart(client.get(URL), "year")["2020"] == 1
+
+
+def test_every_chart_has_a_table_and_chart_js_is_served_locally(client, registry):
+    html = client.get(URL).content.decode()
+    for key in ("diagnosis", "site", "fusion", "age", "year"):
+        assert f'<canvas id="chart-{key}"' in html
+        assert f'<table data-table="{key}">' in html
+    assert '<th scope="row">CARS1::ALK</th><td>1</td>' in html
+    assert 'src="/static/vendor/chart.umd.min.js"' in html
+    assert 'src="/static/js/stats.js"' in html
+    assert 'id="chart-data"' in html
+
+
+def test_an_empty_registry_says_so(client, db):
+    html = client.get(URL).content.decode()
+    assert "0 published cases" in html
+    assert "No published case yet." in html
+
+
+def test_the_statistics_page_has_a_fixed_query_budget(
+    client, registry, django_assert_max_num_queries
+):
+    for _ in range(15):
+        make_published_case(fusions=["TPM3::ALK"])
+    with django_assert_max_num_queries(7):
+        client.get(URL)
