@@ -1,0 +1,170 @@
+"""Who may open what: every curation URL by anonymous, author, another curator, reviewer, admin.
+
+One table, one test. Every URL of curation.urls must have at least one row
+(test_every_curation_url_is_in_the_matrix fails otherwise), so a new page
+cannot ship without saying who may see it. Others' drafts are 404, not 403:
+their existence is private.
+
+Columns: anonymous, the curator who wrote the case ("author"), another
+curator, a reviewer, an admin. 302 for anonymous is the login page (checked).
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, reverse
+
+from citations.models import FetchJob
+from curation import urls as curation_urls
+from curation import workflow
+from curation.actions.cases import transition
+from tests.factories import CaseFactory, make_published_case
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "author", "other_curator", "reviewer", "admin")
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # URL name in the "curation" namespace
+    args: str = ""  # which fixture object the URL points to (see _objects)
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+    # anonymous, author, other curator, reviewer, admin
+    expect: tuple = (200, 200, 200, 200, 200)
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.method.upper()} {self.name}{'(' + self.args + ')' if self.args else ''}"
+
+
+LOGIN = 302  # anonymous: to the login page
+EVERYONE = (200, 200, 200, 200, 200)
+CURATORS = (LOGIN, 200, 200, 200, 200)
+REVIEWERS = (LOGIN, 403, 403, 200, 200)
+ADMINS = (LOGIN, 403, 403, 403, 200)
+
+MATRIX = [
+    # -- public pages --------------------------------------------------------------
+    Row("home"),
+    Row("search", data={"q": "ALK"}),
+    Row("export", "csv", data={"q": "ALK"}),
+    Row("gene", "ALK"),
+    Row("stats"),
+    Row("case_detail", "published"),
+    Row("case_detail", "submitted", expect=(404, 200, 404, 200, 200)),
+    Row("case_detail", "draft", expect=(404, 200, 404, 404, 404)),
+    # -- review: timeline comments and revisions --------------------------------------
+    Row(
+        "case_comment",
+        "submitted",
+        "post",
+        {"comment": "A remark."},
+        expect=(LOGIN, 302, 404, 302, 302),
+    ),
+    Row(
+        "case_comment",
+        "published",
+        "post",
+        {"comment": "A remark."},
+        expect=(LOGIN, 302, 403, 302, 302),
+        note="another curator sees a published case but is not on its team",
+    ),
+    Row("case_comment", "draft", "post", {"comment": "x"}, expect=(LOGIN, 302, 404, 404, 404)),
+    Row("case_comment", "submitted", expect=(LOGIN, 405, 405, 405, 405)),
+    Row("case_revise", "published", "post", expect=(LOGIN, 302, 302, 302, 302)),
+    Row("case_revise", "draft", "post", expect=(LOGIN, 404, 404, 404, 404)),
+    # -- review: queue, review page, activity log ------------------------------------
+    Row("review_queue", expect=REVIEWERS),
+    Row("review_case", "submitted", expect=REVIEWERS),
+    Row("review_case", "draft", expect=(LOGIN, 403, 403, 404, 404)),
+    Row(
+        "review_case",
+        "submitted",
+        "post",
+        {"decision": "approve", "version": "2"},
+        expect=(LOGIN, 403, 403, 302, 302),
+    ),
+    Row("activity", expect=ADMINS),
+    Row("activity_csv", expect=ADMINS),
+    # -- the curator workflow (curation/views/curate.py, bulk_import.py) --------------
+    Row("new_report", expect=CURATORS),
+    Row("report_fetch", "job", expect=(LOGIN, 200, 404, 200, 200)),
+    Row("report_fetch_retry", "job", "post", expect=(LOGIN, 302, 404, 302, 302)),
+    Row("report", "pmid", expect=CURATORS),
+    Row("case_new", "pmid", "post", expect=(LOGIN, 302, 302, 302, 302)),
+    Row("case_edit", "draft", expect=(LOGIN, 200, 404, 404, 404)),
+    Row("case_autosave", "draft", "post", expect=(LOGIN, 400, 404, 404, 404)),
+    Row(
+        "case_link_report",
+        "draft",
+        "post",
+        {"other_case": "@published"},
+        expect=(LOGIN, 302, 404, 404, 404),
+    ),
+    Row("case_discard", "draft", "post", expect=(LOGIN, 302, 404, 404, 404)),
+    Row("my_drafts", expect=CURATORS),
+    Row("autocomplete", "diagnosis", data={"q": "myofib"}, expect=CURATORS),
+    Row(
+        "fusion_resolve",
+        data={"prefix": "fusion-0", "fusion-0-written": "CARS-ALK"},
+        expect=CURATORS,
+    ),
+    Row("bulk_import", expect=CURATORS),
+    Row("bulk_job", "job", expect=(LOGIN, 200, 404, 200, 200)),
+    Row("bulk_retry", "job", "post", expect=(LOGIN, 302, 404, 302, 302)),
+]
+
+
+def _objects(author):
+    draft = CaseFactory(created_by=author)
+    submitted = CaseFactory(created_by=author)
+    transition(submitted, workflow.SUBMITTED, author)
+    published = make_published_case(created_by=author)
+    job = FetchJob.objects.create(requested_by=author, state=FetchJob.State.DONE)
+    return {
+        "draft": [draft.pk],
+        "submitted": [submitted.pk],
+        "published": [published.pk],
+        "job": [job.pk],
+        "pmid": [draft.citation.pmid],
+        "csv": ["csv"],
+        "ALK": ["ALK"],
+        "diagnosis": ["diagnosis"],
+        "": [],
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", MATRIX, ids=[r.id for r in MATRIX])
+def test_each_url_answers_each_role_as_the_matrix_says(
+    client, row, role, curator, curator2, reviewer, admin
+):
+    objects = _objects(curator)
+    user = {
+        "anonymous": None,
+        "author": curator,
+        "other_curator": curator2,
+        "reviewer": reviewer,
+        "admin": admin,
+    }[role]
+    if user is not None:
+        client.force_login(user)
+    url = reverse(f"curation:{row.name}", args=objects[row.args])
+    # "@published" in the data: that object's id.
+    data = {k: objects[v[1:]][0] if v.startswith("@") else v for k, v in row.data.items()}
+    response = getattr(client, row.method)(url, data)
+    expected = row.expect[ROLES.index(role)]
+    assert response.status_code == expected, (
+        f"{row.id} as {role}: {response.status_code}, expected {expected}"
+    )
+    if role == "anonymous" and expected == LOGIN:
+        assert response.url.startswith(reverse("login")), response.url
+
+
+def test_every_curation_url_is_in_the_matrix():
+    names = {p.name for p in curation_urls.urlpatterns if isinstance(p, URLPattern)}
+    missing = names - {row.name for row in MATRIX}
+    assert not missing, f"add rows to MATRIX for: {sorted(missing)}"
