@@ -9,6 +9,7 @@ reason, so they stay on the record).
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 
 from django import forms
@@ -24,6 +25,7 @@ from curation.views.curate import _fetch_job_for, curator_required, normalise_id
 MAX_PMIDS = 1_000
 MAX_UPLOAD_BYTES = 1_000_000
 ITEMS_SHOWN = MAX_PMIDS
+_PMID_PREFIX = re.compile(r"\bpmid\s*:?\s*(?=\d)", re.IGNORECASE)
 
 
 @dataclass
@@ -60,7 +62,8 @@ def parse_list(text: str, *, is_csv: bool = False) -> ParsedList:
                 parsed.header = line.strip()[:200]
                 continue
         else:
-            cells = citation_actions.split_identifiers(line)
+            # "PMID: 123" is one identifier, not "PMID:" and "123".
+            cells = citation_actions.split_identifiers(_PMID_PREFIX.sub("", line))
         for cell in cells:
             found = normalise_identifier(cell)
             entry = Entry(number, cell[:200], found.query, found.error)

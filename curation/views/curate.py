@@ -561,7 +561,7 @@ def autocomplete(request, vocabulary: str):
     )
 
 
-_PREFIX_RE = re.compile(r"^fusion-\d{1,3}$")
+_PREFIX_RE = re.compile(r"^[a-z_]{1,20}-\d{1,3}$")
 
 
 @curator_required

@@ -72,7 +72,9 @@ def test_an_unknown_pmid_is_fetched_and_the_page_shows_the_citation(
     as_curator, curator, fake_eutils, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = as_curator.post(URL, {"identifier": "https://pubmed.ncbi.nlm.nih.gov/35560368/"})
+        response = as_curator.post(
+            URL, {"identifier": "https://pubmed.ncbi.nlm.nih.gov/35560368/"}
+        )
     job = FetchJob.objects.get()
     assert job.requested_by == curator
     assert response["Location"] == reverse("curation:report_fetch", args=[job.pk])
