@@ -11,7 +11,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("curation/review/_panel.html", takes_context=True)
-def case_review_panel(context, case):
+def case_review_panel(context, case, actions=True):
     """What the case's curator and reviewers see below a case (one or two queries)."""
     user = context["request"].user
     is_reviewer = has_role(user, REVIEWER)
@@ -27,10 +27,12 @@ def case_review_panel(context, case):
         "case": case,
         "events": events,
         "on_team": on_team,
-        "can_revise": has_role(user, CURATOR)
+        "can_revise": actions
+        and has_role(user, CURATOR)
         and case.status == workflow.PUBLISHED
         and not case.revision_of_id,
-        "can_review": is_reviewer
+        "can_review": actions
+        and is_reviewer
         and case.status == workflow.SUBMITTED
         and case.created_by_id != user.pk,
         "comment_max": COMMENT_MAX_LENGTH,
