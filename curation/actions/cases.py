@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from curation import workflow
+from curation import notifications, workflow
 from curation.models import Case, CaseEvent, FusionFinding, IHCResult
 from curation.models.vocabulary import GeneResolution, is_gene_symbol, resolve_gene
 from curation.notation import FusionNotation, parse_fusion
@@ -347,7 +347,7 @@ def transition(
     locked._history_user = by
     locked._change_reason = f"{from_status} -> {to_status}"
     locked.save()
-    CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=locked,
         actor=by,
         role=primary_role(by),
@@ -356,5 +356,8 @@ def transition(
         comment=comment,
         created_at=now,
     )
+    # Emails (reviewers on a submission, the curator on a decision) go out
+    # from a task queued when this transaction commits.
+    notifications.queue_event_emails(event)
     _refresh(case, locked)
     return locked

@@ -15,7 +15,8 @@ records the change. The revision row is then deleted: its events move to the
 published case, so the whole story stays on one timeline, and its own field
 history stays in the history tables.
 
-Emails go out after the commit (curation.notifications), never inside it.
+Emails go out after the commit (curation.notifications, queued by
+transition() and by the revision approval), never inside it.
 """
 
 from __future__ import annotations
@@ -131,9 +132,8 @@ def _decide(case: Case, to_status: str, by, comment: str, expected_version: int 
             decided = _approve_revision(case.pk, original_id, by, comment, expected_version)
         else:
             locked = _lock_undecided(case.pk, expected_version)
+            # transition() writes the event and queues its emails.
             decided = transition(locked, to_status, by, comment)
-        event = _latest_event(decided)
-        notifications.queue_event_emails(event)
     if decided.pk == case.pk:
         case.refresh_from_db()
     return decided
@@ -163,10 +163,6 @@ def _lock_undecided(pk: int, expected_version: int | None) -> Case:
     if expected_version is not None and locked.version != expected_version:
         raise Conflict(locked, expected_version)
     return locked
-
-
-def _latest_event(case: Case) -> CaseEvent:
-    return CaseEvent.objects.filter(case=case).order_by("-created_at", "-pk").first()
 
 
 def _approve_revision(
@@ -219,7 +215,7 @@ def _approve_revision(
     revision._history_user = by
     revision._change_reason = f"applied to case {original.pk}"
     revision.delete()
-    event.refresh_from_db()
+    notifications.queue_event_emails(event)
     return original
 
 
