@@ -13,6 +13,8 @@ message next to the field.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -309,7 +311,17 @@ class CaseForm(forms.Form):
     def initial_for(case: Case) -> dict:
         from curation.actions.cases import CASE_FIELDS
 
-        return {name: getattr(case, name) for name in CASE_FIELDS}
+        initial = {name: _plain_number(getattr(case, name)) for name in CASE_FIELDS}
+        # Most ages in case reports are in years: preselected, so typing "38" is enough.
+        initial["age_unit"] = case.age_unit or Case.AgeUnit.YEARS
+        return initial
+
+
+def _plain_number(value):
+    """38.0 shown as 38 (and 2.5 as 2.5): what the curator typed, not the column's scale."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
 
 
 # -- inline rows ---------------------------------------------------------------------
@@ -338,7 +350,8 @@ class IHCRowForm(forms.Form):
             validators=[MinValueValidator(0), MaxValueValidator(100)],
             error_messages={"invalid": "Enter a whole number from 0 to 100."},
         )
-        self.fields["as_reported"] = _text("As reported", limit=2_000, rows=1)
+        self.fields["as_reported"] = _text("As reported", limit=2_000)
+        self.fields["as_reported"].widget = forms.TextInput()
 
     def clean_percent_cells(self):
         value = self.cleaned_data.get("percent_cells")

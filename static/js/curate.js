@@ -10,6 +10,7 @@
   var submitting = false;
   var stopped = false;
   var inFlight = null;
+  var seconds = parseInt(form.getAttribute("data-autosave-seconds") || "15", 10);
 
   function say(text) { if (statusEl) statusEl.textContent = text; }
 
@@ -46,7 +47,11 @@
   });
 
   // -- autosave ------------------------------------------------------------
-  function markDirty() { if (!submitting) dirty = true; }
+  function markDirty() {
+    if (submitting) return;
+    if (!dirty && !inFlight && !stopped) say("Unsaved changes — autosaved within " + seconds + " s.");
+    dirty = true;
+  }
   form.addEventListener("input", markDirty);
   form.addEventListener("change", markDirty);
 
@@ -80,7 +85,6 @@
     return inFlight;
   }
 
-  var seconds = parseInt(form.getAttribute("data-autosave-seconds") || "15", 10);
   window.setInterval(autosave, Math.max(seconds, 2) * 1000);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") autosave();
