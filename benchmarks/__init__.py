@@ -1,0 +1,1 @@
+"""RareDerm's benchmarks (`make bench`): see benchmarks/run.py."""

@@ -1,0 +1,10 @@
+"""Settings of the web server under benchmark: production settings plus one URL.
+
+gunicorn runs with DJANGO_SETTINGS_MODULE=benchmarks.settings, so the
+baseline view exists only in benchmark runs; config.urls, which production
+serves, has no such URL.
+"""
+
+from config.settings import *  # noqa: F403
+
+ROOT_URLCONF = "benchmarks.urls"

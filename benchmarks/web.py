@@ -1,0 +1,226 @@
+"""Web: gunicorn (2 workers, production settings) under a separate load-generator process.
+
+Each page is one line of PAGES. A page whose URL name does not exist (yet)
+is reported as pending rather than failing the run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.urls import NoReverseMatch, reverse, set_urlconf
+
+from benchmarks.common import BIN, ROOT, Figure, bench_data_dir, child_env, free_port, percentile
+from curation.models import Case
+
+P50_RATIO_TARGET = 4.0
+P95_TARGET_MS = 150.0
+BASELINE = "baseline (one primary-key query)"
+
+
+@dataclass
+class Page:
+    name: str
+    url_name: str
+    query: str = ""
+    args: Callable[[dict], list] | None = None
+
+
+PAGES = [
+    Page(BASELINE, "bench_baseline", args=lambda f: [f["case"]]),
+    Page("case list (search, no filter)", "curation:search"),
+    Page(
+        "three-facet filter (ALK fusion + C44.4 + ALK positive)",
+        "curation:search",
+        "three=ALK&site=C44.4&ihc=" + quote("ALK:positive"),
+    ),
+    Page(
+        "full-text query",
+        "curation:search",
+        "q=" + quote("inflammatory myofibroblastic tumor scalp"),
+    ),
+    Page(
+        "immunoprofile query (ALK+ SMA+ S100- SOX10-)",
+        "curation:search",
+        "profile=" + quote("ALK+ SMA+ S100- SOX10-"),
+    ),
+    Page("case page", "curation:case_detail", args=lambda f: [f["case"]]),
+    Page("statistics page", "curation:stats"),
+    Page("gene page (ALK)", "curation:gene", args=lambda f: ["ALK"]),
+    Page("home page", "curation:home"),
+    Page("citation list", "citations:list"),
+]
+
+
+def fixtures() -> dict:
+    """A typical case to show: published, ALK-fused, in the middle of the table."""
+    cases = Case.objects.published().filter(fusions__three_prime_gene__symbol="ALK")
+    count = cases.count()
+    pk = cases.order_by("pk").values_list("pk", flat=True)[count // 2] if count else None
+    if pk is None:
+        pk = Case.objects.published().order_by("pk").values_list("pk", flat=True).first()
+    if pk is None:
+        raise RuntimeError("no published case to benchmark: generate_synthetic first")
+    return {"case": pk}
+
+
+def resolve(pages: list[Page], data: dict) -> tuple[list[dict], list[str]]:
+    """(pages with a path, names of pending pages) under the benchmark's URLconf."""
+    set_urlconf("benchmarks.urls")
+    try:
+        found, pending = [], []
+        for page in pages:
+            try:
+                path = reverse(page.url_name, args=page.args(data) if page.args else None)
+            except NoReverseMatch:
+                pending.append(page.name)
+                continue
+            found.append(
+                {"name": page.name, "path": path + (f"?{page.query}" if page.query else "")}
+            )
+        return found, pending
+    finally:
+        set_urlconf(None)
+
+
+def collectstatic(env: dict) -> None:
+    # DEBUG off serves hashed static names from a manifest: build it once.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+
+
+class Gunicorn:
+    def __init__(self, env: dict, workers: int = 2):
+        self.port = free_port()
+        self.log = (bench_data_dir() / "gunicorn.log").open("w")
+        self.proc = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "config.wsgi:application",
+                f"--workers={workers}",
+                f"--bind=127.0.0.1:{self.port}",
+                "--worker-class=sync",
+                "--error-logfile=-",
+                "--log-level=warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, path: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.port}{path}"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {self.log.name}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"gunicorn did not answer {url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def run(*, rounds: int, requests: int, seconds: float, concurrency: int = 2) -> list[Figure]:
+    data = fixtures()
+    pages, pending = resolve(PAGES, data)
+    env = child_env(DJANGO_SETTINGS_MODULE="benchmarks.settings")
+    collectstatic(env)
+    server = Gunicorn(env)
+    try:
+        server.wait_ready(pages[0]["path"])
+        spec = {
+            "host": "127.0.0.1",
+            "port": server.port,
+            "pages": pages,
+            "rounds": rounds,
+            "requests": requests,
+            "seconds": seconds,
+            "concurrency": concurrency,
+            "warmup": 3,
+        }
+        # The load generator is its own process: it must not share an interpreter
+        # lock with this one (or with the server, obviously).
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.loadgen"],
+            input=json.dumps(spec),
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+            timeout=rounds * len(pages) * (seconds + 60) + 120,
+        )
+        results = json.loads(done.stdout)
+    finally:
+        server.stop()
+    return figures(pages, results, pending)
+
+
+def figures(pages: list[dict], results: dict, pending: list[str]) -> list[Figure]:
+    base = results[BASELINE]
+    base_p50 = percentile(base["latencies_ms"], 50)
+    out = []
+    for page in pages:
+        got = results[page["name"]]
+        lat = got["latencies_ms"]
+        p50, p95 = percentile(lat, 50), percentile(lat, 95)
+        errors = {k: v for k, v in got["statuses"].items() if k != "200"}
+        rps = len(lat) / got["elapsed"] if got["elapsed"] else None
+        ratio = p50 / base_p50 if p50 and base_p50 else None
+        is_base = page["name"] == BASELINE
+        ok = None
+        if p50 is not None and not errors and not is_base:
+            ok = ratio <= P50_RATIO_TARGET and p95 <= P95_TARGET_MS
+        elif errors or p50 is None:
+            ok = False
+        out.append(
+            Figure(
+                "web",
+                page["name"],
+                p50,
+                "ms p50",
+                ""
+                if is_base
+                else f"p50 ≤ {P50_RATIO_TARGET:g}x baseline, p95 ≤ {P95_TARGET_MS:g} ms",
+                ok,
+                note=f"HTTP errors: {errors}" if errors else "",
+                extra={
+                    "path": page["path"],
+                    "p50_ms": p50,
+                    "p95_ms": p95,
+                    "requests_per_s": rps,
+                    "ratio_p50_to_baseline": ratio,
+                    "requests": len(lat),
+                    "bytes": round(sum(got["bytes"]) / len(got["bytes"])) if got["bytes"] else 0,
+                },
+            )
+        )
+    for name in pending:
+        out.append(
+            Figure("web", name, None, "ms p50", note="pending: the page does not exist yet")
+        )
+    return out

@@ -1,0 +1,128 @@
+"""`make bench` runs end to end on tiny sizes: a correctness test of the harness, not a timing.
+
+It starts what a real run starts (gunicorn with production settings, a
+load-generator process, the fake E-utilities server, two celery workers, an
+import_pubmed_xml child) against the test database, and checks that every
+figure is there and was measured on real answers.
+"""
+
+import json
+
+import pytest
+
+from benchmarks import run
+from benchmarks.web import BASELINE
+from citations.models import Citation, FetchJob
+from curation.models import Case
+
+
+@pytest.mark.timeout(900)
+def test_the_bench_harness_measures_every_figure_on_tiny_sizes(
+    postgres, redis_url, transactional_db, capsys
+):
+    code = run.main(["--quick", "--json"])
+    report = json.loads(capsys.readouterr().out)
+
+    assert code in (0, 1)  # 1: some target missed, which is a finding, not a harness failure
+    figures = {(f["section"], f["name"]): f for f in report["figures"]}
+    web = [f for f in report["figures"] if f["section"] == "web"]
+    names = [f["name"] for f in web]
+    assert names[0] == BASELINE
+    for page in (
+        "case list (search, no filter)",
+        "three-facet filter (ALK fusion + C44.4 + ALK positive)",
+        "full-text query",
+        "immunoprofile query (ALK+ SMA+ S100- SOX10-)",
+        "case page",
+        "statistics page",
+    ):
+        assert page in names, f"{page} missing from {names}"
+    for figure in web:
+        # Every page answered 200 to every request, and was timed.
+        assert figure["note"] == "", figure
+        extra = figure["extra"]
+        assert extra["requests"] >= 1
+        assert 0 < extra["p50_ms"] <= extra["p95_ms"]
+        assert extra["requests_per_s"] > 0
+        assert extra["bytes"] > 0
+    assert figures[("web", BASELINE)]["extra"]["ratio_p50_to_baseline"] == 1.0
+
+    stored = figures[("ingestion", "PMIDs stored (2 workers)")]
+    assert stored["value"] == 400 and stored["ok"] is True
+    requests = figures[("ingestion", "requests sent")]
+    assert requests["value"] >= 2 and requests["ok"] is True  # 400 PMIDs: 2 efetch of 200
+    assert figures[("ingestion", "raw parse (Entrez.read)")]["value"] > 0
+    imported = [f for f in report["figures"] if f["section"] == "file import"]
+    assert imported[0]["value"] == 300 and imported[0]["ok"] is True
+    assert 0 < imported[2]["value"] < 2000  # MB of RSS: measured, and plausible
+
+    # The run cleaned up after itself: only the synthetic registry stays.
+    assert not Citation.objects.filter(pmid__gte=980_000_000).exists()
+    assert not FetchJob.objects.exists()
+    assert Case.objects.count() == 300
+
+
+def test_the_table_shows_pending_pages_and_missed_targets():
+    report = {
+        "date": "2026-11-26 19:00 UTC",
+        "machine": {
+            "cpus": 2,
+            "cpu": "AMD EPYC",
+            "memory_gib": 23.5,
+            "python": "3.11.7",
+            "load_average_at_start": [1.0, 1.0, 1.0],
+        },
+        "command": "python -m benchmarks.run",
+        "seconds": 12.0,
+        "figures": [
+            {
+                "section": "web",
+                "name": BASELINE,
+                "value": 2.0,
+                "unit": "ms p50",
+                "target": "",
+                "ok": None,
+                "note": "",
+                "extra": {
+                    "p50_ms": 2.0,
+                    "p95_ms": 3.0,
+                    "requests_per_s": 500.0,
+                    "ratio_p50_to_baseline": 1.0,
+                    "requests": 10,
+                },
+            },
+            {
+                "section": "web",
+                "name": "statistics page",
+                "value": None,
+                "unit": "ms p50",
+                "target": "",
+                "ok": None,
+                "note": "pending: the page does not exist yet",
+                "extra": {},
+            },
+            {
+                "section": "file import",
+                "name": "peak memory (child's max RSS)",
+                "value": 400.0,
+                "unit": "MB",
+                "target": "≤ 300",
+                "ok": False,
+                "note": "",
+                "extra": {},
+            },
+        ],
+    }
+
+    text = run.table(report)
+
+    assert "| baseline (one primary-key query) | 2.0 | 3.0 | 500.0 | 1.00x |" in text
+    assert "| statistics page | - | - | - | - | pending: the page does not exist yet |" in text
+    assert "| file import | peak memory (child's max RSS) | 400.0 MB | ≤ 300 | NO |" in text
+
+
+def test_make_bench_refuses_sqlite_with_a_reason(settings, capsys):
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        pytest.skip("checks the refusal on SQLite; this run uses PostgreSQL")
+    assert run.main(["--quick"]) == 2
+    assert "needs PostgreSQL" in capsys.readouterr().err
