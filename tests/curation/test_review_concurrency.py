@@ -13,14 +13,17 @@ from curation import workflow
 from curation.actions.cases import replace_fusions, transition
 from curation.actions.review import AlreadyDecided, approve_case, reject_case, start_revision
 from curation.models import Case, CaseEvent
+from curation.vocabularies import ensure_vocabularies
 from tests.factories import CaseFactory, gene, make_published_case
 
-# serialized_rollback: the vocabularies (loaded by a data migration) come back after
-# each transactional test flushes the database.
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _vocabularies(transactional_db):
+    # A transactional test's database is flushed after it: the vocabularies of
+    # the data migration may be gone.
+    ensure_vocabularies()
 
 
 def _race(*calls):
