@@ -75,7 +75,8 @@ def test_overlong_pubmed_values_are_cut_to_fit_not_refused():
     assert citation.volume.endswith("…")
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after this test must not lose the data migrations' rows.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_storing_the_same_pmid_at_once_leave_one_row(postgres):
     """Two threads, two PostgreSQL connections, released together by a barrier."""
     barrier = threading.Barrier(2)
