@@ -7,6 +7,7 @@ import secrets
 import socket
 import statistics
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,16 @@ def bench_data_dir() -> Path:
     path = Path(settings.DATA_DIR) / "bench"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+_LOGS: list[Path] = []
+
+
+def log_dir() -> Path:
+    """This run's own folder for child processes' logs (runs may overlap: a test suite)."""
+    if not _LOGS:
+        _LOGS.append(Path(tempfile.mkdtemp(prefix="rarederm-bench-")))
+    return _LOGS[0]
 
 
 def child_env(**extra) -> dict[str, str]:

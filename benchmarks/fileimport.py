@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.common import ROOT, Figure, bench_data_dir, child_env
+from benchmarks.common import ROOT, Figure, bench_data_dir, child_env, log_dir
 from curation.management.commands.generate_synthetic import delete_synthetic
 
 FIRST_PMID = 980_000_001
@@ -44,7 +44,7 @@ def build_file(count: int):
 def run(*, articles: int) -> list[Figure]:
     path = build_file(articles)
     delete_synthetic(FIRST_PMID, LAST_PMID)
-    log = (bench_data_dir() / "import.log").open("w")
+    log = (log_dir() / "import.log").open("w")
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "import_pubmed_xml", str(path)],
@@ -59,7 +59,7 @@ def run(*, articles: int) -> list[Figure]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
     log.close()
-    output = (bench_data_dir() / "import.log").read_text(errors="replace")
+    output = (log_dir() / "import.log").read_text(errors="replace")
     delete_synthetic(FIRST_PMID, LAST_PMID)
     ok = proc.returncode == 0 and f"new {articles}," in output
     rss_mb = usage.ru_maxrss / 1024  # kilobytes on Linux

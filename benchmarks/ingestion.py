@@ -21,7 +21,7 @@ from Bio import Entrez
 from django.conf import settings
 from django.db.models import Count
 
-from benchmarks.common import BIN, ROOT, Figure, bench_data_dir, child_env
+from benchmarks.common import BIN, ROOT, Figure, child_env, log_dir
 from citations import actions, pubmed
 from citations.models import FetchJob, FetchJobItem
 from config.celery import app as celery_app
@@ -68,7 +68,7 @@ class Workers:
     def __init__(self, count: int, env: dict):
         self.procs, self.logs = [], []
         for n in range(count):
-            log = bench_data_dir() / f"celery-w{n + 1}.log"
+            log = log_dir() / f"celery-w{n + 1}.log"
             handle = log.open("w")
             self.logs.append(log)
             self.procs.append(

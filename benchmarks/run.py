@@ -179,6 +179,8 @@ def table(report: dict) -> str:
         f"{m['memory_gib']} GiB, Python {m['python']}, load {m['load_average_at_start']}"
     )
     lines.append(f"command: {report['command']}  ({report['seconds']:.0f} s)")
+    if report.get("logs"):
+        lines.append(f"logs of the child processes: {report['logs']}")
     web = [f for f in report["figures"] if f["section"] == "web"]
     if web:
         lines += [
@@ -237,6 +239,9 @@ def main(argv=None) -> int:
     }
     report["figures"] = [asdict(f) for f in measure(args)]
     report["seconds"] = time.monotonic() - started
+    from benchmarks.common import log_dir
+
+    report["logs"] = str(log_dir())
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:

@@ -17,7 +17,15 @@ from urllib.parse import quote
 
 from django.urls import NoReverseMatch, reverse, set_urlconf
 
-from benchmarks.common import BIN, ROOT, Figure, bench_data_dir, child_env, free_port, percentile
+from benchmarks.common import (
+    BIN,
+    ROOT,
+    Figure,
+    child_env,
+    free_port,
+    log_dir,
+    percentile,
+)
 from curation.models import Case
 
 P50_RATIO_TARGET = 4.0
@@ -104,7 +112,7 @@ def collectstatic(env: dict) -> None:
 class Gunicorn:
     def __init__(self, env: dict, workers: int = 2):
         self.port = free_port()
-        self.log = (bench_data_dir() / "gunicorn.log").open("w")
+        self.log = (log_dir() / "gunicorn.log").open("w")
         self.proc = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
