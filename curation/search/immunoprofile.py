@@ -134,12 +134,13 @@ def consistent_cases(cases, profile: Profile):
     contradiction = IHCResult.objects.filter(case=OuterRef("pk")).filter(
         _contradicts(profile.terms)
     )
+    # Candidates first: cases with an agreeing result, found through the
+    # (marker, result) index; the per-case count then runs on those only.
+    agreeing = IHCResult.objects.filter(_agrees(profile.terms)).values("case_id")
     return (
-        cases.annotate(
-            profile_agree=Coalesce(Subquery(agree, output_field=IntegerField()), Value(0))
-        )
-        .filter(profile_agree__gte=1)
+        cases.filter(pk__in=agreeing)
         .exclude(Exists(contradiction))
+        .annotate(profile_agree=Coalesce(Subquery(agree, output_field=IntegerField()), Value(0)))
     )
 
 
