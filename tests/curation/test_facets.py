@@ -108,3 +108,14 @@ def test_a_facet_link_toggles_its_value(client, registry):
     assert "sex=female" not in female.link
     male = next(v for v in response.context["facets"]["sex"].values if v.label == "Male")
     assert "sex=female" in male.link and "sex=male" in male.link
+
+
+def test_counts_follow_the_search_text(client, registry):
+    response = client.get(URL, {"q": "fascicles"})
+    # The factory's histology ("spindle cells in fascicles") is in the three IMT cases.
+    assert counts(response, "dx") == {"inflammatory myofibroblastic tumor": 3}
+    assert counts(response, "sex") == {"Female": 2, "Male": 1}
+    assert counts(response, "three") == {"ALK": 3}
+    response = client.get(URL, {"q": "fascicles", "sex": "male"})
+    assert counts(response, "dx") == {"inflammatory myofibroblastic tumor": 1}
+    assert counts(response, "sex") == {"Female": 2, "Male": 1}
