@@ -8,7 +8,20 @@ from playwright.sync_api import expect
 from curation.models import Case, CaseEvent
 from tests.conftest import login
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture(autouse=True)
+def _vocabularies(transactional_db):
+    """The data migration's vocabularies, even after an earlier transactional test flushed
+    them (serialized_rollback alone does not bring them back under live_server)."""
+    from curation.vocabularies import ensure_vocabularies
+
+    ensure_vocabularies()
+
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "curator-case-form.png"
 

@@ -128,7 +128,8 @@ def test_a_case_sent_back_can_be_edited_and_resubmitted(client_, curator, review
     assert case.ihc_results.get().clone == "D5F3"
 
 
-def test_two_simultaneous_submissions_make_one_event(postgres, transactional_db, curator):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_simultaneous_submissions_make_one_event(postgres, curator):
     """Two requests at once (a double click on a slow line): the row lock lets one through."""
     case = CaseFactory(created_by=curator)
     version = case.version
