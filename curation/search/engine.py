@@ -269,7 +269,11 @@ def _facet_values(params: SearchParams, name: str, rows, label, selected_values)
 
 
 def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]:
-    """Every facet's counts, one GROUP BY query each."""
+    """Every facet's counts, one GROUP BY query each.
+
+    COUNT(*) rather than COUNT(id): with nothing but facet filters, PostgreSQL
+    then answers from the (status, column) indexes alone (index-only scans).
+    """
     facets: dict[str, Facet] = {}
 
     rows = (
@@ -277,7 +281,7 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
         .filter(final_diagnosis__isnull=False)
         .order_by()
         .values("final_diagnosis_id", "final_diagnosis__name")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by("-n", "final_diagnosis__name")[:FACET_LIMIT]
     )
     facets["dx"] = Facet(
@@ -297,7 +301,7 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
         .filter(topography__isnull=False)
         .order_by()
         .values("topography__code", "topography__name")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by("topography__code")
     )
     groups: dict[str, FacetValue] = {}
@@ -383,7 +387,7 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
         .exclude(sex="")
         .order_by()
         .values("sex")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by("-n", "sex")
     )
     facets["sex"] = Facet(
@@ -405,7 +409,7 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
         .order_by()
         .annotate(band=age_band_expression())
         .values("band")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by("band")
     )
     counts = {r["band"]: r["n"] for r in rows if r["band"]}
@@ -426,7 +430,7 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
         .filter(citation__year__isnull=False)
         .order_by()
         .values("citation__year")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by("-citation__year")[:FACET_LIMIT]
     )
     facets["year"] = Facet(
@@ -447,7 +451,7 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
         .exclude(outcome="")
         .order_by()
         .values("outcome")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by("-n", "outcome")
     )
     facets["outcome"] = Facet(
