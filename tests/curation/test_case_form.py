@@ -46,7 +46,7 @@ def test_the_form_page_has_a_fixed_query_budget(client_, draft, django_assert_ma
         fusions=[{"written": "CARS-ALK"}, {"written": "TPM3::ROS1"}],
         **founding_case(),
     )
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(16):
         assert client_.get(edit_url(draft)).status_code == 200
 
 

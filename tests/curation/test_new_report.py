@@ -158,3 +158,47 @@ def test_another_curators_fetch_job_is_not_found(client, curator2, curator):
 def test_the_form_page_has_a_fixed_query_budget(as_curator, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         assert as_curator.get(URL).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_with_a_real_worker_the_page_polls_until_the_citation_arrives(
+    client, curator, fake_eutils, start_worker
+):
+    """In production the fetch runs in a Celery worker: the page shows progress, then the paper."""
+    import time
+
+    start_worker(**fake_eutils.worker_env)
+    client.force_login(curator)
+    response = client.post(URL, {"identifier": "35560368"})
+    job = FetchJob.objects.get()
+    assert response["Location"] == reverse("curation:report_fetch", args=[job.pk])
+    deadline = time.monotonic() + 30
+    while True:
+        partial = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
+        if "Found 35560368 in PubMed" in partial or time.monotonic() > deadline:
+            break
+        assert 'hx-trigger="every 1s"' in partial  # still polling
+        time.sleep(0.3)
+    assert "Found 35560368 in PubMed" in partial
+    assert 'hx-trigger="every 1s"' not in partial  # the polling stops
+    assert "McCollum" in partial
+
+
+def test_the_fetch_page_has_a_fixed_query_budget(
+    as_curator, curator, django_assert_max_num_queries
+):
+    from citations.actions import store_article
+    from citations.pubmed import iter_records
+    from tests.fake_eutils import FIXTURES
+
+    (record,) = iter_records(FIXTURES / "pubmed_35560368.xml")
+    citation, _ = store_article(record)
+    from citations.actions import request_fetch
+
+    job = request_fetch(["35560368"], by=curator, queue=False)
+    job.items.update(status="new", citation=citation)
+    job.state = "done"
+    job.save()
+    with django_assert_max_num_queries(8):
+        page = as_curator.get(reverse("curation:report_fetch", args=[job.pk])).content.decode()
+    assert "Found 35560368 in PubMed" in page
