@@ -372,3 +372,12 @@ def test_a_post_without_a_version_saves_nothing(client_, draft):
     data["version"] = "not a number"
     assert client_.post(edit_url(draft), data).status_code == 400
     assert Case.objects.get(pk=draft.pk).histology == ""
+
+
+def test_a_forged_row_count_is_refused_not_obeyed(client_, draft):
+    data = case_post(draft, ihc=[{"marker": "ALK", "result": "positive"}])
+    data["ihc-TOTAL_FORMS"] = "50000"
+    response = client_.post(edit_url(draft), data)
+    assert response.status_code == 422
+    assert "Please submit at most 100 forms." in response.content.decode()
+    assert not draft.ihc_results.exists()
