@@ -308,7 +308,7 @@ def case_edit(request, pk: int):
         return _render_case_form(request, case, bundle, status=400)
     if not bundle.is_valid():
         messages.error(request, "Not saved: correct the fields marked below (your text is kept).")
-        return _render_case_form(request, case, bundle, status=422)
+        return _render_case_form(request, case, bundle, status=422, version=version)
     values = bundle.values()
     try:
         result = save_draft(case, by=request.user, expected_version=version, **values)
@@ -318,14 +318,19 @@ def case_edit(request, pk: int):
             messages.info(request, "This case was submitted for review (once).")
             return redirect("curation:case_detail", pk=case.pk)
         return _render_case_form(
-            request, case, bundle, status=409, conflict=_conflict(exc, current, values, version)
+            request,
+            case,
+            bundle,
+            status=409,
+            conflict=_conflict(exc, current, values, version),
+            version=version,
         )
     except NotEditable as exc:
         messages.error(request, str(exc))
         return redirect("curation:case_detail", pk=case.pk)
     except ValidationError as exc:  # a database rule the form did not foresee
         messages.error(request, "Not saved: " + _message(exc))
-        return _render_case_form(request, case, bundle, status=422)
+        return _render_case_form(request, case, bundle, status=422, version=version)
     case = result.case
 
     if request.POST.get("action") == "submit":
@@ -356,7 +361,11 @@ def case_edit(request, pk: int):
     return redirect("curation:case_edit", pk=case.pk)
 
 
-def _render_case_form(request, case, bundle, *, status=200, conflict=None, findings_error=""):
+def _render_case_form(
+    request, case, bundle, *, status=200, conflict=None, findings_error="", version=None
+):
+    """The case page. `version`: the one the form carries — the posted one when nothing
+    was saved (so that a stale form stays stale), else the case's."""
     citation = _citation_with_authors(pk=case.citation_id)
     duplicates = find_duplicates(case, user=request.user)
     linked = set(case.other_citations.values_list("pk", flat=True))
@@ -375,6 +384,7 @@ def _render_case_form(request, case, bundle, *, status=200, conflict=None, findi
         "linked": linked,
         "missing": missing_for_submission(case),
         "conflict": conflict,
+        "form_version": version or case.version,
         "findings_error": findings_error,
         "autosave_seconds": AUTOSAVE_SECONDS,
         "can_discard": case.status == workflow.DRAFT and not case.submitted_at,

@@ -67,6 +67,11 @@ def test_an_incomplete_case_is_saved_but_not_submitted_and_errors_sit_by_the_fie
     draft.refresh_from_db()
     assert draft.status == workflow.DRAFT
     assert draft.histology == "Only histology so far."  # nothing typed was lost
+    # The page now carries the saved version: completing and submitting is no conflict.
+    assert f'name="version" value="{draft.version}"' in page
+    client_.post(edit_url(draft), case_post(draft, action="submit", **COMPLETE))
+    draft.refresh_from_db()
+    assert draft.status == workflow.SUBMITTED
 
 
 def test_one_finding_is_enough_a_fusion_alone_will_do(client_, draft):
