@@ -172,11 +172,14 @@ def _applied_revision_redirect(request, pk: int):
     gone = Case.history.filter(id=pk, history_type="-").order_by("-history_date").first()
     if gone is None or not gone.revision_of_id:
         raise Http404("No such case.")
-    messages.error(
-        request,
+    message = (
         f"This revision has already been decided: it was approved and applied to case "
-        f"{gone.revision_of_id}. Nothing was changed.",
+        f"{gone.revision_of_id}."
     )
+    if request.method == "POST":
+        messages.error(request, message + " Nothing was changed.")
+    else:
+        messages.info(request, message)
     return redirect("curation:review_case", pk=gone.revision_of_id)
 
 
