@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from config.health import healthz
+from curation.search import api as search_api
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -21,6 +22,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include(search_api.router.urls)),
     path("citations/", include("citations.urls")),
     path("", include("curation.urls")),
 ]

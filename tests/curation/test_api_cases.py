@@ -1,0 +1,96 @@
+"""The read-only API of published cases: /api/cases/, the search page's filters, the schema."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.curation.searchdata import build_registry
+from tests.factories import make_published_case
+
+URL = "/api/cases/"
+
+
+@pytest.fixture
+def registry(db):
+    return build_registry()
+
+
+def ids(response):
+    return {row["id"] for row in response.json()["results"]}
+
+
+def test_the_list_holds_published_cases_only(client, registry):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert response.json()["count"] == 5
+    assert registry["draft"].pk not in ids(response)
+
+
+def test_a_draft_is_not_found_by_id(client, registry):
+    assert client.get(f"{URL}{registry['draft'].pk}/").status_code == 404
+
+
+def test_a_case_carries_its_ihc_fusions_and_citation(client, registry):
+    data = client.get(f"{URL}{registry['scalp_imt'].pk}/").json()
+    assert data["final_diagnosis"] == "inflammatory myofibroblastic tumor"
+    assert data["topography_code"] == "C44.4"
+    assert data["fusions"] == [
+        {
+            "notation": "CARS1::ALK",
+            "five_prime": "CARS1",
+            "three_prime": "ALK",
+            "method": "rna_seq",
+        }
+    ]
+    assert [(r["marker"], r["result"]) for r in data["ihc"]][:2] == [
+        ("ALK", "positive"),
+        ("SMA", "positive"),
+    ]
+    assert data["citation"]["pmid"] == 35560368
+    assert data["citation"]["first_author"] == "McCollum KJ"
+
+
+def test_the_filters_are_the_search_pages(client, registry):
+    assert ids(client.get(URL, {"five": "CARS"})) == {registry["scalp_imt"].pk}
+    assert ids(client.get(URL, {"ihc": "S100:negative"})) == {
+        registry["scalp_imt"].pk,
+        registry["dfsp"].pk,
+    }
+    assert ids(client.get(URL, {"profile": "S100+ ALK-"})) == {registry["melanoma"].pk}
+    assert ids(client.get(URL, {"site": "C49", "sex": "male"})) == {registry["dfsp"].pk}
+    assert ids(client.get(URL, {"q": "honeycomb"})) == {registry["dfsp"].pk}
+
+
+@pytest.mark.parametrize(
+    "query", [{"sex": "robot"}, {"dx": "abc"}, {"year": "'; DROP"}, {"q": "nul\x00"}]
+)
+def test_an_invalid_filter_is_a_clear_400(client, registry, query):
+    response = client.get(URL, query)
+    assert response.status_code == 400
+    assert list(response.json()) == list(query)
+
+
+@pytest.mark.parametrize(
+    "text", ['"', "&|!:*", "x" * 10_240, "' OR 1=1 --", "\u4e2d\u6587 \U0001f4a5"]
+)
+def test_hostile_text_gives_an_answer_not_an_error(client, registry, text):
+    assert client.get(URL, {"q": text, "five": text, "profile": text}).status_code == 200
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(client, registry):
+    counts = []
+    for extra in (0, 40):
+        for _ in range(extra):
+            make_published_case(fusions=["TPM3::ALK", "?::ROS1"])
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, {"three": "ALK"})
+        assert len(response.json()["results"]) == (3 if extra == 0 else 43)
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 8
+
+
+def test_the_schema_documents_the_endpoint_and_its_filters(client, db):
+    schema = client.get("/api/schema/").content.decode()
+    assert "/api/cases/:" in schema and "/api/cases/{id}/:" in schema
+    for name in ("profile", "five", "three", "ihc", "site"):
+        assert f"name: {name}" in schema
