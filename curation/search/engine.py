@@ -158,10 +158,9 @@ class Resolved:
         self.markers: dict[str, int] = {}
         if params.ihc:
             names = {m.lower() for m, _ in params.ihc}
-            rows = Marker.objects.filter(name__in=[m for m, _ in params.ihc]).values_list(
-                "name", "id"
-            )
-            self.markers = {name.lower(): pk for name, pk in rows}
+            # The whole marker table (a few dozen rows): names match whatever the case.
+            rows = Marker.objects.values_list("name", "id")
+            self.markers = {name.lower(): pk for name, pk in rows if name.lower() in names}
             for unknown in sorted(names - set(self.markers)):
                 self.messages.append(f"“{unknown}” is not a marker RareDerm knows; ignored.")
         self.profile: Profile | None = None

@@ -119,3 +119,10 @@ def test_counts_follow_the_search_text(client, registry):
     response = client.get(URL, {"q": "fascicles", "sex": "male"})
     assert counts(response, "dx") == {"inflammatory myofibroblastic tumor": 1}
     assert counts(response, "sex") == {"Female": 2, "Male": 1}
+
+
+def test_an_ihc_filter_ignores_the_case_of_the_marker_name(client, registry):
+    found = set(case_ids(client.get(URL, {"ihc": "s100:NEGATIVE"})))
+    assert found == {registry["scalp_imt"].pk, registry["dfsp"].pk}
+    response = client.get(URL, {"ihc": "NOSUCHMARKER:positive"})
+    assert "“nosuchmarker” is not a marker RareDerm knows; ignored." in response.content.decode()
