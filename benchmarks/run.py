@@ -28,6 +28,7 @@ import platform
 import shlex
 import sys
 import time
+import traceback
 from dataclasses import asdict
 
 import django
@@ -143,19 +144,34 @@ def measure(args) -> list:
     from django.core.management import call_command
 
     from benchmarks import fileimport, ingestion, web
+    from benchmarks.common import Figure
 
     # This process's own queries are not worth keeping (DEBUG would log each).
     settings.DEBUG = False
     call_command("migrate", verbosity=0, interactive=False)
-    figures = []
-    if "web" in args.only:
-        figures.append(ensure_registry(args.cases, args.seed))
+
+    def web_part():
+        made = ensure_registry(args.cases, args.seed)
         analyze()
-        figures += web.run(rounds=args.rounds, requests=args.requests, seconds=args.seconds)
-    if "ingestion" in args.only:
-        figures += ingestion.run(pmids=args.pmids, storage_sample=args.storage_sample)
-    if "import" in args.only:
-        figures += fileimport.run(articles=args.articles)
+        return [made, *web.run(rounds=args.rounds, requests=args.requests, seconds=args.seconds)]
+
+    parts = {
+        "web": web_part,
+        "ingestion": lambda: ingestion.run(
+            pmids=args.pmids,
+            storage_sample=args.storage_sample,
+            timeout=120 if args.quick else 600,
+        ),
+        "import": lambda: fileimport.run(articles=args.articles),
+    }
+    figures = []
+    for name in args.only:
+        try:
+            figures += parts[name]()
+        except Exception as exc:
+            # One part failing must not cost the figures of the others.
+            traceback.print_exc()
+            figures.append(Figure(name, "failed", None, ok=False, note=f"{exc!r}"[:500]))
     return figures
 
 
