@@ -6,6 +6,7 @@ import_pubmed_xml child) against the test database, and checks that every
 figure is there and was measured on real answers.
 """
 
+import io
 import json
 
 import pytest
@@ -126,3 +127,21 @@ def test_make_bench_refuses_sqlite_with_a_reason(settings, capsys):
         pytest.skip("checks the refusal on SQLite; this run uses PostgreSQL")
     assert run.main(["--quick"]) == 2
     assert "needs PostgreSQL" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_the_baseline_view_is_served_only_under_the_benchmark_settings(client, settings):
+    from django.core.management import call_command
+
+    call_command("generate_synthetic", "--cases", "1", stdout=io.StringIO())
+    pk = Case.objects.get().pk
+
+    assert client.get(f"/bench/baseline/{pk}/").status_code == 404  # production URLs
+
+    settings.ROOT_URLCONF = "benchmarks.urls"
+    response = client.get(f"/bench/baseline/{pk}/")
+    assert response.status_code == 200
+    assert response.content == f"case {pk}: published\n".encode()
+    assert client.get(f"/bench/baseline/{pk + 1}/").status_code == 404
+    # The application's own pages are all still there.
+    assert client.get(f"/cases/{pk}/").status_code == 200
