@@ -112,3 +112,12 @@ def test_the_search_page_reads_well_at_1280_pixels(page, live_server, tmp_path):
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_the_search_page_fits_a_phone_screen(page, live_server):
+    build_registry()
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(live_server.url + "/search/?q=spindle&profile=ALK%2B+S100-")
+    assert page.get_by_role("heading", name="Literature summary for ALK+ S100-").is_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
