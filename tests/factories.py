@@ -126,9 +126,10 @@ class CaseFactory(DjangoModelFactory):
     created_by = factory.SubFactory(UserFactory)
 
     @classmethod
-    def _create(cls, model_class, *args, **kwargs):
+    def _generate(cls, strategy, params):
+        # Before the declarations (topography, final_diagnosis) are evaluated.
         ensure_vocabularies()
-        return super()._create(model_class, *args, **kwargs)
+        return super()._generate(strategy, params)
 
     label = ""
     age = 38
