@@ -1,5 +1,6 @@
 """In a real browser: a curator goes from PMID 35560368 to a submitted case record."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "cur
 
 
 def test_the_whole_journey_from_a_pmid_to_a_submitted_case(
-    page, live_server, curator, fake_eutils
+    page, live_server, curator, fake_eutils, tmp_path
 ):
     login(page, live_server, curator)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="New report").click()
@@ -72,10 +73,13 @@ def test_the_whole_journey_from_a_pmid_to_a_submitted_case(
 
     # The README's picture: the filled form, the abstract beside it.
     page.locator("#id_fusion-0-written").blur()
+    # UPDATE_SCREENSHOTS=1 refreshes the committed picture; otherwise it goes to tmp.
     page.set_viewport_size({"width": 1280, "height": 1560})
     page.evaluate("window.scrollTo(0, 0)")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "form.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target))
+    assert target.stat().st_size > 50_000  # a real, filled page, not a blank one
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # 3. Save, reload: everything is still there.
