@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curation.views import bulk_import, cases, curate, genes, home, review, stats
+from curation.views import bulk_import, cases, curate, genes, home, new_report, review, stats
 from curation.views import search as search_views
 
 app_name = "curation"
@@ -18,10 +18,10 @@ urlpatterns = [
     path("review/<int:pk>/", review.review_case, name="review_case"),
     path("activity/", review.activity, name="activity"),
     path("activity/export.csv", review.activity_csv, name="activity_csv"),
-    # The curator workflow (curation/views/curate.py, bulk_import.py).
-    path("curate/new/", curate.new_report, name="new_report"),
-    path("curate/fetch/<int:pk>/", curate.report_fetch, name="report_fetch"),
-    path("curate/fetch/<int:pk>/retry/", curate.report_fetch_retry, name="report_fetch_retry"),
+    # The curator workflow (curation/views/new_report.py, curate.py, bulk_import.py).
+    path("curate/new/", new_report.new_report, name="new_report"),
+    path("curate/fetch/<int:pk>/", new_report.report_fetch, name="report_fetch"),
+    path("curate/fetch/<int:pk>/retry/", new_report.report_fetch_retry, name="report_fetch_retry"),
     path("curate/reports/<int:pmid>/", curate.report, name="report"),
     path("curate/reports/<int:pmid>/cases/new/", curate.case_new, name="case_new"),
     path("curate/cases/<int:pk>/", curate.case_edit, name="case_edit"),

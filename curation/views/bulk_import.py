@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from citations import actions as citation_actions
 from citations.models import FetchJob, FetchJobItem
-from curation.views.curate import _fetch_job_for, curator_required, normalise_identifier
+from curation.views.curate import curator_required
+from curation.views.new_report import _fetch_job_for, normalise_identifier
 
 MAX_PMIDS = 1_000
 MAX_UPLOAD_BYTES = 1_000_000

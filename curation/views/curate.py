@@ -1,8 +1,8 @@
-"""The curator's pages: from a PMID to a submitted case record.
+"""The curator's pages: from a citation to a submitted case record.
 
-new report (PMID / DOI / PubMed URL) -> the citation (fetched with visible
-progress if it is not stored yet) -> cases of that report (add, copy from the
-previous case) -> the case form (explicit save and autosave) -> submit.
+(new report: curation/views/new_report.py) -> cases of that report (add,
+copy from the previous case) -> the case form (explicit save and autosave,
+duplicate warnings) -> submit; "My drafts"; autocomplete and gene lookups.
 """
 
 from __future__ import annotations
@@ -10,19 +10,16 @@ from __future__ import annotations
 import re
 from functools import wraps
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from citations import actions as citation_actions
-from citations.models import Author, Citation, FetchJob, FetchJobItem
+from citations.models import Author, Citation
 from curation import workflow
 from curation.actions.cases import CaseActionError, Conflict, NotEditable
 from curation.actions.submission import (
@@ -37,7 +34,7 @@ from curation.actions.submission import (
 )
 from curation.forms import VOCABULARIES, CaseForm, CaseForms
 from curation.models import Case, CaseEvent, FusionFinding
-from curation.roles import CURATOR, REVIEWER, has_role
+from curation.roles import CURATOR, has_role
 
 AUTOSAVE_SECONDS = 15
 SUGGESTIONS = 20
@@ -73,110 +70,7 @@ def _citation_with_authors(**lookup) -> Citation:
     return get_object_or_404(queryset, **lookup)
 
 
-# -- 1. new report ------------------------------------------------------------------
-
-_BARE_PUBMED_URL = re.compile(
-    r"^(?:https?://)?(?:www\.)?(pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/(\d+)",
-    re.IGNORECASE,
-)
-
-
-def normalise_identifier(text: str) -> citation_actions.Identifier:
-    """What a curator pastes, tidied for citations.actions.parse_identifier.
-
-    Adds what the shared parser leaves to the caller: a PubMed URL without a
-    scheme or with a query string, "PMID35560368", spaces inside.
-    """
-    raw = " ".join((text or "").split())
-    match = _BARE_PUBMED_URL.match(raw)
-    if match:
-        raw = match.group(2)
-    raw = re.sub(r"^pmid\s*:?\s*(?=\d)", "", raw, flags=re.IGNORECASE)
-    raw = raw.rstrip(".")
-    return citation_actions.parse_identifier(raw)
-
-
-class IdentifierForm(forms.Form):
-    identifier = forms.CharField(
-        label="PMID, DOI or PubMed link",
-        max_length=500,
-        help_text="e.g. 35560368, PMID: 35560368, 10.1111/cup.14261, "
-        "https://pubmed.ncbi.nlm.nih.gov/35560368/",
-        error_messages={"required": "Enter a PMID, a DOI or a PubMed link."},
-    )
-
-    def clean_identifier(self):
-        found = normalise_identifier(self.cleaned_data["identifier"])
-        if found.error:
-            raise ValidationError(found.error)
-        return found
-
-
-@curator_required
-@require_http_methods(["GET", "POST"])
-def new_report(request):
-    form = IdentifierForm(
-        request.POST or None, initial={"identifier": request.GET.get("q", "")[:500]}
-    )
-    if request.method == "POST" and form.is_valid():
-        found = form.cleaned_data["identifier"]
-        lookup = {"pmid": found.pmid} if found.pmid else {"doi": found.doi}
-        citation = Citation.objects.filter(**lookup).only("pmid").first()
-        if citation is not None:
-            return redirect("curation:report", pmid=citation.pmid)
-        job = citation_actions.request_fetch([found.query], by=request.user, source="new report")
-        return redirect("curation:report_fetch", pk=job.pk)
-    return render(request, "curation/curate/new_report.html", {"form": form})
-
-
-def _fetch_job_for(request, pk: int) -> FetchJob:
-    job = get_object_or_404(FetchJob, pk=pk)
-    if job.requested_by_id != request.user.pk and not has_role(request.user, REVIEWER):
-        raise Http404("No such fetch job.")
-    return job
-
-
-@curator_required
-@require_GET
-def report_fetch(request, pk: int):
-    """The progress of a new report's fetch; htmx polls the partial until it ends."""
-    job = _fetch_job_for(request, pk)
-    item = job.items.select_related("citation").order_by("position").first()
-    citation = None
-    if item is not None and item.citation_id:
-        citation = _citation_with_authors(pk=item.citation_id)
-    context = {
-        "job": job,
-        "item": item,
-        "citation": citation,
-        "finished": job.state == FetchJob.State.DONE,
-        "failed": item is not None and item.status == FetchJobItem.Status.FAILED,
-    }
-    if request.headers.get("HX-Request"):
-        return render(request, "curation/curate/_fetch_progress.html", context)
-    return render(request, "curation/curate/fetch.html", context)
-
-
-@curator_required
-@require_POST
-def report_fetch_retry(request, pk: int):
-    job = _fetch_job_for(request, pk)
-    if job.state != FetchJob.State.DONE:
-        return redirect("curation:report_fetch", pk=job.pk)
-    if not citation_actions.retry_failed(job, by=request.user):
-        item = job.items.order_by("position").first()
-        messages.error(request, "That is not a PMID or a DOI: correct it and try again.")
-        return redirect(reverse("curation:new_report") + "?" + _q(item.query if item else ""))
-    return redirect("curation:report_fetch", pk=job.pk)
-
-
-def _q(text: str) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode({"q": text})
-
-
-# -- 2. the report and its cases ------------------------------------------------------
+# -- the report and its cases ------------------------------------------------------
 
 
 def _case_rows():
@@ -262,7 +156,7 @@ def _message(exc) -> str:
     return str(exc)
 
 
-# -- 3. the case form ----------------------------------------------------------------
+# -- the case form ----------------------------------------------------------------
 
 
 def _posted_version(request) -> int | None:

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from citations.models import Citation, FetchJob
-from curation.views.curate import normalise_identifier
+from curation.views.new_report import normalise_identifier
 from tests.conftest import PASSWORD
 from tests.factories import CitationFactory
 

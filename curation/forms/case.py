@@ -1,0 +1,217 @@
+"""The case form, and `CaseForms`: the form with its two formsets, validated together.
+
+Forms validate; curation.actions.submission writes. Every field has a bound
+(length or range) and a message that says what to type; nothing here is
+required for a draft — what a submission needs is checked by
+`missing_for_submission`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from curation.forms.fields import (
+    VOCABULARIES,
+    Vocabulary,
+    VocabularyField,
+    _choices,
+    _model_field,
+    _text,
+)
+from curation.forms.rows import FusionFormSet, FusionRowForm, IHCFormSet, IHCRowForm
+from curation.models import Case
+
+# Ages above these are typing errors, not patients.
+MAX_AGE = {"years": 120, "months": 1_440, "weeks": 6_300, "days": 44_000}
+MAX_SIZE_MM = 2_000
+MAX_FOLLOW_UP_MONTHS = 1_200
+
+
+class CaseForm(forms.Form):
+    def __init__(self, *args, case: Case, vocabularies: dict[str, Vocabulary], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        diagnoses, sites = vocabularies["diagnosis"], vocabularies["topography"]
+        f = self.fields
+        f["label"] = _model_field(Case, "label")
+        f["label"].widget.attrs["placeholder"] = "e.g. Case 2"
+        f["age"] = forms.DecimalField(
+            required=False,
+            min_value=0,
+            max_digits=5,
+            decimal_places=1,
+            error_messages={"min_value": "An age cannot be negative."},
+        )
+        f["age_unit"] = forms.ChoiceField(required=False, choices=_choices(Case.AgeUnit.choices))
+        f["sex"] = forms.ChoiceField(required=False, choices=_choices(Case.Sex.choices))
+        f["topography"] = VocabularyField(
+            label="Site (ICD-O-3 topography)", vocabulary=sites, datalist="topography-options"
+        )
+        f["site_detail"] = _model_field(Case, "site_detail")
+        f["laterality"] = forms.ChoiceField(
+            required=False, choices=_choices(Case.Laterality.choices)
+        )
+        f["size_mm"] = forms.DecimalField(
+            label="Size (mm)",
+            required=False,
+            min_value=0,
+            max_value=MAX_SIZE_MM,
+            max_digits=6,
+            decimal_places=1,
+            help_text="Greatest dimension.",
+            error_messages={
+                "min_value": "A size cannot be negative.",
+                "max_value": f"At most {MAX_SIZE_MM:,} mm: is the unit right?",
+            },
+        )
+        f["clinical_presentation"] = _text()
+        f["duration"] = _model_field(Case, "duration")
+        f["clinical_diagnosis"] = _model_field(Case, "clinical_diagnosis")
+        f["initial_diagnosis"] = VocabularyField(
+            label="Initial diagnosis", vocabulary=diagnoses, datalist="diagnosis-options"
+        )
+        f["final_diagnosis"] = VocabularyField(
+            label="Final diagnosis", vocabulary=diagnoses, datalist="diagnosis-options"
+        )
+        f["histology"] = _text("Histology (description)", rows=4)
+        f["histology_pattern"] = _model_field(Case, "histology_pattern")
+        f["cell_type"] = forms.ChoiceField(required=False, choices=_choices(Case.CellType.choices))
+        f["inflammatory_background"] = _model_field(Case, "inflammatory_background")
+        f["depth"] = forms.ChoiceField(required=False, choices=_choices(Case.Depth.choices))
+        f["epidermal_involvement"] = forms.ChoiceField(
+            required=False, choices=_choices(Case.EpidermalInvolvement.choices)
+        )
+        f["treatment"] = _text()
+        f["follow_up_months"] = forms.DecimalField(
+            label="Follow-up (months)",
+            required=False,
+            min_value=0,
+            max_value=MAX_FOLLOW_UP_MONTHS,
+            max_digits=6,
+            decimal_places=1,
+            error_messages={
+                "min_value": "A follow-up cannot be negative.",
+                "max_value": f"At most {MAX_FOLLOW_UP_MONTHS:,} months (100 years).",
+            },
+        )
+        f["outcome"] = forms.ChoiceField(required=False, choices=_choices(Case.Outcome.choices))
+        f["notes"] = _text()
+        for field in f.values():
+            if isinstance(field, forms.DecimalField):
+                field.widget.attrs.setdefault("step", "0.1")
+                field.error_messages.setdefault("max_digits", "That number is too large.")
+                field.error_messages["invalid"] = "Enter a number, e.g. 38 or 2.5."
+
+    def clean_label(self):
+        label = self.cleaned_data.get("label", "")
+        if label and not self.case.revision_of_id:
+            clash = (
+                Case.objects.filter(
+                    citation_id=self.case.citation_id, label=label, revision_of__isnull=True
+                )
+                .exclude(pk=self.case.pk)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if clash:
+                raise ValidationError(
+                    f"This paper already has a case labelled “{label}” (case {clash}): "
+                    "give this one the paper's own label, e.g. Case 2.",
+                    code="duplicate_label",
+                )
+        return label
+
+    def clean(self):
+        data = super().clean()
+        age, unit = data.get("age"), data.get("age_unit")
+        if age is not None:
+            if not unit:
+                self.add_error(
+                    "age_unit", "Say whether the age is in years, months, weeks or days."
+                )
+            elif age > MAX_AGE[unit]:
+                self.add_error(
+                    "age", f"An age of {age} {unit} is not plausible (at most {MAX_AGE[unit]:,})."
+                )
+        if data.get("follow_up_months") is not None and not data.get("outcome"):
+            self.add_error("outcome", "Give the outcome at the end of the follow-up.")
+        return data
+
+    def values(self) -> dict:
+        """The cleaned values as the actions take them ("" for blank text, None for blank FKs)."""
+        return dict(self.cleaned_data)
+
+    @staticmethod
+    def initial_for(case: Case) -> dict:
+        from curation.actions.cases import CASE_FIELDS
+
+        initial = {name: _plain_number(getattr(case, name)) for name in CASE_FIELDS}
+        # Most ages in case reports are in years: preselected, so typing "38" is enough.
+        initial["age_unit"] = case.age_unit or Case.AgeUnit.YEARS
+        return initial
+
+
+def _plain_number(value):
+    """38.0 shown as 38 (and 2.5 as 2.5): what the curator typed, not the column's scale."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+class CaseForms:
+    """The case form and its two formsets, bound or not, validated together."""
+
+    def __init__(self, case: Case, data=None):
+        self.case = case
+        self.vocabularies = {name: cls() for name, cls in VOCABULARIES.items()}
+        source = case
+        ihc, fusions = [], []
+        if data is None:
+            ihc = list(source.ihc_results.select_related("marker").order_by("position", "pk"))
+            fusions = list(
+                source.fusions.select_related("five_prime_gene", "three_prime_gene").order_by(
+                    "position", "pk"
+                )
+            )
+        self.form = CaseForm(
+            data,
+            case=case,
+            vocabularies=self.vocabularies,
+            initial=CaseForm.initial_for(source),
+        )
+        self.ihc = IHCFormSet(
+            data,
+            prefix="ihc",
+            # A bound formset gets no initial: every row with data is then "changed",
+            # validated and kept, whatever the management form claims.
+            initial=[IHCRowForm.initial_for(r) for r in ihc] if data is None else None,
+            form_kwargs={"markers": self.vocabularies["marker"]},
+        )
+        self.fusions = FusionFormSet(
+            data,
+            prefix="fusion",
+            initial=[FusionRowForm.initial_for(r) for r in fusions] if data is None else None,
+        )
+
+    def is_valid(self) -> bool:
+        # Validate all three so that every error shows at once.
+        results = [self.form.is_valid(), self.ihc.is_valid(), self.fusions.is_valid()]
+        return all(results)
+
+    @property
+    def error_count(self) -> int:
+        count = len(self.form.errors)
+        for formset in (self.ihc, self.fusions):
+            count += len(formset.non_form_errors())
+            count += sum(len(errors) for errors in formset.errors) if formset.is_bound else 0
+        return count
+
+    def values(self) -> dict:
+        return {
+            "fields": self.form.values(),
+            "ihc_rows": self.ihc.rows(),
+            "fusion_rows": self.fusions.rows(),
+        }

@@ -1,0 +1,175 @@
+"""Vocabulary lookups and the small field helpers the curator's forms share.
+
+Vocabulary fields (diagnosis, site, marker) are text inputs backed by a
+<datalist>: the curator types or picks, and the text is resolved here to the
+vocabulary row (by its label, name, code or a synonym), or refused with a
+message next to the field.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.urls import reverse
+
+from curation.models import Diagnosis, Marker, Topography
+
+# Free-text fields (histology, treatment, notes...): a case report's longest
+# paragraph is a few thousand characters; a pasted 100 KB blob is refused with
+# a message rather than stored.
+TEXT_LIMIT = 20_000
+VOCABULARY_INPUT_LIMIT = 300
+
+# -- vocabularies -----------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+class Vocabulary:
+    """One vocabulary loaded once per request, looked up by any name a curator may type."""
+
+    noun = "term"
+    key = ""  # the URL name of its autocomplete endpoint's vocabulary
+    model: type = None
+
+    def __init__(self):
+        self._rows = None
+        self._index: dict[str, object] = {}
+
+    @property
+    def rows(self) -> list:
+        if self._rows is None:
+            self._rows = list(self.queryset())
+            for row in self._rows:
+                for key in self.keys(row):
+                    self._index.setdefault(_fold(key), row)
+        return self._rows
+
+    def queryset(self):
+        return self.model.objects.order_by("name")
+
+    def keys(self, row) -> list[str]:
+        return [self.label(row), row.name, *(getattr(row, "synonyms", None) or [])]
+
+    def label(self, row) -> str:
+        return str(row)
+
+    def option(self, row) -> tuple[str, str]:
+        """(value, hint) of a <datalist> option; the hint lists synonyms, so typing one works."""
+        synonyms = [k for k in self.keys(row)[1:] if _fold(k) not in _fold(self.label(row))]
+        return self.label(row), "; ".join(dict.fromkeys(synonyms))
+
+    def find(self, text: str):
+        self.rows  # noqa: B018 (loads the index)
+        return self._index.get(_fold(text))
+
+    def suggest(self, text: str, limit: int = 20) -> list:
+        """Rows whose label, name or synonym contains the typed words; label matches first."""
+        words = _fold(text).split()[:6]
+        hits = []
+        for row in self.rows:
+            keys = [_fold(key) for key in self.keys(row)]
+            if all(any(word in key for key in keys) for word in words):
+                starts = any(key.startswith(words[0]) for key in keys) if words else True
+                hits.append((not starts, self.label(row).casefold(), row))
+        hits.sort(key=lambda hit: hit[:2])
+        return [row for *_, row in hits[:limit]]
+
+
+class Diagnoses(Vocabulary):
+    noun = "diagnosis"
+    key = "diagnosis"
+    model = Diagnosis
+
+    def keys(self, row) -> list[str]:
+        return [*super().keys(row), *([row.icdo3_code] if row.icdo3_code else [])]
+
+
+class Sites(Vocabulary):
+    noun = "site"
+    key = "topography"
+    model = Topography
+
+    def queryset(self):
+        return Topography.objects.order_by("code")
+
+    def keys(self, row) -> list[str]:
+        return [self.label(row), row.code, row.name]
+
+
+class Markers(Vocabulary):
+    noun = "marker"
+    key = "marker"
+    model = Marker
+
+
+VOCABULARIES = {"diagnosis": Diagnoses, "topography": Sites, "marker": Markers}
+
+
+class VocabularyField(forms.CharField):
+    """A vocabulary row chosen by typing its name (or a synonym, or its code)."""
+
+    def __init__(self, *, vocabulary: Vocabulary | None = None, datalist: str = "", **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", VOCABULARY_INPUT_LIMIT)
+        self.vocabulary = vocabulary
+        self.datalist = datalist
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs["autocomplete"] = "off"
+        if self.datalist:
+            attrs["list"] = self.datalist
+            # Suggestions from the server as the curator types (synonyms included).
+            attrs["hx-get"] = reverse("curation:autocomplete", args=[self.vocabulary.key])
+            attrs["hx-trigger"] = "input changed delay:250ms"
+            attrs["hx-target"] = f"#{self.datalist}"
+            attrs["hx-swap"] = "innerHTML"
+            attrs["hx-sync"] = "this:replace"
+        return attrs
+
+    def prepare_value(self, value):
+        if hasattr(value, "_meta"):
+            return self.vocabulary.label(value)
+        return value
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        row = self.vocabulary.find(text)
+        if row is None:
+            raise ValidationError(
+                f"“{text[:80]}” is not in the {self.vocabulary.noun} list: pick one of the "
+                "suggestions (a reviewer can add a missing term).",
+                code="unknown",
+            )
+        return row
+
+
+def _text(label="", *, limit=TEXT_LIMIT, rows=3, help_text=""):
+    return forms.CharField(
+        label=label or None,
+        required=False,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        validators=[MaxLengthValidator(limit)],
+        error_messages={
+            "max_length": f"At most {limit:,} characters here (you typed %(show_value)s)."
+        },
+        help_text=help_text,
+    )
+
+
+def _model_field(model, name, **overrides):
+    field = model._meta.get_field(name).formfield(**overrides)
+    field.required = False
+    return field
+
+
+def _choices(choices) -> list:
+    return [("", "—"), *choices]
