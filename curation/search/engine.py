@@ -520,9 +520,12 @@ def run_search(params: SearchParams) -> SearchResult:
 
 
 def export_cases(params: SearchParams):
-    """Every case of a search, in result order, for the streaming exports (no page)."""
+    """Every case of a search, in result order, for the streaming exports (no page).
+
+    The exports read the rows themselves, a chunk at a time (curation/search/exports.py).
+    """
     resolved = Resolved(params)
-    return with_rows(ordered(filtered(params, resolved), params, resolved))
+    return ordered(filtered(params, resolved), params, resolved)
 
 
 def diagnosis_names() -> dict[int, str]:

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
+
+from django.urls import reverse
 
 from citations import exports as citation_exports
 from citations.models import Citation
+from curation.models import FusionFinding, IHCResult
+from curation.notation import format_fusion
 
 CHUNK = 500
 FORMATS = {
@@ -79,44 +84,115 @@ def _number(value):
     return int(value) if value == int(value) else float(value)
 
 
-def case_row(case, site_url: str = "") -> dict:
-    """One case as a flat dict (the CSV row / JSON object); child rows must be prefetched."""
-    ihc = list(case.ihc_results.all())
-    fusions = list(case.fusions.all())
-    citation = case.citation
+# What a row reads from the case itself (plain values: no model instances per row).
+_CASE_VALUES = [
+    "id",
+    "citation_id",
+    "label",
+    "final_diagnosis__name",
+    "final_diagnosis__icdo3_code",
+    "topography__code",
+    "topography__name",
+    "site_detail",
+    "laterality",
+    "age",
+    "age_unit",
+    "sex",
+    "size_mm",
+    "clinical_presentation",
+    "histology",
+    "cell_type",
+    "treatment",
+    "follow_up_months",
+    "outcome",
+    "notes",
+]
+_INTENSITY = dict(IHCResult.Intensity.choices)
+_EXTENT = dict(IHCResult.Extent.choices)
+_RESULT = dict(IHCResult.Result.choices)
+_METHOD = dict(FusionFinding.Method.choices)
+
+
+def _ihc_summary(row: dict) -> str:
+    """As IHCResult.summary: “positive, strong, diffuse, 80% of cells”."""
+    parts = [_RESULT.get(row["result"], row["result"]).lower()]
+    if row["intensity"]:
+        parts.append(_INTENSITY.get(row["intensity"], row["intensity"]).lower())
+    if row["extent"]:
+        parts.append(_EXTENT.get(row["extent"], row["extent"]).lower())
+    if row["percent_cells"] is not None:
+        parts.append(f"{row['percent_cells']}% of cells")
+    return ", ".join(parts)
+
+
+def case_rows(cases, site_url: str = "") -> Iterator[dict]:
+    """Every case of `cases` as a flat dict (the CSV row / JSON object), in order.
+
+    Read a chunk at a time: the chunk's cases as plain values, then its IHC
+    results, fusions and citations (with authors) in one query each.
+    """
+    case_url = reverse("curation:case_detail", args=[0]).removesuffix("0/")
+    for chunk in _chunks(cases.values(*_CASE_VALUES).iterator(chunk_size=CHUNK), CHUNK):
+        ids = [row["id"] for row in chunk]
+        ihc = defaultdict(list)
+        for row in (
+            IHCResult.objects.filter(case_id__in=ids)
+            .order_by("case_id", "position", "pk")
+            .values("case_id", "marker__name", "result", "intensity", "extent", "percent_cells")
+        ):
+            ihc[row["case_id"]].append(row)
+        fusions = defaultdict(list)
+        for row in (
+            FusionFinding.objects.filter(case_id__in=ids)
+            .order_by("case_id", "position", "pk")
+            .values("case_id", "five_prime_gene__symbol", "three_prime_gene__symbol", "method")
+        ):
+            fusions[row["case_id"]].append(row)
+        citations = Citation.objects.with_authors().in_bulk({row["citation_id"] for row in chunk})
+        for row in chunk:
+            yield _row(
+                row,
+                ihc[row["id"]],
+                fusions[row["id"]],
+                citations[row["citation_id"]],
+                f"{site_url}{case_url}{row['id']}/",
+            )
+
+
+def _row(case: dict, ihc: list, fusions: list, citation, url: str) -> dict:
     authors = citation_exports.authors_of(citation)
-    first = authors[0] if authors else None
     return {
-        "case_id": case.pk,
-        "url": f"{site_url}{case.get_absolute_url()}",
-        "label": case.label,
-        "final_diagnosis": case.final_diagnosis.name if case.final_diagnosis_id else "",
-        "final_diagnosis_icdo3": case.final_diagnosis.icdo3_code
-        if case.final_diagnosis_id
-        else "",
-        "topography_code": case.topography.code if case.topography_id else "",
-        "topography": case.topography.name if case.topography_id else "",
-        "site_detail": case.site_detail,
-        "laterality": case.laterality,
-        "age": _number(case.age),
-        "age_unit": case.age_unit,
-        "sex": case.sex,
-        "size_mm": _number(case.size_mm),
-        "clinical_presentation": case.clinical_presentation,
-        "histology": case.histology,
-        "cell_type": case.cell_type,
-        "ihc": "; ".join(f"{r.marker.name}: {r.summary}" for r in ihc),
-        "ihc_positive": "; ".join(r.marker.name for r in ihc if r.result == "positive"),
-        "ihc_negative": "; ".join(r.marker.name for r in ihc if r.result == "negative"),
-        "fusions": "; ".join(f.notation for f in fusions),
-        "fusion_methods": "; ".join(f.get_method_display() or "" for f in fusions),
-        "treatment": case.treatment,
-        "follow_up_months": _number(case.follow_up_months),
-        "outcome": case.outcome,
-        "notes": case.notes,
+        "case_id": case["id"],
+        "url": url,
+        "label": case["label"],
+        "final_diagnosis": case["final_diagnosis__name"] or "",
+        "final_diagnosis_icdo3": case["final_diagnosis__icdo3_code"] or "",
+        "topography_code": case["topography__code"] or "",
+        "topography": case["topography__name"] or "",
+        "site_detail": case["site_detail"],
+        "laterality": case["laterality"],
+        "age": _number(case["age"]),
+        "age_unit": case["age_unit"],
+        "sex": case["sex"],
+        "size_mm": _number(case["size_mm"]),
+        "clinical_presentation": case["clinical_presentation"],
+        "histology": case["histology"],
+        "cell_type": case["cell_type"],
+        "ihc": "; ".join(f"{r['marker__name']}: {_ihc_summary(r)}" for r in ihc),
+        "ihc_positive": "; ".join(r["marker__name"] for r in ihc if r["result"] == "positive"),
+        "ihc_negative": "; ".join(r["marker__name"] for r in ihc if r["result"] == "negative"),
+        "fusions": "; ".join(
+            format_fusion(f["five_prime_gene__symbol"], f["three_prime_gene__symbol"])
+            for f in fusions
+        ),
+        "fusion_methods": "; ".join(_METHOD.get(f["method"], "") for f in fusions),
+        "treatment": case["treatment"],
+        "follow_up_months": _number(case["follow_up_months"]),
+        "outcome": case["outcome"],
+        "notes": case["notes"],
         "pmid": citation.pmid,
         "doi": citation.doi,
-        "first_author": str(first) if first else "",
+        "first_author": str(authors[0]) if authors else "",
         "year": citation_exports.year_of(citation),
         "journal": citation.journal_iso or citation.journal,
         "citation": citation_exports.ama(citation),
@@ -134,8 +210,7 @@ def stream_csv(cases, site_url: str = "") -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # BOM: spreadsheets then read the file as UTF-8
     yield writer.writerow(COLUMN_NAMES)
-    for case in cases.iterator(chunk_size=CHUNK):
-        row = case_row(case, site_url)
+    for row in case_rows(cases, site_url):
         # citations.exports guards cells that spreadsheets would run as formulas.
         yield writer.writerow(
             [citation_exports._csv_safe(_text(row[name])) for name in COLUMN_NAMES]
@@ -145,10 +220,10 @@ def stream_csv(cases, site_url: str = "") -> Iterator[str]:
 def stream_json(cases, site_url: str = "") -> Iterator[str]:
     yield "[\n"
     first = True
-    for case in cases.iterator(chunk_size=CHUNK):
+    for row in case_rows(cases, site_url):
         prefix = "" if first else ",\n"
         first = False
-        yield prefix + json.dumps(case_row(case, site_url), ensure_ascii=False)
+        yield prefix + json.dumps(row, ensure_ascii=False)
     yield "\n]\n"
 
 
