@@ -13,7 +13,8 @@
     new Chart(canvas, {
       type: "bar",
       data: {
-        labels: chart.rows.map(function (row) { return row[0]; }),
+        // Long site names are cut on the axis; the table under the chart has them whole.
+        labels: chart.rows.map(function (row) { return row[0].length > 34 ? row[0].slice(0, 33) + "\u2026" : row[0]; }),
         datasets: [{ label: "Cases", data: chart.rows.map(function (row) { return row[1]; }), backgroundColor: accent }]
       },
       options: {
