@@ -263,8 +263,17 @@ def _render_case_form(
     citation = _citation_with_authors(pk=case.citation_id)
     duplicates = find_duplicates(case, user=request.user)
     linked = set(case.other_citations.values_list("pk", flat=True))
+    sent_back = None
+    if case.status == workflow.CHANGES_REQUESTED:
+        sent_back = (
+            CaseEvent.objects.filter(case=case, to_status=workflow.CHANGES_REQUESTED)
+            .select_related("actor")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
     context = {
         "case": case,
+        "sent_back": sent_back,
         "citation": citation,
         "bundle": bundle,
         "form": bundle.form,

@@ -118,8 +118,11 @@ def test_a_case_sent_back_can_be_edited_and_resubmitted(client_, curator, review
     submit_case(case, by=curator, expected_version=case.version)
     from curation.actions.cases import transition
 
-    transition(case, workflow.CHANGES_REQUESTED, reviewer, "Give the clone.")
+    transition(case, workflow.CHANGES_REQUESTED, reviewer, "Give the <clone>.")
     case.refresh_from_db()
+    page = client_.get(edit_url(case)).content.decode()
+    assert "Changes requested by rosa_reviewer" in page
+    assert "Give the &lt;clone&gt;." in page  # the reviewer's words, escaped
     data = case_post(
         case,
         action="submit",
