@@ -9,10 +9,18 @@ import pytest
 from django.core.management import call_command
 
 from curation.models import Case
+from curation.vocabularies import ensure_vocabularies
 from tests.curation.searchdata import build_registry
 from tests.factories import CitationFactory, diagnosis, make_published_case, topography
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def vocabularies(transactional_db):
+    # The live server's database is flushed after each test: the vocabularies of the
+    # data migration may be gone.
+    ensure_vocabularies()
 
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "search.png"
