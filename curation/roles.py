@@ -93,9 +93,17 @@ def sync_role_groups(apps, schema_editor=None) -> None:
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
+    _grant(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
+
+def ensure_role_groups() -> None:
+    """The same, with the live models: after a test flush (which keeps permissions)."""
+    from django.contrib.auth.models import Group, Permission
+
+    _grant(Group, Permission)
+
+
+def _grant(Group, Permission) -> None:
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         for perm in perms:

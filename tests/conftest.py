@@ -125,6 +125,41 @@ def _clear_cache():
         cache.clear()
 
 
+# -- data made by migrations survives transactional tests --------------------
+
+
+def _flushes_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    transactional_marker = marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    )
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(transactional_marker or names & {"transactional_db", "live_server"})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put back what data migrations made, after a test that flushed the database.
+
+    A transactional test (live server, real worker) ends with a flush, which
+    empties every table; content types and permissions come back by
+    themselves (post_migrate), the role groups and the vocabularies do not.
+    Doing it here, once, keeps every other test free of workarounds (and of
+    serialized_rollback, which clashes with the flushes of other tests).
+    """
+    yield
+    if not _flushes_database(item):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    from curation.roles import ensure_role_groups
+    from curation.vocabularies import ensure_vocabularies
+
+    with item.config.stash[blocking_manager_key].unblock():
+        ensure_role_groups()
+        ensure_vocabularies()
+
+
 # -- the named users ----------------------------------------------------------
 
 
@@ -135,24 +170,8 @@ def _make_user(django_user_model, username, role=None, **extra):
         username=username, email=f"{username}@example.org", password=PASSWORD, **extra
     )
     if role:
-        user.groups.add(_role_group(Group, role))
+        user.groups.add(Group.objects.get(name=role))
     return user
-
-
-def _role_group(Group, role):
-    """The role's group; recreated if a transactional test flushed the migration-made one."""
-    from django.contrib.auth.models import Permission
-
-    from curation.roles import ROLE_PERMISSIONS
-
-    group, created = Group.objects.get_or_create(name=role)
-    if created:
-        for perm in ROLE_PERMISSIONS.get(role, []):
-            app_label, codename = perm.split(".")
-            group.permissions.add(
-                *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-            )
-    return group
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@
 
 Vocabulary rows (genes, markers, diagnoses, topography) come from the data
 migration, so the helpers `gene()`, `marker()`, `diagnosis()`, `topography()`
-fetch them rather than invent new ones. A transactional test (live server,
-real worker) runs on a flushed database that has lost them: CaseFactory
-reloads them when they are missing (`ensure_vocabularies()`), and so can you.
+fetch them rather than invent new ones. tests/conftest.py
+reloads them after a transactional test flushed the database.
 Cases are written directly (not through curation.actions), so a factory-made
 case has no CaseEvent; use `curation.actions.cases.transition` when a test is
 about the workflow.
@@ -37,7 +36,6 @@ from curation.models import (
     resolve_gene,
 )
 from curation.notation import parse_fusion
-from curation.vocabularies import ensure_vocabularies
 
 
 def gene(symbol: str) -> Gene:
@@ -124,12 +122,6 @@ class CaseFactory(DjangoModelFactory):
 
     citation = factory.SubFactory(CitationFactory)
     created_by = factory.SubFactory(UserFactory)
-
-    @classmethod
-    def _generate(cls, strategy, params):
-        # Before the declarations (topography, final_diagnosis) are evaluated.
-        ensure_vocabularies()
-        return super()._generate(strategy, params)
 
     label = ""
     age = 38

@@ -75,8 +75,7 @@ def test_overlong_pubmed_values_are_cut_to_fit_not_refused():
     assert citation.volume.endswith("…")
 
 
-# serialized_rollback: the flush after this test must not lose the data migrations' rows.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_storing_the_same_pmid_at_once_leave_one_row(postgres):
     """Two threads, two PostgreSQL connections, released together by a barrier."""
     barrier = threading.Barrier(2)

@@ -8,10 +8,9 @@ import pytest
 from citations import actions
 from citations.models import Citation, FetchJob
 
-# Workers see only committed data, so these tests commit and the database is
-# flushed after them; serialized_rollback puts the data migrations' rows (role
-# groups, vocabularies, content types) back for the tests that follow.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Workers see only committed data, so these tests commit (and the database is
+# flushed after them: tests/conftest.py puts the data migrations' rows back).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_for_jobs(job_ids, timeout=60.0):

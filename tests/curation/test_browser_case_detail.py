@@ -4,16 +4,12 @@ import pytest
 from django.core.management import call_command
 
 from curation.models import Case
-from curation.vocabularies import ensure_vocabularies
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def founding_case(transactional_db):
-    # The live server needs a transactional database, flushed after each test:
-    # the vocabularies of the data migration may be gone.
-    ensure_vocabularies()
     call_command("load_demo")
     return Case.objects.published().get()
 
@@ -39,7 +35,6 @@ def test_the_case_page_fits_a_phone_screen(page, live_server, founding_case):
 
 
 def test_a_draft_is_a_404_in_the_browser_too(page, live_server, founding_case):
-    # Not the `curator` fixture: its role group went with the flushed database.
     from tests.factories import CaseFactory
 
     draft = CaseFactory()

@@ -11,17 +11,8 @@ from tests.conftest import login
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _vocabularies(transactional_db):
-    """The data migration's vocabularies, even after an earlier transactional test flushed
-    them (serialized_rollback alone does not bring them back under live_server)."""
-    from curation.vocabularies import ensure_vocabularies
-
-    ensure_vocabularies()
 
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "curator-case-form.png"

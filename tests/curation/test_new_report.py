@@ -160,7 +160,7 @@ def test_the_form_page_has_a_fixed_query_budget(as_curator, django_assert_max_nu
         assert as_curator.get(URL).status_code == 200
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_with_a_real_worker_the_page_polls_until_the_citation_arrives(
     client, curator, fake_eutils, start_worker
 ):

@@ -21,18 +21,10 @@ from curation import workflow
 from curation.actions.cases import replace_ihc_results, transition, update_case
 from curation.actions.review import start_revision
 from curation.models import Case, CaseEvent
-from curation.vocabularies import ensure_vocabularies
 from tests.conftest import login
 from tests.factories import CaseFactory, make_published_case, marker
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def vocabularies(transactional_db):
-    # The live server needs a transactional database, flushed after each test:
-    # the vocabularies of the data migration may be gone.
-    ensure_vocabularies()
 
 
 def _log_out(page):
@@ -41,7 +33,7 @@ def _log_out(page):
 
 
 def test_submit_send_back_fix_resubmit_approve_and_the_public_sees_it(
-    page, live_server, vocabularies, curator, reviewer
+    page, live_server, transactional_db, curator, reviewer
 ):
     case = CaseFactory(created_by=curator, site_detail="scalp")
     public_url = live_server.url + case.get_absolute_url()
@@ -114,7 +106,7 @@ def test_submit_send_back_fix_resubmit_approve_and_the_public_sees_it(
 
 
 def test_a_reviewer_reads_a_revision_as_a_diff_and_approves_it(
-    page, live_server, vocabularies, curator, curator2, reviewer, tmp_path
+    page, live_server, transactional_db, curator, curator2, reviewer, tmp_path
 ):
     published = make_published_case(created_by=curator, size_mm=15, treatment="Complete excision.")
     Citation.objects.filter(pk=published.citation_id).update(

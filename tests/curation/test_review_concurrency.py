@@ -13,17 +13,9 @@ from curation import workflow
 from curation.actions.cases import replace_fusions, transition
 from curation.actions.review import AlreadyDecided, approve_case, reject_case, start_revision
 from curation.models import Case, CaseEvent
-from curation.vocabularies import ensure_vocabularies
 from tests.factories import CaseFactory, gene, make_published_case
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _vocabularies(transactional_db):
-    # A transactional test's database is flushed after it: the vocabularies of
-    # the data migration may be gone.
-    ensure_vocabularies()
 
 
 def _race(*calls):

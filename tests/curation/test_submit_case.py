@@ -136,12 +136,9 @@ def test_a_case_sent_back_can_be_edited_and_resubmitted(client_, curator, review
     assert case.ihc_results.get().clone == "D5F3"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_submissions_make_one_event(postgres, curator):
     """Two requests at once (a double click on a slow line): the row lock lets one through."""
-    from curation.vocabularies import ensure_vocabularies
-
-    ensure_vocabularies()  # an earlier transactional test may have flushed them
     case = CaseFactory(created_by=curator)
     version = case.version
     outcomes = []
