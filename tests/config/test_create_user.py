@@ -41,6 +41,20 @@ def test_a_reviewer_may_do_all_a_curator_may():
     assert has_role(user, CURATOR)
 
 
+def test_a_reviewer_reaches_the_admin_for_the_vocabularies_but_not_for_users(client):
+    output = create("vocab", "--role", "reviewer")
+    password = output.split()[-1]
+    assert client.login(username="vocab", password=password)
+    assert client.get("/admin/curation/diagnosis/").status_code == 200
+    assert client.get("/admin/auth/user/").status_code == 403
+
+
+def test_a_curator_does_not_reach_the_admin(client):
+    output = create("plain", "--role", "curator")
+    assert client.login(username="plain", password=output.split()[-1])
+    assert client.get("/admin/").status_code == 302
+
+
 def test_an_admin_is_a_superuser_with_every_role():
     create("boss", "--role", "admin")
     user = get_user_model().objects.get(username="boss")

@@ -53,6 +53,11 @@ class Command(BaseCommand):
                 user.is_superuser = True
                 user.save(update_fields=["is_staff", "is_superuser"])
             else:
+                if role == REVIEWER:
+                    # Reviewers edit the vocabularies in the Django admin, which
+                    # needs is_staff; their group's permissions limit what they see.
+                    user.is_staff = True
+                    user.save(update_fields=["is_staff"])
                 try:
                     user.groups.add(Group.objects.get(name=role))
                 except Group.DoesNotExist:
