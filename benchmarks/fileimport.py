@@ -3,13 +3,12 @@
 The file is built from the recorded articles, renumbered into the reserved
 synthetic range from 980,000,001, under a baseline file's DOCTYPE, and kept
 in DATA_DIR/bench/ for the next run. The command runs as a child process;
-its peak memory is the child's own maximum RSS (os.wait4's rusage).
+its peak memory is the child's own maximum RSS (VmHWM in /proc/<pid>/status).
 """
 
 from __future__ import annotations
 
 import gzip
-import os
 import subprocess
 import sys
 import time
@@ -41,6 +40,17 @@ def build_file(count: int):
     return path
 
 
+def _hwm_kb(status_file: str) -> int:
+    try:
+        with open(status_file) as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass  # gone between poll() and open(): the last reading stands
+    return 0
+
+
 def run(*, articles: int) -> list[Figure]:
     path = build_file(articles)
     delete_synthetic(FIRST_PMID, LAST_PMID)
@@ -53,16 +63,20 @@ def run(*, articles: int) -> list[Figure]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    # wait4 gives this child's own peak RSS (RUSAGE_CHILDREN would mix in
-    # every earlier child of this process: gunicorn, the workers).
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    # The child's own high-water mark, VmHWM, polled while it runs. Not
+    # wait4's ru_maxrss: Linux carries the pre-exec peak of the forked process
+    # (a copy of this one, hundreds of MB) into it, which is not the import's.
+    peak_kb = 0
+    status_file = f"/proc/{proc.pid}/status"
+    while proc.poll() is None:
+        peak_kb = max(peak_kb, _hwm_kb(status_file))
+        time.sleep(0.05)
     elapsed = time.perf_counter() - started
     log.close()
     output = (log_dir() / "import.log").read_text(errors="replace")
     delete_synthetic(FIRST_PMID, LAST_PMID)
     ok = proc.returncode == 0 and f"new {articles}," in output
-    rss_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    rss_mb = peak_kb / 1024
     size_mb = path.stat().st_size / 1e6
     return [
         Figure(
