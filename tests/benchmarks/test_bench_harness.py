@@ -8,6 +8,9 @@ figure is there and was measured on real answers.
 
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -15,6 +18,7 @@ from benchmarks import run
 from benchmarks.web import BASELINE
 from citations.models import Citation, FetchJob
 from curation.models import Case
+from tests.conftest import ROOT
 
 
 @pytest.mark.timeout(900)
@@ -122,11 +126,20 @@ def test_the_table_shows_pending_pages_and_missed_targets():
     assert "| file import | peak memory (child's max RSS) | 400.0 MB | ≤ 300 | NO |" in text
 
 
-def test_make_bench_refuses_sqlite_with_a_reason(settings, capsys):
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-        pytest.skip("checks the refusal on SQLite; this run uses PostgreSQL")
-    assert run.main(["--quick"]) == 2
-    assert "needs PostgreSQL" in capsys.readouterr().err
+def test_make_bench_refuses_sqlite_with_a_reason(tmp_path):
+    """Run as `make bench` would, with no DATABASE_URL: a clear refusal, exit status 2."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bench.sqlite3'}", DATA_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "needs PostgreSQL" in result.stderr
 
 
 @pytest.mark.django_db
