@@ -8,3 +8,7 @@ serves, has no such URL.
 from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "benchmarks.urls"
+
+# `?nocache` makes search, statistics and gene pages recompute their counts:
+# the benchmark's cold figures (curation/search/cache.py). Not in production.
+SEARCH_CACHE_BYPASS_PARAM = "nocache"

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from curation.models import FusionFinding, resolve_gene
+from curation.search import cache as search_cache
 
 UNKNOWN = "?"
 
@@ -76,8 +77,13 @@ def gene(request, symbol: str):
         # One address per gene: /genes/CARS/ -> /genes/CARS1/.
         return redirect("curation:gene", found.gene.symbol)
     target = found.gene
-    as_three = _partners(target, gene_is="three")
-    as_five = _partners(target, gene_is="five")
+    # Recounted once per registry generation (curation/search/cache.py), not per request.
+    as_three, as_five = search_cache.cached(
+        "gene",
+        target.pk,
+        lambda: (_partners(target, gene_is="three"), _partners(target, gene_is="five")),
+        bypass=search_cache.bypassed(request.GET),
+    )
     context = {
         "gene": target,
         "as_three": as_three,

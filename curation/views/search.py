@@ -7,6 +7,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from curation.search import cache as search_cache
 from curation.search import exports
 from curation.search.engine import export_cases, run_search
 from curation.search.params import AGE_BANDS, PAGE_SIZES, SORTS, SearchParams
@@ -38,7 +39,7 @@ def _active_filters(params: SearchParams, result) -> list[tuple[str, str]]:
 
 def search(request):
     params = SearchParams.from_query(request.GET)
-    result = run_search(params)
+    result = run_search(params, bypass_cache=search_cache.bypassed(request.GET))
     page = result.page
     export_query = params.query_string(page=1)
     context = {

@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.shortcuts import render
 
 from curation.models import Case, FusionFinding
+from curation.search import cache as search_cache
 from curation.search.engine import age_band_expression
 from curation.search.params import AGE_BANDS
 
@@ -106,14 +107,16 @@ def registry_stats() -> list[dict]:
 
 
 def stats(request):
-    charts = registry_stats()
+    # Recounted once per registry generation (curation/search/cache.py), not per request.
+    charts, total = search_cache.cached(
+        "stats",
+        (),
+        lambda: (registry_stats(), Case.objects.published().count()),
+        bypass=search_cache.bypassed(request.GET),
+    )
     data = {c["key"]: {"label": c["label"], "rows": c["rows"]} for c in charts}
     return render(
         request,
         "curation/search/stats.html",
-        {
-            "charts": charts,
-            "chart_data": data,
-            "total": Case.objects.published().count(),
-        },
+        {"charts": charts, "chart_data": data, "total": total},
     )

@@ -58,6 +58,7 @@ from curation.models import (
     Marker,
     Topography,
 )
+from curation.search import cache as search_cache
 
 SYNTHETIC_PMID_MIN = 900_000_000
 SYNTHETIC_PMID_MAX = 999_999_999
@@ -679,6 +680,7 @@ def generate(cases: int, citations: int, seed: int, *, progress=None) -> dict[st
         written["events"] += len(events)
         if progress:
             progress(written)
+    search_cache.bump()  # bulk inserts send no signals: cached search counts are obsolete
     return written
 
 
@@ -718,6 +720,7 @@ def delete_synthetic(
             removed[label] = _raw_delete(queryset)
         FetchJobItem.objects.filter(citation__in=citation_ids).update(citation=None)
         removed["citations"] = _raw_delete(synthetic_citations(first, last))
+        search_cache.bump()  # raw deletes send no signals: cached search counts are obsolete
     return removed
 
 
