@@ -153,7 +153,9 @@ def pytest_runtest_teardown(item, nextitem):
     serialized_rollback, which clashes with the flushes of other tests).
     """
     yield
-    if not _flushes_database(item):
+    # After the session's last test the test database is already destroyed
+    # (pytest-django's session fixture ends in that test's teardown).
+    if nextitem is None or not _flushes_database(item):
         return
     from pytest_django.plugin import blocking_manager_key
 

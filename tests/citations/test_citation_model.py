@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 
 from citations import actions
 from citations.models import Author, Citation
-from citations.pubmed import iter_records
+from citations.pubmed import ParsedArticle, ParsedAuthor, iter_records
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "entrez"
 
@@ -101,3 +101,122 @@ def test_two_workers_storing_the_same_pmid_at_once_leave_one_row(postgres):
     assert sorted(results) == [False, True]  # one inserted, the other updated
     assert Citation.objects.filter(pmid=35560368).count() == 1
     assert Author.objects.filter(citation__pmid=35560368).count() == 1
+
+
+def all_recorded():
+    return [
+        record
+        for path in sorted(FIXTURES.glob("pubmed*.xml"))
+        for record in iter_records(path)
+        if isinstance(record, ParsedArticle)
+    ]
+
+
+@pytest.mark.django_db
+def test_a_batch_of_articles_is_stored_in_a_fixed_number_of_queries(
+    django_assert_max_num_queries,
+):
+    records = all_recorded()
+    assert len(records) == 9
+    with django_assert_max_num_queries(10):  # not 7 per article: the batch at once
+        outcomes = actions.store_articles(records)
+    assert {pmid: (o.created, o.error) for pmid, o in outcomes.items()} == {
+        r.pmid: (True, "") for r in records
+    }
+    assert Citation.objects.count() == 9
+    stored = Citation.objects.get(pmid=29963580)
+    assert outcomes[29963580].citation_id == stored.pk
+    assert stored.authors.count() == 9
+    record = next(r for r in records if r.pmid == 29963580)
+    assert list(stored.authors.order_by("position").values_list("last_name", flat=True)) == [
+        author.last_name for author in record.authors
+    ]
+    assert stored.raw_xml == record.raw_xml
+    assert stored.title == record.title  # sanitised once, by the parser, not again
+
+
+@pytest.mark.django_db
+def test_a_batch_stored_again_updates_every_row_and_replaces_the_authors():
+    actions.store_articles(all_recorded())
+    Citation.objects.update(
+        title="stale",
+        fetch_status=Citation.FetchStatus.REFRESH_FAILED,
+        fetch_error="NCBI had a server error",
+    )
+    records = all_recorded()
+    records[0].authors = records[0].authors[:1]
+    outcomes = actions.store_articles(records)
+    assert {o.created for o in outcomes.values()} == {False}
+    assert Citation.objects.count() == 9
+    assert not Citation.objects.filter(title="stale").exists()
+    assert set(Citation.objects.values_list("fetch_status", "fetch_error")) == {("fetched", "")}
+    assert Citation.objects.get(pmid=records[0].pmid).authors.count() == 1
+    assert Author.objects.count() == sum(len(r.authors) for r in records)
+
+
+@pytest.mark.django_db
+def test_a_doi_another_pmid_holds_is_left_out_with_a_note_and_the_batch_kept():
+    actions.store_article(founding())
+    duplicate = founding()
+    duplicate.pmid = 99
+    twin = founding()
+    twin.pmid, twin.doi = 100, "10.5555/twin"
+    twin_copy = founding()
+    twin_copy.pmid, twin_copy.doi = 101, "10.5555/TWIN"
+    outcomes = actions.store_articles([duplicate, twin, twin_copy])
+    assert outcomes[99].note == (
+        "Stored without its DOI 10.1111/cup.14261: PubMed gives that DOI to PMID 35560368 too."
+    )
+    assert outcomes[101].note.endswith("to PMID 100 too.")
+    assert (outcomes[100].note, outcomes[100].error) == ("", "")
+    assert dict(Citation.objects.values_list("pmid", "doi")) == {
+        35560368: "10.1111/cup.14261",
+        99: "",
+        100: "10.5555/twin",
+        101: "",
+    }
+
+
+@pytest.mark.django_db
+def test_an_article_the_database_refuses_fails_alone_with_no_partial_row():
+    good = founding()
+    bad = founding()
+    bad.pmid, bad.doi = 77, ""
+    bad.authors = [ParsedAuthor(fore_name="Nameless")]  # breaks citations_author_has_name
+    outcomes = actions.store_articles([good, bad])
+    assert outcomes[77].error.startswith("PMID 77 could not be stored: IntegrityError")
+    assert outcomes[77].citation_id is None
+    assert (outcomes[35560368].created, outcomes[35560368].error) == (True, "")
+    assert list(Citation.objects.values_list("pmid", flat=True)) == [35560368]
+    assert Author.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_storing_overlapping_batches_at_once_leave_one_row_each(postgres):
+    """Two PostgreSQL connections upsert the same nine PMIDs, released by a barrier."""
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def store(reverse):
+        try:
+            records = all_recorded()
+            if reverse:
+                records.reverse()  # rows are still locked in PMID order: no deadlock
+            barrier.wait(timeout=10)
+            results.append(actions.store_articles(records))
+        except Exception as exc:  # reported below, not swallowed
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=store, args=(n == 1,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for pmid in results[0]:
+        # Exactly one of the two inserted each PMID; the other updated it.
+        assert sorted(r[pmid].created for r in results) == [False, True]
+    assert Citation.objects.count() == 9
+    assert Author.objects.count() == sum(len(r.authors) for r in all_recorded())

@@ -213,3 +213,82 @@ def test_a_job_run_twice_does_no_harm(fake_eutils, django_capture_on_commit_call
     assert fake_eutils.count() == requests
     assert outcomes(job) == [("35560368", "new", "")]
     tasks.run_fetch_job(999_999)  # a job deleted meanwhile
+
+
+def test_a_job_larger_than_a_batch_is_fetched_one_task_per_batch(
+    fake_eutils, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    settings.ENTREZ_BATCH_SIZE = 4
+    queued = []
+    run_batch = tasks.fetch_job_batch.delay
+    monkeypatch.setattr(
+        tasks.fetch_job_batch, "delay", lambda *args: (queued.append(args), run_batch(*args))
+    )
+    pmids = [str(p) for p in fake_eutils.recorded_pmids]  # 9 PMIDs: batches of 4, 4, 1
+    job = fetch(pmids, django_capture_on_commit_callbacks)
+    assert [len(item_ids) for _, item_ids in queued] == [4, 4, 1]
+    assert {job_id for job_id, _ in queued} == {job.pk}
+    assert [r.endpoint for r in fake_eutils.requests] == ["efetch"] * 3
+    assert job.state == FetchJob.State.DONE and job.finished_at is not None
+    assert {status for _, status, _ in outcomes(job)} == {"new"}
+    assert Citation.objects.count() == 9
+
+
+def test_a_batch_delivered_twice_does_no_harm(fake_eutils, django_capture_on_commit_callbacks):
+    job = fetch(["35560368", "9997"], django_capture_on_commit_callbacks)
+    requests = fake_eutils.count()
+    item_ids = list(job.items.values_list("pk", flat=True))
+    tasks.fetch_job_batch(job.pk, item_ids)  # a re-delivered message (acks_late)
+    assert fake_eutils.count() == requests  # nothing pending: NCBI is not asked again
+    assert outcomes(job) == [("35560368", "new", ""), ("9997", "new", "")]
+    assert Citation.objects.count() == 2
+
+
+def test_a_pmid_asked_as_pmid_and_as_doi_is_fetched_once_and_new_once(
+    fake_eutils, django_capture_on_commit_callbacks
+):
+    job = fetch(["11748933", "10.1006/cryo.2001.2328"], django_capture_on_commit_callbacks)
+    assert outcomes(job) == [("11748933", "new", ""), ("10.1006/cryo.2001.2328", "updated", "")]
+    assert fake_eutils.count("efetch") == 1
+    assert Citation.objects.count() == 1
+
+
+def test_a_running_job_whose_batches_were_lost_is_queued_again_by_the_sweep(
+    fake_eutils, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.fetch_job_batch, "delay", broker_down)
+    job = fetch(["35560368"], django_capture_on_commit_callbacks)
+    assert job.state == FetchJob.State.RUNNING
+    assert outcomes(job) == [("35560368", "pending", "")]
+
+    monkeypatch.undo()
+    # A running job may have batches in progress: it waits a whole task time limit.
+    soon = timezone.now() + actions.REQUEUE_AFTER + timedelta(seconds=1)
+    assert actions.requeue_stalled_jobs(now=soon) == []
+    later = timezone.now() + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 61)
+    assert actions.requeue_stalled_jobs(now=later) == [job.pk]
+    job.refresh_from_db()
+    assert job.state == FetchJob.State.DONE
+    assert outcomes(job) == [("35560368", "new", "")]
+
+
+def test_a_doi_another_pmid_holds_is_explained_on_the_item(
+    fake_eutils, django_capture_on_commit_callbacks
+):
+    fetch(["35560368"], django_capture_on_commit_callbacks)
+    twin = fake_eutils.article_xml(35560368).replace(">35560368<", ">42<", 1)
+    fake_eutils.add_article(twin)
+    job = fetch(["42", "9997"], django_capture_on_commit_callbacks)
+    assert outcomes(job) == [
+        (
+            "42",
+            "new",
+            "Stored without its DOI 10.1111/cup.14261: "
+            "PubMed gives that DOI to PMID 35560368 too.",
+        ),
+        ("9997", "new", ""),
+    ]
+    assert Citation.objects.get(pmid=42).doi == ""

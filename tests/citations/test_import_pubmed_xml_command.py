@@ -1,12 +1,14 @@
 """manage.py import_pubmed_xml FILE [FILE ...]"""
 
 import gzip
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from citations import actions
 from citations.models import Citation
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "entrez"
@@ -63,3 +65,31 @@ def test_a_delete_citation_marks_the_stored_record_withdrawn(tmp_path, capsys):
     call_command("import_pubmed_xml", str(update))
     assert "withdrawn 1" in capsys.readouterr().out
     assert Citation.objects.get().fetch_status == Citation.FetchStatus.DELETED
+
+
+def test_a_file_longer_than_a_batch_is_stored_batch_by_batch_in_file_order(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(actions, "IMPORT_BATCH", 2)  # 500 articles per transaction, normally
+    articles = [
+        article
+        for name in ("pubmed1.xml", "pubmed2.xml", "pubmed_35560368.xml", "pubmed2.xml")
+        for article in re.findall(
+            r"<PubmedArticle>.*?</PubmedArticle>", (FIXTURES / name).read_text(), re.DOTALL
+        )
+    ]
+    withdrawn = '<DeleteCitation><PMID Version="1">35560368</PMID></DeleteCitation>'
+    path = tmp_path / "pubmed25n0002.xml"
+    path.write_text(
+        "<?xml version='1.0'?>\n<PubmedArticleSet>\n"
+        + "\n".join([*articles[:-2], withdrawn, *articles[-2:]])
+        + "\n</PubmedArticleSet>\n"
+    )
+    call_command("import_pubmed_xml", str(path))
+    out = capsys.readouterr().out
+    # pubmed2.xml's two articles come twice: new, then updated.
+    assert out.strip().endswith("new 5, updated 2, failed 0")
+    assert "withdrawn 1" in out
+    assert Citation.objects.count() == 5
+    # The DeleteCitation came after the article it withdraws, and applied to it.
+    assert Citation.objects.get(pmid=35560368).fetch_status == Citation.FetchStatus.DELETED

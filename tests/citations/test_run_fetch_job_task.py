@@ -69,3 +69,20 @@ def test_two_workers_share_one_rate_limit(start_worker, fake_eutils, postgres):
         )
     )
     assert statuses <= {"new", "updated"}
+
+
+def test_two_workers_share_the_batches_of_one_job(start_worker, fake_eutils, postgres):
+    env = dict(fake_eutils.worker_env, ENTREZ_BATCH_SIZE="1", ENTREZ_TIMEOUT="10")
+    first = start_worker(name="w1", **env)
+    second = start_worker(name="w2", **env)
+    job = actions.request_fetch([str(p) for p in fake_eutils.recorded_pmids])  # 9 PMIDs
+    wait_for_jobs([job.pk], timeout=90)
+
+    assert fake_eutils.count("efetch") == 9  # one efetch per batch, none twice
+    # One job, yet both workers fetched batches of it.
+    for worker in (first, second):
+        assert "Task citations.fetch_job_batch" in worker.output(), worker.output()
+    assert set(job.items.values_list("status", flat=True)) == {"new"}
+    assert Citation.objects.count() == 9
+    job.refresh_from_db()
+    assert job.finished_at is not None
