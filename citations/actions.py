@@ -214,9 +214,10 @@ def start_job(job_id: int) -> list[list[int]]:
     FetchJob.objects.filter(pk=job.pk).update(
         state=FetchJob.State.RUNNING, started_at=job.started_at or timezone.now()
     )
+    # job_id is loaded too: a deferred one would cost a query per item.
     pending = list(
-        job.items.filter(status=FetchJobItem.Status.PENDING)
-        .only("pk", "query", "pmid", "status", "error", "tries")
+        FetchJobItem.objects.filter(job_id=job.pk, status=FetchJobItem.Status.PENDING)
+        .only("pk", "job_id", "query", "pmid", "status", "error", "tries")
         .order_by("position")
     )
     # DOIs first: each becomes a PMID (one esearch each) or a failed item.

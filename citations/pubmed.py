@@ -632,5 +632,9 @@ def iter_records(
 
 
 def parse_pubmed_xml(data: bytes) -> list[ParsedArticle | ParsedDeletion]:
-    """All records of one efetch answer; PubmedXMLError if any part is bad."""
-    return list(iter_records(data))
+    """All records of one efetch answer; PubmedXMLError if any part is bad.
+
+    An answer holds at most 200 articles and is in memory already: it is read
+    in one Entrez.read (each costs ~15 ms of DTD set-up) rather than groups of 50.
+    """
+    return list(iter_records(data, group_size=200, group_chars=len(data) + 1))
