@@ -1,8 +1,13 @@
 """Run a search: filters, facet counts (in the database), one page of results.
 
 The number of SQL queries is fixed whatever the page size: one COUNT, one
-page, three prefetches (IHC, fusions, authors), one GROUP BY per facet, and
-a few look-ups of what the URL names (gene symbols, markers).
+page of ids, its rows by primary key, three prefetches (IHC, fusions,
+authors), one GROUP BY per facet, one grouped query for an immunoprofile,
+and a few look-ups of what the URL names (gene symbols, markers).
+
+Counts, the total, the profile's matches and each page's ids are cached per
+registry generation (curation/search/cache.py): a repeated search costs the
+look-ups and the page's rows only; the first one after a change pays the rest.
 
 Facets are "OR within, AND across": ticking two diagnoses shows cases of
 either; a diagnosis and a site, cases of both. A facet's own counts ignore
@@ -548,23 +553,26 @@ def counts(params: SearchParams, resolved: Resolved) -> tuple[int, dict[str, Fac
     )
 
 
-def _page_by_ids(cases, params: SearchParams, resolved: Resolved):
-    """One page of a profile search, sorted by agreeing markers.
+def _page(cases, params: SearchParams, resolved: Resolved, total: int):
+    """One page of results: its ids (cached per registry generation and full query),
+    then its rows by primary key (select_related and prefetches bounded to the page).
 
-    That order is a lookup per matching case (tens of thousands at registry
-    scale: 0.2 s to sort), so the ordered ids are computed once per registry
-    generation and cached; a page is then its 25 rows fetched by primary key.
+    The ordering (rank, agreeing markers, year, age) may have to look at every
+    matching case -- tens of thousands at registry scale -- so a warm page
+    costs a primary-key fetch whatever the sort; the first request after a
+    change pays the ORDER BY ... LIMIT once.
     """
-    key = [(k, v) for k, v in params.as_pairs(page=False) if k != "per_page"]
+    paginator = _CountedPaginator(cases.values_list("pk", flat=True), params.per_page, total)
+    page = paginator.get_page(params.page)
+    key = [*params.as_pairs(page=False), ("page", page.number), ("per_page", params.per_page)]
     ids = cache.cached(
-        "order",
+        "page",
         key,
-        lambda: list(cases.values_list("pk", flat=True)),
+        lambda: list(page.object_list),
         bypass=resolved.bypass_cache,
     )
-    page = _CountedPaginator(ids, params.per_page, len(ids)).get_page(params.page)
-    rows = {c.pk: c for c in with_rows(Case.objects.filter(pk__in=list(page.object_list)))}
-    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    rows = {c.pk: c for c in with_rows(Case.objects.published().filter(pk__in=ids))} if ids else {}
+    page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
 
 
@@ -572,11 +580,7 @@ def run_search(params: SearchParams, *, bypass_cache: bool = False) -> SearchRes
     resolved = Resolved(params, bypass_cache=bypass_cache)
     total, facets = counts(params, resolved)
     cases = ordered(filtered(params, resolved), params, resolved)
-    if resolved.profile and resolved.profile.usable and params.sort == "relevance":
-        page = _page_by_ids(cases, params, resolved)
-    else:
-        paginator = _CountedPaginator(with_rows(cases), params.per_page, total)
-        page = paginator.get_page(params.page)
+    page = _page(cases, params, resolved, total)
     return SearchResult(
         params=params,
         page=page,

@@ -77,11 +77,15 @@ def test_a_case_published_by_a_reviewer_shows_in_the_next_search_and_statistics(
 
 def test_a_case_leaving_the_published_state_leaves_the_counts(client, registry):
     assert client.get(STATS).context["total"] == 5
-    assert client.get(SEARCH).context["result"].total == 5
+    before = client.get(SEARCH)
+    assert before.context["result"].total == 5
+    assert registry["scalp_imt"].pk in [c.pk for c in before.context["cases"]]
     case = registry["scalp_imt"]
     Case.objects.get(pk=case.pk).delete()
     assert client.get(STATS).context["total"] == 4
-    assert client.get(SEARCH).context["result"].total == 4
+    after = client.get(SEARCH)
+    assert after.context["result"].total == 4
+    assert case.pk not in [c.pk for c in after.context["cases"]]
 
 
 def test_an_edited_ihc_result_of_a_published_case_changes_the_facet_at_once(client, registry):
