@@ -572,6 +572,9 @@ def _page(cases, params: SearchParams, resolved: Resolved, total: int):
         bypass=resolved.bypass_cache,
     )
     rows = {c.pk: c for c in with_rows(Case.objects.published().filter(pk__in=ids))} if ids else {}
+    if resolved.profile and resolved.profile.usable:
+        for case in rows.values():  # what the ordering annotated, for the row's text
+            case.profile_agree = resolved.matches.get(case.pk, 0)
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
 

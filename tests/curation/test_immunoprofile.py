@@ -82,6 +82,10 @@ def test_cases_consistent_with_a_profile_include_untested_markers_but_not_contra
     assert set(found) == {registry[n].pk for n in ("scalp_imt", "infant", "dfsp")}
     assert registry["trunk_imt"].pk not in found
     assert registry["melanoma"].pk not in found
+    # Each row says how many of the profile's markers its case agrees with.
+    html = response.content.decode()
+    assert "4 of 4 profile markers reported as in the profile" in html
+    assert "1 of 4 profile markers reported as in the profile" in html
 
 
 def test_a_negative_in_the_profile_excludes_cases_reported_positive(client, registry):
