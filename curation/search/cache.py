@@ -4,7 +4,8 @@ Facet counts, result totals, immunoprofile matches, the statistics page and
 the gene pages depend only on the published registry. They are cached under
 a key that holds a *generation* number (in Django's cache: Redis in
 production, locmem otherwise). The generation is bumped whenever a case, an
-IHC result, a fusion or a citation is saved or deleted (signals, connected in
+IHC result, a fusion, a citation or a vocabulary entry (diagnosis, site,
+gene, gene symbol, marker) is saved or deleted (signals, connected in
 CurationConfig.ready) and by the raw-SQL paths that bypass signals
 (generate_synthetic and its --delete). A bump makes every cached count
 unreachable at once, so the next request recounts: a publication shows in the
@@ -106,7 +107,7 @@ def cached(kind: str, parts, compute, *, bypass: bool = False):
 
 
 def on_registry_change(sender, **kwargs) -> None:
-    """Signal receiver: any saved or deleted case, IHC result, fusion or citation."""
+    """Signal receiver: any saved or deleted row the cached values are made of."""
     if kwargs.get("raw"):  # loaddata: bumped by whoever loads
         return
     bump()
@@ -116,9 +117,29 @@ def connect() -> None:
     from django.db.models.signals import post_delete, post_save
 
     from citations.models import Citation
-    from curation.models import Case, FusionFinding, IHCResult
+    from curation.models import (
+        Case,
+        Diagnosis,
+        FusionFinding,
+        Gene,
+        GeneSymbol,
+        IHCResult,
+        Marker,
+        Topography,
+    )
 
-    for model in (Case, IHCResult, FusionFinding, Citation):
+    # The vocabularies too: facet labels, gene and marker names are in the cached values.
+    for model in (
+        Case,
+        IHCResult,
+        FusionFinding,
+        Citation,
+        Diagnosis,
+        Topography,
+        Gene,
+        GeneSymbol,
+        Marker,
+    ):
         post_save.connect(on_registry_change, sender=model, dispatch_uid=f"search-gen-{model}")
         post_delete.connect(
             on_registry_change, sender=model, dispatch_uid=f"search-gen-del-{model}"

@@ -115,3 +115,13 @@ def test_the_nocache_parameter_is_ignored_outside_the_benchmark(client, registry
     settings.SEARCH_CACHE_BYPASS_PARAM = "nocache"
     _, cold = _queries(client, SEARCH, {"nocache": "1"})
     assert warm < cold
+
+
+def test_a_renamed_diagnosis_shows_under_its_new_name_at_once(client, registry):
+    assert "inflammatory myofibroblastic tumor" in _counts(client.get(SEARCH), "dx")
+    imt = diagnosis("inflammatory myofibroblastic tumor")
+    imt.name = "inflammatory myofibroblastic tumour"
+    imt.save()
+    names = _counts(client.get(SEARCH), "dx")
+    assert names["inflammatory myofibroblastic tumour"] == 3
+    assert "inflammatory myofibroblastic tumor" not in names
