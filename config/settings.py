@@ -148,6 +148,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Search counts, statistics and gene pages cached per registry generation
+# (curation/search/cache.py). On by default only with Redis: a locmem cache is
+# per process, so another worker would not see a publication's bump.
+SEARCH_CACHE = bool(REDIS_URL)
 
 # Celery. No broker configured means tasks run inline, in the web process.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

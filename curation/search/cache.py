@@ -17,6 +17,8 @@ transaction was open cannot leave them under the generation readers use
 after the commit).
 
 If the cache is down, pages compute everything themselves: slower, never wrong.
+settings.SEARCH_CACHE (on only with Redis, as a locmem cache is per process)
+turns the whole thing off.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def _fresh() -> int:
 
 
 def generation() -> int | None:
+    """The registry's generation; None when the cache is off or down (compute everything)."""
+    if not getattr(settings, "SEARCH_CACHE", True):
+        return None
     try:
         value = cache.get(GENERATION_KEY)
         if value is None:

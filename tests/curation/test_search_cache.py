@@ -17,9 +17,22 @@ SEARCH = reverse("curation:search")
 STATS = reverse("curation:stats")
 
 
+@pytest.fixture(autouse=True)
+def _cache_on(settings):
+    # On by default only with Redis; locmem is as good within one test process.
+    settings.SEARCH_CACHE = True
+
+
 @pytest.fixture
 def registry(db):
     return build_registry()
+
+
+def test_without_the_cache_every_search_recounts(client, registry, settings):
+    settings.SEARCH_CACHE = False
+    _, first = _queries(client, SEARCH)
+    _, second = _queries(client, SEARCH)
+    assert first == second
 
 
 def _counts(response, facet):
