@@ -3,9 +3,10 @@
 Facet counts, result totals, immunoprofile matches, the statistics page and
 the gene pages depend only on the published registry. They are cached under
 a key that holds a *generation* number (in Django's cache: Redis in
-production, locmem otherwise). The generation is bumped whenever a case, an
-IHC result, a fusion, a citation or a vocabulary entry (diagnosis, site,
-gene, gene symbol, marker) is saved or deleted (signals, connected in
+production, locmem otherwise). The generation is bumped whenever a published case, an
+IHC result or fusion of one, a citation of one, or a vocabulary entry
+(diagnosis, site, gene, gene symbol, marker) is saved or deleted -- a
+curator's draft saves do not empty the cache -- (signals, connected in
 CurationConfig.ready) and by the raw-SQL paths that bypass signals
 (generate_synthetic and its --delete). A bump makes every cached count
 unreachable at once, so the next request recounts: a publication shows in the
@@ -111,11 +112,48 @@ def cached(kind: str, parts, compute, *, bypass: bool = False):
     return value
 
 
+def _published(status) -> bool:
+    return status == "published"
+
+
 def on_registry_change(sender, **kwargs) -> None:
-    """Signal receiver: any saved or deleted row the cached values are made of."""
+    """Signal receiver: a saved or deleted vocabulary entry (always relevant)."""
     if kwargs.get("raw"):  # loaddata: bumped by whoever loads
         return
     bump()
+
+
+def on_case_change(sender, instance, **kwargs) -> None:
+    # Drafts, submissions and rejections are not public: a curator's saves
+    # must not empty the cache. No transition leaves "published" (a withdrawn
+    # case would be deleted, which is a delete of a published case).
+    if not kwargs.get("raw") and _published(instance.status):
+        bump()
+
+
+def on_finding_change(sender, instance, **kwargs) -> None:
+    """An IHC result or fusion: relevant only when its case is published."""
+    if kwargs.get("raw"):
+        return
+    from curation.models import Case
+
+    case = instance._state.fields_cache.get("case")  # no query when the case is at hand
+    if case is not None:
+        status = case.status
+    else:
+        status = Case.objects.filter(pk=instance.case_id).values_list("status", flat=True).first()
+    if _published(status):
+        bump()
+
+
+def on_citation_change(sender, instance, created=False, **kwargs) -> None:
+    """A citation: relevant only when a published case cites it (never a new one)."""
+    if kwargs.get("raw") or created:
+        return
+    from curation.models import Case
+
+    if Case.objects.filter(citation_id=instance.pk, status="published").exists():
+        bump()
 
 
 def connect() -> None:
@@ -133,19 +171,18 @@ def connect() -> None:
         Topography,
     )
 
-    # The vocabularies too: facet labels, gene and marker names are in the cached values.
-    for model in (
-        Case,
-        IHCResult,
-        FusionFinding,
-        Citation,
-        Diagnosis,
-        Topography,
-        Gene,
-        GeneSymbol,
-        Marker,
-    ):
-        post_save.connect(on_registry_change, sender=model, dispatch_uid=f"search-gen-{model}")
-        post_delete.connect(
-            on_registry_change, sender=model, dispatch_uid=f"search-gen-del-{model}"
-        )
+    receivers = [
+        (Case, on_case_change),
+        (IHCResult, on_finding_change),
+        (FusionFinding, on_finding_change),
+        (Citation, on_citation_change),
+        # The vocabularies: facet labels, gene and marker names are in cached values.
+        *(
+            (model, on_registry_change)
+            for model in (Diagnosis, Topography, Gene, GeneSymbol, Marker)
+        ),
+    ]
+    for model, receiver in receivers:
+        uid = f"search-generation-{model._meta.label}"
+        post_save.connect(receiver, sender=model, dispatch_uid=uid)
+        post_delete.connect(receiver, sender=model, dispatch_uid=uid + "-delete")

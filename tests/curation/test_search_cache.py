@@ -138,3 +138,14 @@ def test_a_renamed_diagnosis_shows_under_its_new_name_at_once(client, registry):
     names = _counts(client.get(SEARCH), "dx")
     assert names["inflammatory myofibroblastic tumour"] == 3
     assert "inflammatory myofibroblastic tumor" not in names
+
+
+def test_a_curators_draft_saves_leave_the_cached_counts_warm(client, registry, curator):
+    client.get(SEARCH)
+    _, warm = _queries(client, SEARCH)
+    draft = CaseFactory(created_by=curator, ihc=[("ALK", "positive")], fusions=["TPM3::ALK"])
+    draft.site_detail = "forearm"
+    draft.save()
+    response, after = _queries(client, SEARCH)
+    assert after == warm
+    assert response.context["result"].total == 5
