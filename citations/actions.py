@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, models, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from citations import entrez, pubmed
@@ -603,8 +604,11 @@ def _store_bulk(records: list[pubmed.ParsedArticle]) -> dict[int, Stored]:
     # left out of the update), so a row carrying this batch's own mark is new.
     # Exact even when another worker inserts the same PMID a moment earlier.
     mark = f"storing {uuid.uuid4().hex}"
+    citations = [
+        Citation(pmid=pmid, **dict(row, fetch_error=mark)) for pmid, row in values.items()
+    ]
     Citation.objects.bulk_create(
-        [Citation(pmid=pmid, **dict(row, fetch_error=mark)) for pmid, row in values.items()],
+        citations,
         update_conflicts=True,
         unique_fields=["pmid"],
         update_fields=[name for name in _UPSERT_FIELDS if name != "fetch_error"],
@@ -619,6 +623,19 @@ def _store_bulk(records: list[pubmed.ParsedArticle]) -> dict[int, Stored]:
     old = [outcome.citation_id for outcome in outcomes.values() if not outcome.created]
     if old:
         Author.objects.filter(citation_id__in=old).delete()
+    # bulk_create sends no post_save: send it, as save() would (the search
+    # cache forgets pages showing a cited citation that changed).
+    for citation in citations:
+        citation.pk = outcomes[citation.pmid].citation_id
+        citation.fetch_error = ""
+        post_save.send(
+            sender=Citation,
+            instance=citation,
+            created=outcomes[citation.pmid].created,
+            update_fields=None,
+            raw=False,
+            using=citation._state.db,
+        )
     Author.objects.bulk_create(
         [
             author

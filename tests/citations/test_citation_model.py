@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 
 from citations import actions
 from citations.models import Author, Citation
@@ -220,3 +221,22 @@ def test_two_workers_storing_overlapping_batches_at_once_leave_one_row_each(post
         assert sorted(r[pmid].created for r in results) == [False, True]
     assert Citation.objects.count() == 9
     assert Author.objects.count() == sum(len(r.authors) for r in all_recorded())
+
+
+@pytest.mark.django_db
+def test_a_batch_stored_sends_post_save_for_each_row_as_save_would():
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((instance.pmid, instance.pk, created))
+
+    post_save.connect(receiver, sender=Citation, dispatch_uid="test-batch-post-save")
+    try:
+        actions.store_article(founding())
+        seen.clear()
+        records = all_recorded()
+        actions.store_articles(records)
+    finally:
+        post_save.disconnect(sender=Citation, dispatch_uid="test-batch-post-save")
+    ids = dict(Citation.objects.values_list("pmid", "pk"))
+    assert sorted(seen) == sorted((pmid, ids[pmid], pmid != 35560368) for pmid in ids)
