@@ -292,3 +292,16 @@ def test_a_doi_another_pmid_holds_is_explained_on_the_item(
         ("9997", "new", ""),
     ]
     assert Citation.objects.get(pmid=42).doi == ""
+
+
+def test_the_job_page_shows_the_note_of_a_citation_stored_without_its_doi(
+    client, curator, fake_eutils, django_capture_on_commit_callbacks
+):
+    fetch(["35560368"], django_capture_on_commit_callbacks)
+    twin = fake_eutils.article_xml(35560368).replace(">35560368<", ">42<", 1)
+    fake_eutils.add_article(twin)
+    job = fetch(["42"], django_capture_on_commit_callbacks, by=curator)
+    client.force_login(curator)
+    html = client.get(f"/citations/jobs/{job.pk}/").content.decode()
+    assert "Stored without its DOI 10.1111/cup.14261" in html
+    assert 'href="/citations/42/"' in html
