@@ -7,7 +7,9 @@ Citation or a FetchJob any other way.
 from __future__ import annotations
 
 import logging
+import random
 import re
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -546,8 +548,18 @@ def store_articles(records: Iterable[pubmed.ParsedArticle]) -> dict[int, Stored]
     if not by_pmid:
         return {}
     try:
-        with transaction.atomic():
-            return _store_bulk([by_pmid[pmid] for pmid in sorted(by_pmid)])
+        for attempt in range(1, BULK_TRIES + 1):
+            try:
+                with transaction.atomic():
+                    return _store_bulk([by_pmid[pmid] for pmid in sorted(by_pmid)])
+            except OperationalError as exc:
+                # PostgreSQL ends one of two transactions that wait for each
+                # other (a deadlock, a serialization failure): that one is
+                # simply run again. Anything else means the database is gone.
+                if _pgcode(exc) not in _RETRYABLE_PGCODES or attempt == BULK_TRIES:
+                    raise
+                logger.warning("batch store: %s; try %d of %d", exc, attempt + 1, BULK_TRIES)
+                time.sleep(random.uniform(0.05, 0.3) * attempt)  # noqa: S311 - jitter
     except (OperationalError, InterfaceError):
         raise  # the database is gone: no point trying each article
     except Exception as exc:
@@ -577,6 +589,15 @@ def store_articles(records: Iterable[pubmed.ParsedArticle]) -> dict[int, Stored]
             note = _doi_note(doi, owner) if owner else ""
         outcomes[pmid] = Stored(pmid, citation.pk, created, note=note)
     return outcomes
+
+
+BULK_TRIES = 3
+# deadlock_detected, serialization_failure
+_RETRYABLE_PGCODES = {"40P01", "40001"}
+
+
+def _pgcode(exc: BaseException) -> str | None:
+    return getattr(exc.__cause__, "pgcode", None)
 
 
 def _store_bulk(records: list[pubmed.ParsedArticle]) -> dict[int, Stored]:

@@ -223,6 +223,55 @@ def test_two_workers_storing_overlapping_batches_at_once_leave_one_row_each(post
     assert Author.objects.count() == sum(len(r.authors) for r in all_recorded())
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_whose_batches_cross_on_dois_both_finish(postgres):
+    """PubMed's rare duplicate DOIs across PMIDs, stored by two workers at once.
+
+    Worker A stores PMIDs 1 (DOI X) and 3 (DOI Y), worker B stores 2 (DOI Y)
+    and 4 (DOI X): each can end up waiting on the other's DOI, which
+    PostgreSQL ends as a deadlock. The losing batch must be run again, not
+    lost: every PMID is stored and each DOI has one owner.
+    """
+    import dataclasses
+
+    base = founding()
+    for round_ in range(5):
+        x, y = f"10.5555/cross.{round_}.x", f"10.5555/cross.{round_}.y"
+        first = 1000 + 10 * round_
+        batch_a = [
+            dataclasses.replace(base, pmid=first + 1, doi=x),
+            dataclasses.replace(base, pmid=first + 3, doi=y),
+        ]
+        batch_b = [
+            dataclasses.replace(base, pmid=first + 2, doi=y),
+            dataclasses.replace(base, pmid=first + 4, doi=x),
+        ]
+        barrier = threading.Barrier(2)
+        results, errors = [], []
+
+        def store(batch, barrier=barrier, results=results, errors=errors):
+            try:
+                barrier.wait(timeout=10)
+                results.append(actions.store_articles(batch))
+            except Exception as exc:  # reported below, not swallowed
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=store, args=(b,)) for b in (batch_a, batch_b)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        outcomes = {pmid: o for r in results for pmid, o in r.items()}
+        assert all(not o.error for o in outcomes.values()), outcomes
+        stored = Citation.objects.filter(pmid__in=range(first + 1, first + 5))
+        assert stored.count() == 4
+        assert stored.filter(doi=x).count() == 1
+        assert stored.filter(doi=y).count() == 1
+
+
 @pytest.mark.django_db
 def test_a_batch_stored_sends_post_save_for_each_row_as_save_would():
     seen = []
