@@ -35,3 +35,29 @@ def test_the_counts_start_at_zero_on_an_empty_registry(client):
     html = client.get("/").content.decode()
     assert re.search(r'data-count="citations">\s*0\s*<', html)
     assert re.search(r'data-count="cases">\s*0\s*<', html)
+
+
+def test_a_publication_shows_in_the_home_count_at_once_with_the_cache_on(
+    client, settings, reviewer, curator
+):
+    from curation.actions.cases import transition
+    from curation.actions.review import approve_case
+    from tests.factories import CaseFactory
+
+    settings.SEARCH_CACHE = True
+    assert re.search(r'data-count="cases">\s*0\s*<', client.get("/").content.decode())
+
+    case = CaseFactory(created_by=curator)
+    transition(case, "submitted", by=curator)
+    approve_case(case, by=reviewer)
+
+    assert re.search(r'data-count="cases">\s*1\s*<', client.get("/").content.decode())
+
+
+def test_the_home_page_costs_no_query_for_its_counts_when_cached(
+    client, settings, django_assert_num_queries
+):
+    settings.SEARCH_CACHE = True
+    client.get("/")
+    with django_assert_num_queries(0):
+        assert client.get("/").status_code == 200
