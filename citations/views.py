@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from citations import actions, exports
+from citations.counts import citation_count
 from citations.models import Citation, FetchJob, FetchJobItem
 from curation.roles import CURATOR, REVIEWER, has_role
 
@@ -33,7 +34,11 @@ def _job_for(request, pk: int) -> FetchJob:
 def citation_list(request):
     query = request.GET.get("q", "").strip()[:200]
     citations = Citation.objects.search(query).order_by("-year", "-pmid").with_authors()
-    page = Paginator(citations, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(citations, PAGE_SIZE)
+    if not query:
+        # The whole list: a cached count instead of a COUNT over every row.
+        paginator.count = citation_count()
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "citations/list.html",

@@ -79,3 +79,23 @@ def test_the_list_has_a_fixed_query_budget(client, curator, django_assert_max_nu
     with django_assert_max_num_queries(6):
         response = client.get(reverse("citations:list"), {"q": "rare"})
     assert response.status_code == 200
+
+
+def test_with_the_shared_cache_the_whole_list_counts_its_rows_once_a_minute(
+    client, settings, django_assert_num_queries
+):
+    settings.SEARCH_CACHE = True
+    make_citations(30)
+    client.get(reverse("citations:list"))
+    # The page's rows and their authors; no COUNT over every citation.
+    with django_assert_num_queries(2):
+        response = client.get(reverse("citations:list"), {"page": 2})
+    assert len(pmids_on(response)) == 5
+
+
+def test_a_search_is_always_counted_exactly_even_with_the_cache(client, settings):
+    settings.SEARCH_CACHE = True
+    make_citations(30)
+    client.get(reverse("citations:list"))
+    response = client.get(reverse("citations:list"), {"q": "1029"})
+    assert pmids_on(response) == [1029]
