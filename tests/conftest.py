@@ -120,11 +120,13 @@ def _tasks_inline_by_default():
 def _clear_cache():
     from django.core.cache import cache
 
+    from citations.counts import CACHE_KEY as CITATION_COUNT_KEY
     from curation.search.cache import forget_all
 
     # Cached search counts of an earlier, rolled-back test must not show (Redis
     # keeps them across tests; a rollback bumps no generation).
     forget_all()
+    cache.delete(CITATION_COUNT_KEY)
     yield
     if "locmem" in settings.CACHES["default"]["BACKEND"].lower():
         cache.clear()
