@@ -113,7 +113,7 @@ def job_detail(request, pk: int):
     return render(request, "citations/job.html", context)
 
 
-def job_progress_context(request, job: FetchJob) -> dict:
+def job_progress_context(request, job: FetchJob, *, items_shown: int = JOB_ITEMS_SHOWN) -> dict:
     """What the job page and its htmx partial show: three queries."""
     Status = FetchJobItem.Status
     counts = job.items.aggregate(
@@ -124,7 +124,7 @@ def job_progress_context(request, job: FetchJob) -> dict:
         failed=Count("pk", filter=Q(status=Status.FAILED)),
     )
     done = counts["total"] - counts["pending"]
-    items = list(job.items.order_by("position").select_related("citation")[:JOB_ITEMS_SHOWN])
+    items = list(job.items.order_by("position").select_related("citation")[:items_shown])
     user = request.user
     return {
         "job": job,

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citations import actions as citation_actions
-from citations.models import FetchJob, FetchJobItem
+from citations.models import FetchJob
+from citations.views import job_progress_context
 from curation.views.curate import curator_required
 from curation.views.new_report import _fetch_job_for, normalise_identifier
 
@@ -175,33 +175,20 @@ def bulk_import(request):
     )
 
 
-def job_context(job: FetchJob) -> dict:
-    """Counts and items of a job: three queries whatever its size."""
-    Status = FetchJobItem.Status
-    counts = job.items.aggregate(
-        total=Count("pk"),
-        pending=Count("pk", filter=Q(status=Status.PENDING)),
-        added=Count("pk", filter=Q(status__in=[Status.NEW, Status.UPDATED])),
-        failed=Count("pk", filter=Q(status=Status.FAILED)),
-    )
-    done = counts["total"] - counts["pending"]
-    items = list(job.items.order_by("position").select_related("citation")[:ITEMS_SHOWN])
-    return {
-        "job": job,
-        "counts": counts,
-        "done": done,
-        "percent": round(100 * done / counts["total"]) if counts["total"] else 100,
-        "items": items,
-        "citations": [item.citation for item in items if item.citation_id],
-        "finished": job.state == FetchJob.State.DONE,
-    }
+def job_context(request, job: FetchJob) -> dict:
+    """The job page's counts and items (three queries), plus what bulk import shows."""
+    context = job_progress_context(request, job, items_shown=ITEMS_SHOWN)
+    counts = context["counts"]
+    counts["added"] = counts["new"] + counts["updated"]
+    context["citations"] = [item.citation for item in context["items"] if item.citation_id]
+    return context
 
 
 @curator_required
 @require_GET
 def bulk_job(request, pk: int):
     job = _fetch_job_for(request, pk)
-    context = job_context(job)
+    context = job_context(request, job)
     if request.headers.get("HX-Request"):
         return render(request, "curation/curate/_bulk_progress.html", context)
     return render(request, "curation/curate/bulk_job.html", context)
