@@ -8,8 +8,9 @@ Biopython leaves four things to us, all done here:
   `_open_url`: it rewrites the URL to settings.ENTREZ_BASE_URL, sends
   efetch/epost as POST, and sets a timeout.
 - Timeouts. Biopython sets none, so a silent server hangs a worker forever.
-  ENTREZ_TIMEOUT bounds each socket operation, and a whole answer must arrive
-  within ENTREZ_TIMEOUT x 10.
+  ENTREZ_TIMEOUT bounds each socket operation, and ENTREZ_DEADLINE the whole
+  answer, status line to last byte: a watchdog shuts the socket down when it
+  passes, so a server that trickles a byte a second cannot hold a worker.
 - One rate limit for the deployment. Biopython's limiter is per process, so
   N workers would send N times too many requests. Here every request first
   takes a slot from a schedule kept in Redis (a Lua script, so reserving a
@@ -23,6 +24,7 @@ Biopython leaves four things to us, all done here:
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import random
@@ -67,6 +69,86 @@ def _base_url() -> str:
     return settings.ENTREZ_BASE_URL.rstrip("/") + "/"
 
 
+class _Deadline:
+    """The whole-answer deadline of the request this thread is sending.
+
+    The connections opened for the request register their sockets here; when
+    the deadline passes, a timer thread shuts them down, which ends any read
+    blocked on them at once (a per-socket timeout never fires while bytes keep
+    trickling in).
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self.expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        _current.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
+        _current.deadline = None
+
+    def register(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_current = threading.local()
+
+
+class AnswerTooSlow(TimeoutError):
+    """The whole answer did not arrive before ENTREZ_DEADLINE."""
+
+
+def _tracked(connection_class):
+    """A connection class whose socket obeys the current request's deadline."""
+
+    def connect(self):
+        connection_class.connect(self)
+        deadline = getattr(_current, "deadline", None)
+        if deadline is not None:
+            deadline.register(self.sock)
+
+    return type(f"Tracked{connection_class.__name__}", (connection_class,), {"connect": connect})
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    connection_class = _tracked(http.client.HTTPConnection)
+
+    def http_open(self, req):
+        return self.do_open(self.connection_class, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    connection_class = _tracked(http.client.HTTPSConnection)
+
+    def https_open(self, req):
+        return self.do_open(self.connection_class, req, context=self._context)
+
+
+_opener = urllib.request.build_opener(_HTTPHandler, _HTTPSHandler)
+
+
 def _open_url(request: urllib.request.Request, *args, **kwargs):
     """Bio.Entrez's urlopen: other base URL, POST for id lists, always a timeout."""
     url = request.full_url
@@ -80,7 +162,7 @@ def _open_url(request: urllib.request.Request, *args, **kwargs):
         request.add_header("Content-Type", "application/x-www-form-urlencoded")
         url = path
     request.full_url = url
-    return urllib.request.urlopen(request, timeout=settings.ENTREZ_TIMEOUT)  # noqa: S310
+    return _opener.open(request, timeout=settings.ENTREZ_TIMEOUT)
 
 
 def configure() -> None:
@@ -179,16 +261,31 @@ def backoff_delay(attempt: int) -> float:
 
 
 def _read_all(handle) -> bytes:
-    deadline = time.monotonic() + settings.ENTREZ_TIMEOUT * 10
     chunks = []
     while True:
         chunk = handle.read(65536)
         if not chunk:
             break
         chunks.append(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
-        if time.monotonic() > deadline:
-            raise TimeoutError("the answer took too long to arrive")
     return b"".join(chunks)
+
+
+def _receive(request: Callable[[], Any]) -> bytes:
+    """Send a request and read its whole answer before ENTREZ_DEADLINE, or AnswerTooSlow."""
+    with _Deadline(settings.ENTREZ_DEADLINE) as deadline:
+        try:
+            handle = request()
+            try:
+                body = _read_all(handle)
+            finally:
+                handle.close()
+        except Exception as exc:
+            if deadline.expired:
+                raise AnswerTooSlow() from exc
+            raise
+        if deadline.expired:  # the shutdown ended the read early: the body is cut short
+            raise AnswerTooSlow()
+    return body
 
 
 def _describe(exc: BaseException) -> tuple[str, bool]:
@@ -199,6 +296,11 @@ def _describe(exc: BaseException) -> tuple[str, bool]:
         if exc.code >= 500:
             return f"NCBI had a server error (HTTP {exc.code})", True
         return f"NCBI refused the request (HTTP {exc.code} {exc.reason})", False
+    if isinstance(exc, AnswerTooSlow):
+        return (
+            f"NCBI's answer did not arrive whole within {settings.ENTREZ_DEADLINE:g} s",
+            True,
+        )
     if isinstance(exc, TimeoutError | socket.timeout):
         return f"NCBI did not answer within {settings.ENTREZ_TIMEOUT:g} s", True
     if isinstance(exc, urllib.error.URLError):
@@ -226,12 +328,7 @@ def _call(
         # Our limiter replaces Biopython's per-process pause.
         Entrez._open.previous = 0.0
         try:
-            handle = request()
-            try:
-                body = _read_all(handle)
-            finally:
-                handle.close()
-            return interpret(body), attempt
+            return interpret(_receive(request)), attempt
         except EntrezError:
             raise
         except Exception as exc:

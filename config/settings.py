@@ -191,10 +191,19 @@ ENTREZ_TOOL = env_str("ENTREZ_TOOL", "rarederm")
 ENTREZ_API_KEY = env_str("ENTREZ_API_KEY")
 ENTREZ_BASE_URL = env_str("ENTREZ_BASE_URL", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/")
 ENTREZ_TIMEOUT = env_float("ENTREZ_TIMEOUT", 20.0, minimum=0.1)
+# Seconds for a whole answer, first byte to last (a trickling server is cut off).
+ENTREZ_DEADLINE = env_float("ENTREZ_DEADLINE", 60.0, minimum=0.1)
 ENTREZ_MAX_TRIES = env_int("ENTREZ_MAX_TRIES", 5, minimum=1)
 ENTREZ_BATCH_SIZE = env_int("ENTREZ_BATCH_SIZE", 200, minimum=1)
 ENTREZ_RATE_LIMIT = env_float("ENTREZ_RATE_LIMIT", 10.0 if ENTREZ_API_KEY else 3.0, minimum=0.1)
 ENTREZ_CACHE_DIR = DATA_DIR / "entrez-cache"
+if ENTREZ_MAX_TRIES * ENTREZ_DEADLINE >= CELERY_TASK_SOFT_TIME_LIMIT:
+    # A batch whose every try is cut off at the deadline must still end (with
+    # a recorded error for its PMIDs) before Celery stops its task.
+    raise ImproperlyConfigured(
+        f"ENTREZ_MAX_TRIES ({ENTREZ_MAX_TRIES}) x ENTREZ_DEADLINE ({ENTREZ_DEADLINE:g} s) must "
+        f"stay below CELERY_TASK_SOFT_TIME_LIMIT ({CELERY_TASK_SOFT_TIME_LIMIT} s)."
+    )
 # First pause (seconds) before retrying a failed NCBI request; doubles per try, with jitter.
 ENTREZ_BACKOFF = env_float("ENTREZ_BACKOFF", 1.0, minimum=0.0)
 

@@ -17,7 +17,10 @@ tests/fixtures/entrez/ (see the README there):
 It counts every request (`requests`, with monotonic timestamps), can enforce a
 rate limit with 429s (`rate_limit`), and injects faults on demand: `inject("500")`,
 "503", "429", "stall" (no answer for `stall_seconds`), "truncated" (the XML cut
-in half), "html" (the recorded HTML page), "empty" (a 200 with no body).
+in half), "html" (the recorded HTML page), "empty" (a 200 with no body),
+"trickle" (the whole answer, status line included, one byte every
+`trickle_interval` seconds for at most `trickle_seconds`, then the connection
+is closed: a server that never stalls long enough for a socket timeout).
 `add_synthetic(count)` registers renumbered copies of the recorded articles
 (rendered on demand, so 10,000 of them cost little memory).
 """
@@ -35,7 +38,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "entrez"
-FAULTS = {"500", "503", "429", "stall", "truncated", "html", "empty"}
+FAULTS = {"500", "503", "429", "stall", "truncated", "html", "empty", "trickle"}
 
 _ARTICLE_RE = re.compile(r"<PubmedArticle>.*?</PubmedArticle>", re.DOTALL)
 _PMID_RE = re.compile(r"<PMID[^>]*>(\d+)</PMID>")
@@ -72,6 +75,8 @@ class FakeEutils:
     fixtures: Path = FIXTURES
     rate_limit: float | None = None  # requests per second; more get HTTP 429
     stall_seconds: float = 5.0
+    trickle_interval: float = 0.2
+    trickle_seconds: float = 10.0
     requests: list[Request] = field(default_factory=list)
 
     def __post_init__(self):
@@ -301,9 +306,29 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, "text/xml; charset=UTF-8", b"")
         status, content_type, body, headers = fake.answer(request)
         request.status = status
+        if fault == "trickle":
+            return self._trickle(status, content_type, body)
         if fault == "truncated":
             body = body[: len(body) // 2]
         self._send(status, content_type, body, headers)
+
+    def _trickle(self, status, content_type, body):
+        fake = self.server_fake
+        head = (
+            f"HTTP/1.1 {status} OK\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        stop = time.monotonic() + fake.trickle_seconds
+        self.close_connection = True
+        try:
+            for byte in head + body:
+                if time.monotonic() > stop:
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(fake.trickle_interval)
+        except OSError:
+            pass  # the client gave up, as it should
 
     def _send(self, status, content_type, body, headers=None):
         try:

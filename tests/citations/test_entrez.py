@@ -78,6 +78,28 @@ def test_a_stall_past_the_timeout_is_cut_short_and_retried(fake_eutils, settings
     assert records[0].pmid == 35560368
 
 
+def test_an_answer_that_trickles_in_is_cut_off_at_the_whole_answer_deadline(fake_eutils, settings):
+    # One byte every 0.2 s never trips the 1 s socket timeout; only a deadline
+    # on the whole answer stops it (the status line trickles too).
+    settings.ENTREZ_TIMEOUT = 1.0
+    settings.ENTREZ_DEADLINE = 1.5
+    settings.ENTREZ_MAX_TRIES = 2
+    fake_eutils.trickle_interval = 0.2
+    fake_eutils.trickle_seconds = 12.0
+    fake_eutils.inject("trickle", times=None)
+    started = time.monotonic()
+    with pytest.raises(
+        entrez.EntrezError, match=r"did not arrive whole within 1.5 s \(after 2 tries\)"
+    ):
+        entrez.fetch_articles([35560368])
+    # Two tries of 1.5 s and a short pause, not the 12 s the server would go on for.
+    assert time.monotonic() - started < 6.0
+    assert fake_eutils.count("efetch") == 2
+    fake_eutils.clear_faults()
+    records, _ = entrez.fetch_articles([35560368])
+    assert records[0].pmid == 35560368
+
+
 @pytest.mark.parametrize(
     ("fault", "message"),
     [

@@ -132,6 +132,7 @@ BAD_ANSWERS = {
     "429 storm": ("429", "NCBI said too many requests (HTTP 429) (after 3 tries)"),
     "stall": ("stall", "NCBI did not answer within 0.5 s (after 3 tries)"),
     "503": ("503", "NCBI had a server error (HTTP 503) (after 3 tries)"),
+    "trickle": ("trickle", "NCBI's answer did not arrive whole within 0.8 s (after 3 tries)"),
 }
 
 
@@ -141,7 +142,9 @@ def test_a_bad_answer_ends_in_a_per_pmid_error_no_row_and_a_working_retry(
 ):
     fault, message = BAD_ANSWERS[case]
     settings.ENTREZ_TIMEOUT = 0.5
+    settings.ENTREZ_DEADLINE = 0.8
     fake_eutils.stall_seconds = 1.0
+    fake_eutils.trickle_interval = 0.1
     pmid = "1" if fault is None else "35560368"
     if fault:
         fake_eutils.inject(fault, times=None, endpoint="efetch")

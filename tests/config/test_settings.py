@@ -81,3 +81,12 @@ def test_production_settings_pass_the_deployment_checklist_without_warnings():
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_ncbi_tries_that_could_outlast_a_task_are_refused_at_start():
+    # Five tries cut off at 150 s each would outlive a 600 s task: its PMIDs
+    # would be left without a recorded error.
+    result = run_manage("check", ENTREZ_DEADLINE="150", ENTREZ_MAX_TRIES="5")
+    assert result.returncode != 0
+    assert "ENTREZ_MAX_TRIES (5) x ENTREZ_DEADLINE (150 s)" in result.stderr
+    assert run_manage("check", ENTREZ_DEADLINE="100", ENTREZ_MAX_TRIES="5").returncode == 0
