@@ -407,6 +407,13 @@ def resolve_doi(doi: str) -> int | None:
     normalized = pubmed.normalize_doi(doi)
     if not normalized:
         raise ValueError(f"{doi!r} is not a DOI")
+    if '"' in normalized:
+        # PubMed's query language has no escape inside a quoted phrase: the
+        # quote would end it and the rest would be read as query syntax.
+        raise ValueError(
+            f"PubMed's search cannot look up a DOI containing a double quote ({normalized}): "
+            "give the article's PMID instead."
+        )
     # Quotes keep DOI punctuation (parentheses, semicolons) out of query syntax.
     term = f'"{normalized}"[doi]'
     result, _ = _call(

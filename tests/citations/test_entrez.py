@@ -132,6 +132,15 @@ def test_a_doi_is_resolved_through_esearch(fake_eutils):
         entrez.resolve_doi("not a doi")
 
 
+def test_a_doi_with_a_double_quote_never_reaches_pubmed_as_query_syntax(fake_eutils):
+    # Inside the quoted term a `"` would end the phrase: the rest would be
+    # read by PubMed as query syntax (here: OR every record with PMID 9997).
+    hostile = '10.1000/x"[doi]OR"9997[uid]'
+    with pytest.raises(ValueError, match="double quote"):
+        entrez.resolve_doi(hostile)
+    assert fake_eutils.count() == 0
+
+
 def test_epost_returns_the_history_keys(fake_eutils):
     webenv, query_key = entrez.post_ids([35560368, 9997])
     assert webenv.startswith("MCID_")

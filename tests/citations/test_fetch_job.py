@@ -125,6 +125,18 @@ def test_an_unknown_doi_fails_with_a_clear_reason(fake_eutils, django_capture_on
     ]
 
 
+def test_a_doi_with_a_double_quote_fails_alone_with_its_reason(
+    fake_eutils, django_capture_on_commit_callbacks
+):
+    job = fetch(['10.1000/x"[doi]OR"9997[uid]', "35560368"], django_capture_on_commit_callbacks)
+    (failed, fetched) = outcomes(job)
+    assert failed[1] == "failed"
+    assert "double quote" in failed[2]
+    assert fetched[:2] == ("35560368", "new")
+    assert fake_eutils.count("esearch") == 0
+    assert not Citation.objects.filter(pmid=9997).exists()
+
+
 BAD_ANSWERS = {
     "unknown PMID": (None, "PubMed has no record with PMID 1."),
     "HTML page": ("html", "NCBI sent a bad answer: the answer was an HTML page, not PubMed XML"),
