@@ -362,7 +362,15 @@ def _save_items(items: list[FetchJobItem]) -> None:
 def _store_batch(pmids, records, by_pmid) -> None:
     articles = [r for r in records if isinstance(r, pubmed.ParsedArticle) and r.pmid in by_pmid]
     deleted = {pmid for r in records if isinstance(r, pubmed.ParsedDeletion) for pmid in r.pmids}
+    unreadable = {
+        r.pmid: r.reason
+        for r in records
+        if isinstance(r, pubmed.ParsedFailure) and r.pmid in by_pmid
+    }
+    stored_pmids = {r.pmid for r in articles}
     outcomes = store_articles(articles)
+    # A record PubMed holds but we cannot read: a stored copy is kept, marked.
+    _mark_refresh_failed([p for p in unreadable if p not in stored_pmids], unreadable)
     withdrawn = [pmid for pmid in pmids if pmid not in outcomes and pmid in deleted]
     mark_all_deleted(withdrawn)
     now = timezone.now()
@@ -380,20 +388,28 @@ def _store_batch(pmids, records, by_pmid) -> None:
                 item.error = outcome.note
                 item.status = FetchJobItem.Status.NEW if created else FetchJobItem.Status.UPDATED
                 created = False  # a PMID asked twice (as PMID and DOI) is new once
+        elif pmid in unreadable:
+            _fail(items, unreadable[pmid])
         elif pmid in deleted:
             _fail(items, f"PubMed has withdrawn PMID {pmid} (DeleteCitation).")
         else:
             _fail(items, f"PubMed has no record with PMID {pmid}.")
 
 
-def _mark_refresh_failed(pmids: list[int], message: str) -> None:
-    Citation.objects.filter(pmid__in=pmids).exclude(
-        fetch_status=Citation.FetchStatus.DELETED
-    ).update(
-        fetch_status=Citation.FetchStatus.REFRESH_FAILED,
-        fetch_error=message[:2000],
-        updated_at=timezone.now(),
-    )
+def _mark_refresh_failed(pmids: list[int], message: str | dict[int, str]) -> None:
+    """Stored citations of these PMIDs could not be refreshed (one message, or one per PMID)."""
+    messages = message if isinstance(message, dict) else dict.fromkeys(pmids, message)
+    by_message: dict[str, list[int]] = {}
+    for pmid in pmids:
+        by_message.setdefault(messages[pmid][:2000], []).append(pmid)
+    for text, group in by_message.items():
+        Citation.objects.filter(pmid__in=group).exclude(
+            fetch_status=Citation.FetchStatus.DELETED
+        ).update(
+            fetch_status=Citation.FetchStatus.REFRESH_FAILED,
+            fetch_error=text,
+            updated_at=timezone.now(),
+        )
 
 
 # -- storing articles ---------------------------------------------------------------
@@ -722,7 +738,7 @@ def import_pubmed_file(
             seen.add(record.pmid)
         batch.clear()
 
-    records = pubmed.iter_records(path)
+    records = pubmed.iter_records(path, max_element_chars=settings.PUBMED_MAX_ARTICLE_CHARS)
     while True:
         try:
             record = next(records)
@@ -732,6 +748,10 @@ def import_pubmed_file(
             counts.failed += 1
             counts.errors.append(f"{path}: {exc}")
             break
+        if isinstance(record, pubmed.ParsedFailure):
+            counts.failed += 1
+            counts.errors.append(f"{path}: {record.reason}")
+            continue
         if isinstance(record, pubmed.ParsedDeletion):
             flush()
             counts.deleted += mark_all_deleted(record.pmids)

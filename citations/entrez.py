@@ -370,12 +370,12 @@ def batches(items: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
         yield batch
 
 
-def fetch_articles(
-    pmids: list[int],
-) -> tuple[list[pubmed.ParsedArticle | pubmed.ParsedDeletion], int]:
+def fetch_articles(pmids: list[int]) -> tuple[list[pubmed.Record], int]:
     """efetch one batch of at most 200 PMIDs (POST); parsed records and tries used.
 
-    A PMID PubMed does not know is simply absent from the answer.
+    A PMID PubMed does not know is simply absent from the answer. An article
+    that cannot be read is a ParsedFailure among the records: the answer as a
+    whole was fine, so it is not asked for again (asking again gives the same).
     """
     if not pmids:
         return [], 0
@@ -385,7 +385,9 @@ def fetch_articles(
     return _call(
         f"efetch of {len(pmids)} PMID(s)",
         lambda: Entrez.efetch(db="pubmed", id=ids, retmode="xml", **_params()),
-        pubmed.parse_pubmed_xml,
+        lambda body: pubmed.parse_pubmed_xml(
+            body, max_element_chars=settings.PUBMED_MAX_ARTICLE_CHARS
+        ),
     )
 
 

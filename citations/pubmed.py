@@ -98,6 +98,22 @@ class ParsedDeletion:
     raw_xml: str = ""
 
 
+@dataclass
+class ParsedFailure:
+    """An article that could not be read, and why; the rest of its answer or file is read.
+
+    Such a failure is in the data and will not change by asking again: it is
+    reported for its PMID (None when even that could not be found), never retried.
+    """
+
+    pmid: int | None
+    reason: str
+    raw_xml: str = ""
+
+
+Record = ParsedArticle | ParsedDeletion | ParsedFailure
+
+
 # -- sanitising ----------------------------------------------------------------
 
 _MATH_RE = re.compile(r"<math\b.*?</math\s*>", re.DOTALL | re.IGNORECASE)
@@ -470,13 +486,32 @@ _SET_RE = re.compile(r"<PubmedArticleSet[\s>]")
 _SET_END = "</PubmedArticleSet>"
 
 
-def _iter_elements(stream: IO[bytes], chunk_size: int) -> Iterator[tuple[str, str, str]]:
-    """(doctype, tag, raw element XML) for each top-level element, read as it comes."""
+# PubMed records are well under 1 MB; an element still open after this many
+# characters is skipped (a file that never closes one must not fill memory).
+MAX_ELEMENT_CHARS = 5_000_000
+_PMID_IN_RAW = re.compile(r"<PMID[^>]*>\s*(\d+)\s*</PMID>")
+# An element skipped for its size comes as (doctype, _OVERSIZE, its ParsedFailure).
+_OVERSIZE = "oversize"
+
+
+def _iter_elements(
+    stream: IO[bytes], chunk_size: int, max_element_chars: int
+) -> Iterator[tuple[str, str, str]]:
+    """(doctype, tag, raw element XML) for each top-level element, read as it comes.
+
+    Memory is bounded by max_element_chars plus one chunk: an element still
+    open beyond that is given as (doctype, "oversize", its head), and reading
+    resumes at the next element. The closing tag is looked for only in what
+    arrived since the last look.
+    """
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     buffer = ""
     doctype = ""
     seen_set = False
     finished = False
+    # The element being read (it starts at buffer[0]) and where its end tag may start.
+    open_tag = ""
+    look_from = 0
     while True:
         data = stream.read(chunk_size)
         try:
@@ -496,21 +531,36 @@ def _iter_elements(stream: IO[bytes], chunk_size: int) -> Iterator[tuple[str, st
             seen_set = True
             buffer = buffer[match.start() :]
         while True:
-            match = _ELEMENT_START.search(buffer)
-            if match is None:
-                if _SET_END in buffer:
-                    finished = True
-                # Keep a tail in case a start tag is split across reads.
-                buffer = buffer[-40:]
-                break
-            tag = match.group(1)
-            end = buffer.find(f"</{tag}>", match.end())
-            if end < 0:
+            if not open_tag:
+                match = _ELEMENT_START.search(buffer)
+                if match is None:
+                    if _SET_END in buffer:
+                        finished = True
+                    # Keep a tail in case a start tag is split across reads.
+                    buffer = buffer[-40:]
+                    break
+                open_tag = match.group(1)
                 buffer = buffer[match.start() :]
+                look_from = match.end() - match.start()
+            closing = f"</{open_tag}>"
+            end = buffer.find(closing, look_from)
+            if end < 0:
+                if len(buffer) > max_element_chars:
+                    reason = (
+                        f"a <{open_tag}> element is longer than {max_element_chars:,} "
+                        "characters without its closing tag; it was skipped"
+                    )
+                    yield doctype, _OVERSIZE, _failure(buffer[:4000], reason)
+                    following = _ELEMENT_START.search(buffer, 1)
+                    buffer = buffer[following.start() :] if following else buffer[-40:]
+                    open_tag = ""
+                    continue
+                look_from = max(look_from, len(buffer) - len(closing))
                 break
-            end += len(tag) + 3
-            yield doctype, tag, buffer[match.start() : end]
+            end += len(closing)
+            yield doctype, open_tag, buffer[:end]
             buffer = buffer[end:]
+            open_tag = ""
         if not data:
             break
     if not finished:
@@ -545,41 +595,88 @@ def _entrez_read(doctype: str, raws: list[str]) -> Any:
         vars(handler).clear()
 
 
-def _records_of(doctype: str, group: list[tuple[str, str]]) -> Iterator:
-    """Entrez.read a small group of elements; yield their records in document order."""
+def _pmid_of(raw_xml: str) -> int | None:
+    found = _PMID_IN_RAW.search(raw_xml)
+    return int(found.group(1)) if found else None
+
+
+def _failure(raw_xml: str, reason: str) -> ParsedFailure:
+    pmid = _pmid_of(raw_xml)
+    shown = f"PMID {pmid}" if pmid is not None else "an article without a readable PMID"
+    return ParsedFailure(pmid, f"PubMed's record of {shown} could not be read: {reason}", raw_xml)
+
+
+def _record_of(tag: str, raw: Any, raw_xml: str) -> Record:
+    try:
+        if tag == "PubmedArticle":
+            record = parse_pubmed_article(raw)
+        else:
+            record = parse_pubmed_book_article(raw)
+    except PubmedXMLError as exc:
+        return _failure(raw_xml, str(exc))
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        return _failure(raw_xml, f"a {tag} lacks a required element ({exc})")
+    record.raw_xml = raw_xml
+    return record
+
+
+def _read_alone(doctype: str, tag: str, raw_xml: str) -> Record:
+    """One article read on its own: its record, or why it could not be read."""
+    try:
+        parsed = _entrez_read(doctype, [raw_xml])
+    except PubmedXMLError as exc:
+        return _failure(raw_xml, str(exc).removeprefix("malformed PubMed XML: "))
+    found = list(parsed.get(tag, []))
+    if len(found) != 1:
+        return _failure(raw_xml, f"the {tag} element could not be read")
+    return _record_of(tag, found[0], raw_xml)
+
+
+def _records_of(doctype: str, group: list[tuple[str, str]]) -> Iterator[Record]:
+    """Entrez.read a small group of elements; yield their records in document order.
+
+    The group is read at once (each Entrez.read costs ~15 ms of DTD set-up);
+    if that fails, each article is read alone, so that a malformed one fails
+    by itself and its neighbours are kept.
+    """
     start = 0
     while start < len(group):
         tag, raw_xml = group[start]
+        if tag == _OVERSIZE:
+            yield raw_xml  # the failure _iter_elements made of an element too long
+            start += 1
+            continue
         if tag == "DeleteCitation":
             # Entrez.read merges all DeleteCitation elements of a document into
             # one list, so each is read alone to keep its raw XML beside it.
-            parsed = _entrez_read(doctype, [raw_xml])
-            pmids = [_int(value) for value in parsed.get("DeleteCitation", [])]
-            yield ParsedDeletion(pmids=[p for p in pmids if p is not None], raw_xml=raw_xml)
+            try:
+                parsed = _entrez_read(doctype, [raw_xml])
+            except PubmedXMLError as exc:
+                yield ParsedFailure(None, f"a DeleteCitation could not be read: {exc}", raw_xml)
+            else:
+                pmids = [_int(value) for value in parsed.get("DeleteCitation", [])]
+                yield ParsedDeletion(pmids=[p for p in pmids if p is not None], raw_xml=raw_xml)
             start += 1
             continue
         stop = start
-        while stop < len(group) and group[stop][0] != "DeleteCitation":
+        while stop < len(group) and group[stop][0] in ("PubmedArticle", "PubmedBookArticle"):
             stop += 1
         run = group[start:stop]
-        parsed = _entrez_read(doctype, [raw for _, raw in run])
-        queues = {
-            "PubmedArticle": list(parsed.get("PubmedArticle", [])),
-            "PubmedBookArticle": list(parsed.get("PubmedBookArticle", [])),
-        }
-        for tag, raw_xml in run:
-            if not queues[tag]:
-                raise PubmedXMLError(f"malformed PubMed XML: a {tag} element could not be read")
-            raw = queues[tag].pop(0)
-            try:
-                if tag == "PubmedArticle":
-                    record = parse_pubmed_article(raw)
+        try:
+            parsed = _entrez_read(doctype, [raw for _, raw in run])
+        except PubmedXMLError:
+            for tag, raw_xml in run:
+                yield _read_alone(doctype, tag, raw_xml)
+        else:
+            queues = {
+                "PubmedArticle": list(parsed.get("PubmedArticle", [])),
+                "PubmedBookArticle": list(parsed.get("PubmedBookArticle", [])),
+            }
+            for tag, raw_xml in run:
+                if queues[tag]:
+                    yield _record_of(tag, queues[tag].pop(0), raw_xml)
                 else:
-                    record = parse_pubmed_book_article(raw)
-            except (KeyError, TypeError, AttributeError) as exc:
-                raise PubmedXMLError(f"a {tag} lacks a required element: {exc}") from None
-            record.raw_xml = raw_xml
-            yield record
+                    yield _failure(raw_xml, f"the {tag} element could not be read")
         start = stop
 
 
@@ -589,11 +686,14 @@ def iter_records(
     group_size: int = 50,
     group_chars: int = 2_000_000,
     chunk_size: int = 65536,
-) -> Iterator[ParsedArticle | ParsedDeletion]:
+    max_element_chars: int = MAX_ELEMENT_CHARS,
+) -> Iterator[Record]:
     """Parse PubMed XML (bytes, a binary stream or a .xml / .xml.gz path), one record at a time.
 
-    Raises PubmedXMLError when the data is not PubMed XML or ends early, after
-    yielding the records that were complete before that point.
+    An article that cannot be read comes as a ParsedFailure (with its PMID when
+    that can be found), and the others are read. Raises PubmedXMLError when the
+    data as a whole is not PubMed XML or ends early, after yielding the records
+    that were complete before that point.
     """
     owned = True
     if isinstance(source, bytes):
@@ -606,14 +706,14 @@ def iter_records(
     else:
         stream, owned = source, False
     try:
-        group: list[tuple[str, str]] = []
+        group: list[tuple[str, Any]] = []
         doctype = DEFAULT_DOCTYPE
         error: PubmedXMLError | None = None
         try:
             chars = 0
-            for doctype, tag, raw in _iter_elements(stream, chunk_size):
+            for doctype, tag, raw in _iter_elements(stream, chunk_size, max_element_chars):
                 group.append((tag, raw))
-                chars += len(raw)
+                chars += len(raw) if isinstance(raw, str) else 0
                 # Each Entrez.read costs ~15 ms of set-up, so groups are read at
                 # once; their size in characters bounds the memory.
                 if len(group) >= group_size or chars >= group_chars:
@@ -631,10 +731,17 @@ def iter_records(
             stream.close()
 
 
-def parse_pubmed_xml(data: bytes) -> list[ParsedArticle | ParsedDeletion]:
-    """All records of one efetch answer; PubmedXMLError if any part is bad.
+def parse_pubmed_xml(data: bytes, *, max_element_chars: int = MAX_ELEMENT_CHARS) -> list[Record]:
+    """All records of one efetch answer; PubmedXMLError if the answer as a whole is bad.
 
     An answer holds at most 200 articles and is in memory already: it is read
     in one Entrez.read (each costs ~15 ms of DTD set-up) rather than groups of 50.
     """
-    return list(iter_records(data, group_size=200, group_chars=len(data) + 1))
+    return list(
+        iter_records(
+            data,
+            group_size=200,
+            group_chars=len(data) + 1,
+            max_element_chars=max_element_chars,
+        )
+    )

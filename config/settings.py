@@ -197,6 +197,9 @@ ENTREZ_MAX_TRIES = env_int("ENTREZ_MAX_TRIES", 5, minimum=1)
 ENTREZ_BATCH_SIZE = env_int("ENTREZ_BATCH_SIZE", 200, minimum=1)
 ENTREZ_RATE_LIMIT = env_float("ENTREZ_RATE_LIMIT", 10.0 if ENTREZ_API_KEY else 3.0, minimum=0.1)
 ENTREZ_CACHE_DIR = DATA_DIR / "entrez-cache"
+# Longest PubMed record read (characters): PubMed's are well under 1 MB; an
+# element still open past this is skipped, so a broken file cannot fill memory.
+PUBMED_MAX_ARTICLE_CHARS = env_int("PUBMED_MAX_ARTICLE_CHARS", 5_000_000, minimum=100_000)
 if ENTREZ_MAX_TRIES * ENTREZ_DEADLINE >= CELERY_TASK_SOFT_TIME_LIMIT:
     # A batch whose every try is cut off at the deadline must still end (with
     # a recorded error for its PMIDs) before Celery stops its task.

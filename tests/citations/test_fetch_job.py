@@ -137,6 +137,23 @@ def test_a_doi_with_a_double_quote_fails_alone_with_its_reason(
     assert not Citation.objects.filter(pmid=9997).exists()
 
 
+def test_a_malformed_article_fails_alone_and_is_not_asked_for_again(
+    fake_eutils, django_capture_on_commit_callbacks
+):
+    bogus = fake_eutils.article_xml(35560368).replace(">35560368<", ">2<", 1)
+    fake_eutils.add_article(bogus.replace("</Article>", "<Bogus>x</Bogus></Article>", 1))
+    job = fetch(["35560368", "2", "9997"], django_capture_on_commit_callbacks)
+    found = {query: (status, error) for query, status, error in outcomes(job)}
+    assert found["35560368"] == ("new", "")
+    assert found["9997"] == ("new", "")
+    assert found["2"][0] == "failed"
+    assert "PubMed's record of PMID 2 could not be read" in found["2"][1]
+    assert "Bogus" in found["2"][1]
+    # One efetch: a record that is wrong in PubMed stays wrong, so no retries.
+    assert fake_eutils.count("efetch") == 1
+    assert set(Citation.objects.values_list("pmid", flat=True)) == {35560368, 9997}
+
+
 BAD_ANSWERS = {
     "unknown PMID": (None, "PubMed has no record with PMID 1."),
     "HTML page": ("html", "NCBI sent a bad answer: the answer was an HTML page, not PubMed XML"),
@@ -191,6 +208,20 @@ def test_a_failed_refresh_keeps_the_stored_record_and_says_so(
     citation = Citation.objects.get(pmid=35560368)
     assert citation.fetch_status == Citation.FetchStatus.REFRESH_FAILED
     assert "HTTP 503" in citation.fetch_error
+    assert citation.title.startswith("Cutaneous")
+
+
+def test_a_refresh_that_pubmed_now_sends_malformed_keeps_the_stored_record(
+    fake_eutils, django_capture_on_commit_callbacks
+):
+    fetch(["35560368"], django_capture_on_commit_callbacks)
+    good = fake_eutils.article_xml(35560368)
+    fake_eutils.add_article(good.replace("</Article>", "<Bogus>x</Bogus></Article>", 1))
+    job = fetch(["35560368"], django_capture_on_commit_callbacks)
+    assert job.items.get().status == FetchJobItem.Status.FAILED
+    citation = Citation.objects.get(pmid=35560368)
+    assert citation.fetch_status == Citation.FetchStatus.REFRESH_FAILED
+    assert "could not be read" in citation.fetch_error
     assert citation.title.startswith("Cutaneous")
 
 

@@ -93,3 +93,38 @@ def test_a_file_longer_than_a_batch_is_stored_batch_by_batch_in_file_order(
     assert Citation.objects.count() == 5
     # The DeleteCitation came after the article it withdraws, and applied to it.
     assert Citation.objects.get(pmid=35560368).fetch_status == Citation.FetchStatus.DELETED
+
+
+def test_a_malformed_article_fails_alone_and_the_file_goes_on(tmp_path, capsys):
+    data = (FIXTURES / "pubmed2.xml").read_text(encoding="utf-8")
+    marker = '<PMID Version="1">11748933</PMID>'
+    assert marker in data
+    head, tail = data.split(marker, 1)
+    # The first of the file's two articles gets an element the DTD does not define.
+    bad = head + marker + tail.replace("</Article>", "<Bogus>x</Bogus></Article>", 1)
+    path = tmp_path / "one-bad.xml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(CommandError, match="new 1, updated 0, failed 1"):
+        call_command("import_pubmed_xml", str(path))
+    err = capsys.readouterr().err
+    assert "PubMed's record of PMID 11748933 could not be read" in err
+    assert list(Citation.objects.values_list("pmid", flat=True)) == [11700088]
+
+
+def test_an_article_that_never_closes_is_skipped_within_the_cap(tmp_path, capsys, settings):
+    settings.PUBMED_MAX_ARTICLE_CHARS = 200_000
+    data = (FIXTURES / "pubmed2.xml").read_text(encoding="utf-8")
+    start = data.index("<PubmedArticle>")
+    runaway = (
+        '<PubmedArticle><MedlineCitation><PMID Version="1">77</PMID>'
+        + ("<Junk>" + "x" * 1000 + "</Junk>\n") * 1000
+    )
+    path = tmp_path / "runaway.xml.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        out.write(data[:start] + runaway + data[start:])
+    with pytest.raises(CommandError, match="new 2, updated 0, failed 1"):
+        call_command("import_pubmed_xml", str(path))
+    err = capsys.readouterr().err
+    assert "PMID 77" in err
+    assert "longer than 200,000 characters" in err
+    assert Citation.objects.count() == 2

@@ -347,3 +347,57 @@ def test_normalize_doi_accepts_urls_and_refuses_non_dois():
     assert pubmed.normalize_doi("doi: 10.1111/cup.14261") == "10.1111/cup.14261"
     assert pubmed.normalize_doi("35560368") == ""
     assert pubmed.normalize_doi("10.1/x") == ""
+
+
+def _bogus(pmid: int) -> str:
+    """An article the PubMed DTD refuses (an element it does not define)."""
+    return article(pmid).replace("</Article>", "<Bogus>not in the DTD</Bogus></Article>")
+
+
+def test_a_malformed_article_fails_alone_and_its_neighbours_are_read():
+    records = pubmed.parse_pubmed_xml(document(article(101) + _bogus(102) + article(103)))
+    assert [type(r).__name__ for r in records] == [
+        "ParsedArticle",
+        "ParsedFailure",
+        "ParsedArticle",
+    ]
+    assert [r.pmid for r in records] == [101, 102, 103]
+    failure = records[1]
+    assert "Bogus" in failure.reason
+    assert failure.raw_xml.startswith("<PubmedArticle>")
+
+
+def test_an_article_lacking_what_every_record_has_fails_alone():
+    good = article(202)
+    no_article = good[: good.index("<Article ")] + good[good.index("</Article>") + 10 :]
+    records = list(iter_records(document(article(201) + no_article)))
+    assert isinstance(records[0], ParsedArticle)
+    assert (type(records[1]).__name__, records[1].pmid) == ("ParsedFailure", 202)
+
+
+def test_an_element_that_never_closes_is_skipped_in_bounded_memory(tmp_path):
+    # An opened <PubmedArticle> followed by 20 MB that never close it, then
+    # good articles: the file is read within a cap, the runaway element is
+    # reported, and the articles after it still arrive.
+    path = tmp_path / "runaway.xml.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        out.write(f'<?xml version="1.0"?>\n{DOCTYPE}\n<PubmedArticleSet>\n')
+        out.write(article(301))
+        out.write('<PubmedArticle><MedlineCitation><PMID Version="1">302</PMID>')
+        for _ in range(20_000):
+            out.write("<Junk>" + "x" * 1000 + "</Junk>\n")
+        out.write(article(303))
+        out.write("</PubmedArticleSet>\n")
+    tracemalloc.start()
+    try:
+        records = list(iter_records(path, max_element_chars=1_000_000))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [(type(r).__name__, r.pmid) for r in records] == [
+        ("ParsedArticle", 301),
+        ("ParsedFailure", 302),
+        ("ParsedArticle", 303),
+    ]
+    assert "longer than 1,000,000 characters" in records[1].reason
+    assert peak < 12_000_000, peak  # the 20 MB never sit in memory
