@@ -50,7 +50,6 @@ NCBI_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 # start, and network jitter must not push two of them into one of NCBI's
 # one-second windows (Biopython pads 1/3 s to 0.37 s for the same reason).
 RATE_HEADROOM = 1.1
-LIMITER_KEY = "rarederm:entrez:next-slot"
 T = TypeVar("T")
 
 
@@ -237,7 +236,8 @@ def wait_for_slot() -> float:
 
         try:
             client = _redis(settings.REDIS_URL)
-            wait = int(client.eval(_RESERVE_SLOT, 1, LIMITER_KEY, int(interval * 1_000_000)))
+            key = f"{settings.REDIS_KEY_PREFIX}:entrez:next-slot"
+            wait = int(client.eval(_RESERVE_SLOT, 1, key, int(interval * 1_000_000)))
             wait = wait / 1_000_000
         except redis.RedisError as exc:
             # No Redis means no broker either; a command run with --sync still

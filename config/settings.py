@@ -6,6 +6,7 @@ sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL (PostgreSQL) and
 CELERY_BROKER_URL (Redis).
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -137,12 +138,20 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 REDIS_URL = env_str("REDIS_URL") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
 )
+# Every key RareDerm writes in Redis (cache, NCBI rate limiter and, when set
+# to anything but the default, Celery's queues) starts with this, so that
+# several deployments, or a test run, can share one Redis database.
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "rarederm")
+if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", REDIS_KEY_PREFIX):
+    raise ImproperlyConfigured(
+        f"REDIS_KEY_PREFIX={REDIS_KEY_PREFIX!r}: use 1-64 letters, digits, '.', '_' or '-'."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "rarederm",
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
@@ -175,6 +184,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_TASK_TIME_LIMIT + 600,
     "socket_connect_timeout": 2,
 }
+if REDIS_KEY_PREFIX != "rarederm":
+    # Unprefixed by default, as in earlier releases: messages already queued
+    # under the old names are not stranded by an upgrade.
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{REDIS_KEY_PREFIX}:"
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks, run by `celery -A config beat`. Each app adds its entries.
 CELERY_BEAT_SCHEDULE: dict = {}

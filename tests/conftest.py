@@ -40,6 +40,51 @@ def require_service(reason: str):
     pytest.skip(reason)
 
 
+# -- Redis: a key prefix of this session's own ---------------------------------
+
+
+def pytest_configure(config):
+    """Give this session's Redis keys a prefix of their own, before anything uses Redis.
+
+    The broker URL may name the Redis database a developer's own server and
+    worker use: the suite writes only keys under this prefix (cache, rate
+    limiter, Celery's queues; worker processes inherit it through the
+    environment) and removes only those (tests/config/test_redis_isolation.py).
+    Settings were loaded already (pytest-django), but nothing has connected yet.
+    """
+    import uuid
+
+    prefix = os.environ.get("REDIS_KEY_PREFIX", "")
+    if not prefix.startswith("rarederm-test-"):
+        prefix = f"rarederm-test-{uuid.uuid4().hex[:12]}"
+    os.environ["REDIS_KEY_PREFIX"] = prefix
+    settings.REDIS_KEY_PREFIX = prefix
+    if "KEY_PREFIX" in settings.CACHES["default"]:
+        settings.CACHES["default"]["KEY_PREFIX"] = prefix
+    options = dict(celery_app.conf.broker_transport_options or {})
+    options["global_keyprefix"] = f"{prefix}:"
+    celery_app.conf.broker_transport_options = options
+
+
+def forget_own_redis_keys() -> None:
+    """Delete every key of this session's prefix (and nothing else) from the broker's Redis."""
+    if not settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        return
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1)
+        keys = list(client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    except redis.RedisError:
+        pass  # no Redis, nothing of ours in it
+
+
+def pytest_unconfigure(config):
+    forget_own_redis_keys()
+
+
 # -- the network guard --------------------------------------------------------
 
 _LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", "0.0.0.0", ""}  # noqa: S104
@@ -294,9 +339,8 @@ def celery_worker(transactional_db, redis_url, tmp_path):
 
 
 def _start_worker(redis_url, tmp_path, extra_env, concurrency=1, name="w1"):
-    import redis
-
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    # Messages an earlier test left in this session's queues must not reach the worker.
+    forget_own_redis_keys()
     log = tmp_path / f"celery-{name}.log"
     cmd = [
         str(Path(sys.executable).parent / "celery"),
