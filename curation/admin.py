@@ -112,7 +112,7 @@ class FusionFindingInline(admin.TabularInline):
 class CaseEventInline(admin.TabularInline):
     model = CaseEvent
     extra = 0
-    fields = ("created_at", "actor", "role", "from_status", "to_status", "comment")
+    fields = ("created_at", "kind", "actor", "role", "from_status", "to_status", "comment")
     readonly_fields = fields
     can_delete = False
     ordering = ("created_at", "pk")
@@ -192,8 +192,8 @@ class FusionFindingAdmin(SimpleHistoryAdmin):
 class CaseEventAdmin(admin.ModelAdmin):
     """The audit trail: read only."""
 
-    list_display = ("created_at", "case", "actor", "role", "from_status", "to_status")
-    list_filter = ("to_status", "role")
+    list_display = ("created_at", "case", "kind", "actor", "role", "from_status", "to_status")
+    list_filter = ("kind", "to_status", "role")
     search_fields = ("=case__id", "actor__username", "comment")
     list_select_related = ("case", "actor")
     date_hierarchy = "created_at"

@@ -30,8 +30,8 @@ DECISIONS = (workflow.PUBLISHED, workflow.CHANGES_REQUESTED, workflow.REJECTED)
 
 def queue_event_emails(event: CaseEvent) -> None:
     """Send this event's emails (if it has any) from a Celery task, after the commit."""
-    if event.from_status == event.to_status:
-        return  # a comment: on the timeline, not in anyone's inbox
+    if event.is_comment:
+        return  # on the timeline, not in anyone's inbox
     if event.to_status != workflow.SUBMITTED and event.to_status not in DECISIONS:
         return
     event_id = event.pk
@@ -59,18 +59,9 @@ def reviewers_to_notify(event: CaseEvent):
 
 def curator_to_notify(event: CaseEvent):
     """Whoever made the submission that was decided (else the case's creator)."""
-    submitted = (
-        CaseEvent.objects.filter(
-            case_id=event.case_id, to_status=workflow.SUBMITTED, created_at__lte=event.created_at
-        )
-        .exclude(from_status=workflow.SUBMITTED)
-        .exclude(pk=event.pk)
-        .select_related("actor")
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    if submitted is not None and submitted.actor_id:
-        return submitted.actor
+    submitter_id = CaseEvent.objects.submitter_id(event.case_id, before=event)
+    if submitter_id is not None:
+        return get_user_model().objects.get(pk=submitter_id)
     return event.case.created_by
 
 
@@ -78,7 +69,9 @@ def messages_for_event(event: CaseEvent) -> list[EmailMessage]:
     """The emails an event sends (one per recipient, so addresses stay private)."""
     case = event.case
     context = {"event": event, "case": case, "actor": event.actor}
-    if event.to_status == workflow.SUBMITTED and event.from_status != workflow.SUBMITTED:
+    if event.is_comment:
+        return []
+    if event.to_status == workflow.SUBMITTED:
         template = "curation/review/email/submitted.txt"
         context["url"] = absolute_url(reverse("curation:review_case", args=[case.pk]))
         recipients = list(reviewers_to_notify(event))

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from curation import notifications, workflow
+from curation import notifications, permissions, workflow
 from curation.models import Case, CaseEvent, FusionFinding, IHCResult
 from curation.models.vocabulary import GeneResolution, is_gene_symbol, resolve_gene
 from curation.notation import FusionNotation, parse_fusion
-from curation.roles import CURATOR, REVIEWER, has_role, primary_role
+from curation.roles import CURATOR, has_role, primary_role
 from curation.workflow import TransitionError
 
 __all__ = [
@@ -321,22 +321,7 @@ def transition(
         raise Conflict(locked, expected_version)
     comment = (comment or "").strip()
     from_status = locked.status
-    last_submitter = (
-        CaseEvent.objects.filter(case=locked, to_status=workflow.SUBMITTED)
-        # A comment on a submitted case is submitted -> submitted: not a submission.
-        .exclude(from_status=workflow.SUBMITTED)
-        .order_by("-created_at", "-pk")
-        .values_list("actor_id", flat=True)
-        .first()
-    )
-    workflow.check_transition(
-        from_status,
-        to_status,
-        is_author=by.pk in (locked.created_by_id, last_submitter),
-        is_curator=has_role(by, CURATOR),
-        is_reviewer=has_role(by, REVIEWER),
-        comment=comment,
-    )
+    permissions.check_transition(by, locked, to_status, comment)
     now = timezone.now()
     locked.status = to_status
     locked.version += 1

@@ -22,9 +22,8 @@ transition() and by the revision approval), never inside it.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 
-from curation import notifications, workflow
+from curation import notifications, permissions, workflow
 from curation.actions.cases import (
     CASE_FIELDS,
     CaseActionError,
@@ -149,8 +148,8 @@ def _lock_undecided(pk: int, expected_version: int | None) -> Case:
         )
     if locked.status != workflow.SUBMITTED:
         last = (
-            CaseEvent.objects.filter(case=locked)
-            .exclude(from_status=F("to_status"))
+            CaseEvent.objects.transitions()
+            .filter(case=locked)
             .select_related("actor")
             .order_by("-created_at", "-pk")
             .first()
@@ -172,20 +171,7 @@ def _approve_revision(
     # the published case too), so two approvals queue up instead of deadlocking.
     original = Case.objects.select_for_update().get(pk=original_pk)
     revision = _lock_undecided(revision_pk, expected_version)
-    last_submitter = (
-        CaseEvent.objects.filter(case=revision, to_status=workflow.SUBMITTED)
-        .order_by("-created_at", "-pk")
-        .values_list("actor_id", flat=True)
-        .first()
-    )
-    workflow.check_transition(
-        workflow.SUBMITTED,
-        workflow.PUBLISHED,
-        is_author=by.pk in (revision.created_by_id, last_submitter),
-        is_curator=has_role(by, CURATOR),
-        is_reviewer=has_role(by, REVIEWER),
-        comment=comment,
-    )
+    permissions.check_transition(by, revision, workflow.PUBLISHED, comment)
     if original.status != workflow.PUBLISHED:  # pragma: no cover - no move leaves "published"
         raise TransitionError("The case this revision changes is no longer published.")
 
@@ -290,10 +276,10 @@ def start_revision(published_case: Case, by) -> Case:
 def comment_on_case(case: Case, by, text: str) -> CaseEvent:
     """A comment on a case's timeline, by its author or a reviewer who can see it.
 
-    A comment is a CaseEvent whose from_status equals its to_status: it
-    changes nothing but is on the record like every decision. Drafts take no
-    comments (nobody else can see them, and a draft with events is no longer
-    a never-submitted draft that its curator may discard).
+    A comment is a CaseEvent of kind "comment" (it records the case's status
+    and changes nothing) and is on the record like every decision. Drafts
+    take no comments (nobody else can see them, and a draft with events is no
+    longer a never-submitted draft that its curator may discard).
     """
     text = clean_text(text)
     if not text:
@@ -303,13 +289,14 @@ def comment_on_case(case: Case, by, text: str) -> CaseEvent:
             f"A comment can be at most {COMMENT_MAX_LENGTH} characters; this one has {len(text)}."
         )
     locked = Case.objects.visible_to(by).select_for_update().filter(pk=case.pk).first()
-    if locked is None or not (locked.created_by_id == by.pk or has_role(by, REVIEWER)):
-        raise CommentRefused("Only the case's curator and reviewers may comment on it.")
-    if locked.status == workflow.DRAFT:
+    if locked is not None and locked.status == workflow.DRAFT and locked.created_by_id == by.pk:
         # Nobody else can see a draft; its notes go in the case's own fields.
         raise CommentRefused("A draft is private: comments open once it is submitted.")
+    if locked is None or not permissions.may_comment(by, locked):
+        raise CommentRefused("Only the case's curator and reviewers may comment on it.")
     return CaseEvent.objects.create(
         case=locked,
+        kind=CaseEvent.Kind.COMMENT,
         actor=by,
         role=primary_role(by),
         from_status=locked.status,

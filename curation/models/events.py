@@ -1,16 +1,51 @@
-"""The audit trail of a case's life: one row per status transition."""
+"""The audit trail of a case's life: one row per status transition or comment."""
+
+from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from curation import workflow
 
 
+class CaseEventQuerySet(models.QuerySet):
+    def transitions(self):
+        return self.filter(kind=CaseEvent.Kind.TRANSITION)
+
+    def comments(self):
+        return self.filter(kind=CaseEvent.Kind.COMMENT)
+
+    def submissions(self):
+        """Every time someone sent the case to review (a submission or a resubmission)."""
+        return self.transitions().filter(to_status=workflow.SUBMITTED)
+
+    def submitter_id(self, case, *, before=None) -> int | None:
+        """Who made the case's latest submission (before the event `before`, if given).
+
+        The one answer to "whose submission is this?": a reviewer who only
+        commented on it did not submit it. One query.
+        """
+        submissions = self.submissions().filter(case=case)
+        if before is not None:
+            submissions = submissions.filter(created_at__lte=before.created_at).exclude(
+                pk=before.pk
+            )
+        return (
+            submissions.order_by("-created_at", "-pk").values_list("actor_id", flat=True).first()
+        )
+
+
 class CaseEvent(models.Model):
     STATUS_CHOICES = [(s, s.replace("_", " ")) for s in workflow.STATUSES]
 
+    class Kind(models.TextChoices):
+        TRANSITION = "transition", "Status change"
+        COMMENT = "comment", "Comment"
+
     case = models.ForeignKey("curation.Case", on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TRANSITION)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -21,12 +56,25 @@ class CaseEvent(models.Model):
     # The actor's role at the time (curation.roles.primary_role), kept even if
     # their groups change later.
     role = models.CharField(max_length=20, blank=True)
+    # A comment records the status the case had when it was written (both fields).
     from_status = models.CharField(max_length=20, choices=STATUS_CHOICES)
     to_status = models.CharField(max_length=20, choices=STATUS_CHOICES)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = CaseEventQuerySet.as_manager()
+
     class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="comment", from_status=F("to_status"))
+                | (Q(kind="transition") & ~Q(from_status=F("to_status"))),
+                name="curation_caseevent_kind_matches_statuses",
+                violation_error_message=(
+                    "A comment keeps the case's status; a transition changes it."
+                ),
+            ),
+        ]
         indexes = [
             # A case's timeline: WHERE case_id = ... ORDER BY created_at.
             models.Index(fields=["case", "created_at"], name="curation_caseevent_case_idx"),
@@ -36,4 +84,10 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         who = self.actor.get_username() if self.actor_id else "system"
+        if self.is_comment:
+            return f"{who}: comment ({self.to_status})"
         return f"{who}: {self.from_status} → {self.to_status}"
+
+    @property
+    def is_comment(self) -> bool:
+        return self.kind == self.Kind.COMMENT

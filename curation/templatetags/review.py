@@ -2,10 +2,10 @@
 
 from django import template
 
-from curation import workflow
+from curation import permissions
 from curation.actions.review import COMMENT_MAX_LENGTH
 from curation.models import CaseEvent
-from curation.roles import CURATOR, REVIEWER, has_role
+from curation.roles import REVIEWER, has_role
 
 register = template.Library()
 
@@ -27,14 +27,8 @@ def case_review_panel(context, case, actions=True):
         "case": case,
         "events": events,
         "on_team": on_team,
-        "can_revise": actions
-        and has_role(user, CURATOR)
-        and case.status == workflow.PUBLISHED
-        and not case.revision_of_id,
-        "can_review": actions
-        and is_reviewer
-        and case.status == workflow.SUBMITTED
-        and case.created_by_id != user.pk,
+        "can_revise": actions and permissions.may_revise(user, case),
+        "can_review": actions and permissions.may_decide(user, case),
         "comment_max": COMMENT_MAX_LENGTH,
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),

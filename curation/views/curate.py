@@ -165,14 +165,7 @@ def _posted_version(request) -> int | None:
 
 
 def _already_submitted_by(case: Case, user) -> bool:
-    return (
-        case.status == workflow.SUBMITTED
-        and CaseEvent.objects.filter(case=case, to_status=workflow.SUBMITTED)
-        .order_by("-created_at", "-pk")
-        .values_list("actor_id", flat=True)
-        .first()
-        == user.pk
-    )
+    return case.status == workflow.SUBMITTED and CaseEvent.objects.submitter_id(case) == user.pk
 
 
 @curator_required
@@ -266,7 +259,8 @@ def _render_case_form(
     sent_back = None
     if case.status == workflow.CHANGES_REQUESTED:
         sent_back = (
-            CaseEvent.objects.filter(case=case, to_status=workflow.CHANGES_REQUESTED)
+            CaseEvent.objects.transitions()
+            .filter(case=case, to_status=workflow.CHANGES_REQUESTED)
             .select_related("actor")
             .order_by("-created_at", "-pk")
             .first()

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from citations.models import Author
-from curation import workflow
+from curation import permissions, workflow
 from curation.actions.cases import CASE_FIELDS, CaseActionError
 from curation.actions.review import (
     COMMENT_MAX_LENGTH,
@@ -190,7 +190,7 @@ def review_case(request, pk: int):
         case = _case_for_review(request, pk)
     except Http404:
         return _applied_revision_redirect(request, pk)
-    can_decide = case.status == workflow.SUBMITTED and case.created_by_id != request.user.pk
+    can_decide = permissions.may_decide(request.user, case)
     form = DecisionForm(initial={"version": case.version})
     if request.method == "POST":
         form = DecisionForm(request.POST)
@@ -232,7 +232,7 @@ def review_case(request, pk: int):
             "fusions": list(case.fusions.all()),
             "form": form,
             "can_decide": can_decide,
-            "own_case": case.created_by_id == request.user.pk,
+            "own_case": permissions.is_author(request.user, case),
             "diff": diff,
         },
         status=400 if request.method == "POST" else 200,
@@ -373,7 +373,7 @@ def case_comment(request, pk: int):
     case = Case.objects.visible_to(request.user).filter(pk=pk).first()
     if case is None:
         raise Http404("No such case.")
-    if not (case.created_by_id == request.user.pk or has_role(request.user, REVIEWER)):
+    if case.status != workflow.DRAFT and not permissions.may_comment(request.user, case):
         raise PermissionDenied("Only the case's curator and reviewers may comment on it.")
     try:
         comment_on_case(case, request.user, request.POST.get("comment", ""))
@@ -452,9 +452,9 @@ def _activity_events(request) -> tuple[ActivityFilter, object]:
     if data.get("actor"):
         events = events.filter(actor__username__iexact=data["actor"].strip())
     if data.get("status") == "comment":
-        events = events.filter(from_status=F("to_status"))
+        events = events.comments()
     elif data.get("status"):
-        events = events.filter(to_status=data["status"]).exclude(from_status=F("to_status"))
+        events = events.transitions().filter(to_status=data["status"])
     zone = timezone.get_current_timezone()
     if data.get("date_from"):
         events = events.filter(
@@ -514,7 +514,7 @@ def activity_csv(request):
                     e.role,
                     e.from_status,
                     e.to_status,
-                    "comment" if e.from_status == e.to_status else "transition",
+                    e.kind,
                     _csv_safe(e.comment),
                 ]
             )

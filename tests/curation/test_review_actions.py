@@ -236,6 +236,33 @@ def _submitted_revision(published, curator2):
     return revision
 
 
+def test_a_reviewer_who_commented_on_a_submitted_revision_may_still_approve_it(
+    published, curator2, reviewer
+):
+    revision = _submitted_revision(published, curator2)
+    comment_on_case(revision, reviewer, "Is the size in the pathology report?")
+    result = approve_case(revision, reviewer, "It is.")
+    assert result.pk == published.pk
+    published.refresh_from_db()
+    assert published.site_detail == "vertex of the scalp"
+
+
+def test_a_reviewer_who_commented_on_a_submitted_case_may_still_decide_it(curator, reviewer):
+    case = _case_in(workflow.SUBMITTED, curator, reviewer)
+    comment_on_case(case, reviewer, "Which clone?")
+    request_changes(case, reviewer, "Add the clone.")
+    case.refresh_from_db()
+    assert case.status == workflow.CHANGES_REQUESTED
+
+
+def test_comments_and_transitions_are_two_kinds_of_events(curator, reviewer):
+    case = _case_in(workflow.SUBMITTED, curator, reviewer)
+    comment_on_case(case, curator, "Figure 2 shows the stain.")
+    kinds = list(case.events.order_by("created_at", "pk").values_list("kind", flat=True))
+    assert kinds == [CaseEvent.Kind.TRANSITION, CaseEvent.Kind.COMMENT]
+    assert CaseEvent.objects.submitter_id(case) == curator.pk
+
+
 def test_approving_a_revision_applies_it_to_the_published_case_which_keeps_its_url(
     published, curator2, reviewer
 ):
