@@ -498,18 +498,33 @@ def _row_params(request, prefix: str) -> dict:
 @curator_required
 @require_GET
 def my_drafts(request):
+    """The curator's unfinished work: drafts, cases sent back or rejected (with why), waiting."""
     cases = list(
         Case.objects.filter(created_by=request.user)
-        .exclude(status__in=[workflow.PUBLISHED, workflow.REJECTED])
+        .exclude(status=workflow.PUBLISHED)
         .select_related("citation", "final_diagnosis", "topography")
         .prefetch_related(_case_rows())
         .annotate(ihc_count=Count("ihc_results"))
         .order_by("-updated_at", "-pk")[:500]
     )
-    editable = [c for c in cases if c.status in workflow.EDITABLE]
-    waiting = [c for c in cases if c.status == workflow.SUBMITTED]
+    # The decision that sent each case back or rejected it, with the reviewer's words.
+    decided = [c.pk for c in cases if c.status in (workflow.CHANGES_REQUESTED, workflow.REJECTED)]
+    decisions: dict[int, CaseEvent] = {}
+    for event in (
+        CaseEvent.objects.transitions()
+        .filter(case_id__in=decided, from_status=workflow.SUBMITTED)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    ):
+        decisions[event.case_id] = event  # the latest wins
+    for case in cases:
+        case.decision = decisions.get(case.pk)
     return render(
         request,
         "curation/curate/my_drafts.html",
-        {"editable": editable, "waiting": waiting},
+        {
+            "editable": [c for c in cases if c.status in workflow.EDITABLE],
+            "waiting": [c for c in cases if c.status == workflow.SUBMITTED],
+            "rejected": [c for c in cases if c.status == workflow.REJECTED],
+        },
     )

@@ -113,6 +113,29 @@ def test_my_drafts_lists_only_my_editable_cases_and_my_cases_waiting(
     assert page.count('data-case="') == 6
 
 
+def test_my_drafts_shows_cases_sent_back_and_rejected_with_the_reviewers_comment(
+    client_, curator, reviewer, citation, django_assert_max_num_queries
+):
+    sent_back = CaseFactory(created_by=curator, citation=citation, label="Case 1")
+    transition(sent_back, workflow.SUBMITTED, curator)
+    transition(sent_back, workflow.CHANGES_REQUESTED, reviewer, "Add the ALK clone.")
+    rejected = CaseFactory(created_by=curator, citation=citation, label="Case 2")
+    transition(rejected, workflow.SUBMITTED, curator)
+    transition(rejected, workflow.REJECTED, reviewer, "Not a cutaneous tumour.")
+    for n in range(4):  # the budget does not grow with the list
+        extra = CaseFactory(created_by=curator, label=f"extra {n}")
+        transition(extra, workflow.SUBMITTED, curator)
+        transition(extra, workflow.REJECTED, reviewer, f"reason {n}")
+    with django_assert_max_num_queries(9):
+        page = client_.get(reverse("curation:my_drafts")).content.decode()
+    assert f'data-case="{sent_back.pk}"' in page
+    assert "Add the ALK clone." in page
+    assert "Rejected" in page and f"case {rejected.pk}" in page
+    assert "Not a cutaneous tumour." in page
+    assert all(f"reason {n}" in page for n in range(4))
+    assert page.count(reviewer.get_username()) >= 6
+
+
 def test_a_saved_draft_survives_a_new_session(client, curator, citation):
     case = start_case(citation, by=curator)
     save_draft(
