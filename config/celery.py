@@ -1,11 +1,60 @@
 """The Celery application. Settings come from Django's (CELERY_ namespace)."""
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("rarederm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class WorkerHeartbeat(bootsteps.StartStopStep):
+    """Tell /healthz this worker is alive: a Redis key refreshed every few seconds.
+
+    /healthz reads the keys instead of pinging the workers (a ping waits for
+    answers); a worker that dies stops refreshing its key, which expires.
+    """
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timer_ref = None
+
+    def start(self, worker):
+        from config import health
+
+        self._beat(worker)
+        self.timer_ref = worker.timer.call_repeatedly(
+            health.HEARTBEAT_SECONDS, self._beat, (worker,), priority=10
+        )
+
+    def stop(self, worker):
+        from config import health
+
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+            self.timer_ref = None
+        try:
+            health.forget_worker(worker.hostname)
+        except Exception:  # Redis gone: the key expires by itself
+            logging.getLogger(__name__).warning("could not remove the worker's heartbeat key")
+
+    def _beat(self, worker):
+        from django.conf import settings
+
+        from config import health
+
+        if not settings.REDIS_URL:
+            return
+        try:
+            health.mark_worker_alive(worker.hostname)
+        except Exception as exc:
+            logging.getLogger(__name__).warning("worker heartbeat not written: %s", exc)
+
+
+app.steps["worker"].add(WorkerHeartbeat)

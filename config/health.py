@@ -35,19 +35,61 @@ def _broker() -> dict:
     return {"status": "ok"}
 
 
+# Each worker process writes a key every HEARTBEAT_SECONDS that lives
+# HEARTBEAT_TTL seconds (config/celery.py, WorkerHeartbeat): /healthz counts
+# the keys instead of pinging the workers, which would make it wait.
+HEARTBEAT_SECONDS = 10
+HEARTBEAT_TTL = 30
+
+
+def _heartbeat_pattern() -> str:
+    return f"{settings.REDIS_KEY_PREFIX}:worker-alive:"
+
+
+def _redis_client():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+
+
+def mark_worker_alive(hostname: str) -> None:
+    """A worker says it is alive (called by the worker itself, every HEARTBEAT_SECONDS)."""
+    _redis_client().set(_heartbeat_pattern() + hostname, "1", ex=HEARTBEAT_TTL)
+
+
+def forget_worker(hostname: str) -> None:
+    """A worker that stops cleanly is gone at once, not HEARTBEAT_TTL later."""
+    _redis_client().delete(_heartbeat_pattern() + hostname)
+
+
+def live_workers() -> list[str]:
+    """Hostnames of the workers whose heartbeat is fresh."""
+    pattern = _heartbeat_pattern()
+    return sorted(
+        key.decode()[len(pattern) :]
+        for key in _redis_client().scan_iter(match=pattern + "*", count=500)
+    )
+
+
 def _workers(broker_ok: bool) -> dict:
     if not settings.CELERY_BROKER_URL:
         return {"status": "ok", "detail": "tasks run inline in the web process", "count": 0}
     if not broker_ok:
         return {"status": "down", "detail": "broker unreachable", "count": 0}
+    if not settings.REDIS_URL:
+        return {"status": "degraded", "detail": "no Redis to read worker heartbeats from"}
     try:
-        replies = celery_app.control.ping(timeout=1.0)
+        alive = live_workers()
     except Exception as exc:
         return {"status": "down", "detail": exc.__class__.__name__, "count": 0}
-    if not replies:
+    if not alive:
         # Requests are kept as rows and run when a worker comes back.
-        return {"status": "degraded", "detail": "no worker answered", "count": 0}
-    return {"status": "ok", "count": len(replies)}
+        return {
+            "status": "degraded",
+            "detail": f"no worker heartbeat in the last {HEARTBEAT_TTL} s",
+            "count": 0,
+        }
+    return {"status": "ok", "count": len(alive)}
 
 
 @never_cache

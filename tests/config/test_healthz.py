@@ -67,7 +67,26 @@ def test_healthz_reports_no_worker_when_none_listens(redis_url, tmp_path):
     assert answer["body"]["workers"]["status"] == "degraded"
 
 
-def test_healthz_counts_a_running_worker(celery_worker, client):
+def test_healthz_counts_a_running_worker_by_its_heartbeat(celery_worker, client, monkeypatch):
+    from config.celery import app as celery_app
+
+    def no_ping(*args, **kwargs):
+        raise AssertionError("/healthz must not wait for worker pings")
+
+    monkeypatch.setattr(celery_app.control, "ping", no_ping)
     body = client.get("/healthz").json()
     assert body["workers"]["status"] == "ok", json.dumps(body)
-    assert body["workers"]["count"] >= 1
+    assert body["workers"]["count"] == 1
+
+
+def test_a_worker_that_stops_is_no_longer_counted(start_worker, client):
+    worker = start_worker(name="stopping")
+    assert client.get("/healthz").json()["workers"]["count"] == 1
+    worker.proc.terminate()
+    worker.proc.wait(timeout=30)
+    body = client.get("/healthz").json()
+    assert body["workers"] == {
+        "status": "degraded",
+        "detail": "no worker heartbeat in the last 30 s",
+        "count": 0,
+    }
