@@ -1,6 +1,7 @@
 """The home page says what RareDerm is, shows counts, and loads nothing from outside."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,13 @@ def test_the_home_page_costs_no_query_for_its_counts_when_cached(
     client.get("/")
     with django_assert_num_queries(0):
         assert client.get("/").status_code == 200
+
+
+def test_favicon_ico_leads_to_the_sites_icon(client):
+    from django.contrib.staticfiles import finders
+    from django.templatetags.static import static
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == static("favicon.svg")
+    assert "<svg" in Path(finders.find("favicon.svg")).read_text()
