@@ -36,5 +36,9 @@ urlpatterns = [
     path("", include("curation.urls")),
 ]
 
+handler403 = "config.errors.forbidden"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"
+
 admin.site.site_header = "RareDerm administration"
 admin.site.site_title = "RareDerm"

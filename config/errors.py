@@ -1,0 +1,55 @@
+"""Branded error pages that say why (Django's handlers with the site's own templates).
+
+A 404 or 403 raised by RareDerm carries a message meant for the user ("No
+such case.", "This page is for reviewers."): the page shows it. Django's
+own messages ("No Citation matches the given query.", the resolver's
+dictionary) are replaced by a plain sentence.
+"""
+
+import logging
+
+from django.http import Http404, HttpResponseServerError
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
+
+GENERIC_404 = "There is no page at this address."
+
+
+def _reason(exception) -> str:
+    message = exception.args[0] if getattr(exception, "args", None) else ""
+    if not isinstance(message, str) or message.endswith("matches the given query."):
+        return ""
+    return message
+
+
+@requires_csrf_token
+def not_found(request, exception=None):
+    reason = _reason(exception) if isinstance(exception, Http404) else ""
+    return render(request, "404.html", {"reason": reason or GENERIC_404}, status=404)
+
+
+@requires_csrf_token
+def forbidden(request, exception=None):
+    return render(request, "403.html", {"reason": _reason(exception)}, status=403)
+
+
+@requires_csrf_token
+def server_error(request):
+    # Rendered without the request: the database (behind the user and the
+    # context processors) may be what failed.
+    return HttpResponseServerError(loader.get_template("500.html").render({}))
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", {}, status=403)
+
+
+class NoTracebackForForbidden(logging.Filter):
+    """A refused request (403) is logged as one line: it is a user's mistake, not a bug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True

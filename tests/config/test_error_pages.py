@@ -1,0 +1,71 @@
+"""Errors are shown on the site's own pages, saying why, and a refusal is logged in one line."""
+
+import logging
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+
+from config import errors
+from tests.curation.curate_forms import log_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_page_that_does_not_exist_is_a_branded_404(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert 'class="brand"' in page and "There is no page at this address." in page
+    assert "Resolver404" not in page and "tried" not in page
+
+
+def test_a_case_that_is_not_public_is_a_404_that_says_so_in_words(client):
+    response = client.get(reverse("curation:case_detail", args=[999999]))
+    assert response.status_code == 404
+    assert "No such case." in response.content.decode()
+
+
+def test_djangos_own_lookup_message_is_not_shown(client, curator):
+    log_in(client, curator)
+    response = client.get(reverse("curation:report", args=[424242]))
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "matches the given query" not in page
+    assert "There is no page at this address." in page
+
+
+def test_a_refusal_says_why_and_is_logged_without_a_traceback(client, curator, caplog):
+    log_in(client, curator)
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get(reverse("curation:review_queue"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'class="brand"' in page and "This page is for reviewers." in page
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage().startswith("Forbidden")
+    # What the configured console handler prints of it: one line, no traceback.
+    (console,) = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
+    assert console.filter(record)
+    printed = console.format(record)
+    assert "Traceback" not in printed and "PermissionDenied" not in printed
+    assert printed.count("\n") == 0
+
+
+def test_a_server_error_page_needs_no_database_and_says_what_to_check(django_assert_num_queries):
+    request = RequestFactory().get("/")
+    with django_assert_num_queries(0):
+        response = errors.server_error(request)
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert 'class="brand"' in page and "Something went wrong on our side" in page
+
+
+def test_an_expired_form_token_is_explained(client, curator):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    log_in(strict, curator)
+    response = strict.post(reverse("curation:new_report"), {"identifier": "35560368"})
+    assert response.status_code == 403
+    assert "security token was missing or out of date" in response.content.decode()
