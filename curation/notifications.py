@@ -75,15 +75,15 @@ def messages_for_event(event: CaseEvent) -> list[EmailMessage]:
         template = "curation/review/email/submitted.txt"
         context["url"] = absolute_url(reverse("curation:review_case", args=[case.pk]))
         recipients = list(reviewers_to_notify(event))
-        subject = f"[RareDerm] Case {case.pk} waits for review"
+        subject = f"[RareDerm] {case.number} waits for review"
         if case.revision_of_id:
-            subject = f"[RareDerm] A revision of case {case.revision_of_id} waits for review"
+            subject = f"[RareDerm] A revision of RareDerm #{case.revision_of_id} waits for review"
     elif event.to_status in DECISIONS and event.from_status == workflow.SUBMITTED:
         template = "curation/review/email/decision.txt"
         context["url"] = absolute_url(case.get_absolute_url())
         recipient = curator_to_notify(event)
         recipients = [recipient] if recipient.email and recipient.pk != event.actor_id else []
-        subject = f"[RareDerm] Case {case.pk}: {_DECISION_WORDS[event.to_status]}"
+        subject = f"[RareDerm] {case.number}: {_DECISION_WORDS[event.to_status]}"
     else:
         return []
     messages = []

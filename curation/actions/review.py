@@ -206,7 +206,7 @@ def _approve_revision(
 
 
 def _revision_note(revision: Case, original: Case, comment: str) -> str:
-    note = f"Revision (case {revision.pk}) approved and applied: now version {original.version}."
+    note = f"Revision ({revision.number}) approved and applied: now version {original.version}."
     comment = (comment or "").strip()
     return f"{note}\n{comment}" if comment else note
 
@@ -245,7 +245,7 @@ def start_revision(published_case: Case, by) -> Case:
     if open_revision is not None:
         mine = open_revision.created_by_id == by.pk
         raise RevisionExists(
-            f"Case {original.pk} already has an open revision (case {open_revision.pk})"
+            f"{original.number} already has an open revision ({open_revision.number})"
             + (
                 " — yours: continue there."
                 if mine

@@ -281,11 +281,27 @@ class Case(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = f" ({self.label})" if self.label else ""
-        return f"Case {self.pk or 'new'}{label}"
+        return self.reference
 
     def get_absolute_url(self) -> str:
         return reverse("curation:case_detail", args=[self.pk])
+
+    # One way of naming a case on every page, e-mail and export: the
+    # registry's number, then the label the paper gave it.
+    @property
+    def number(self) -> str:
+        """“RareDerm #7”."""
+        return f"RareDerm #{self.pk}" if self.pk else "RareDerm (new case)"
+
+    @property
+    def label_in_paper(self) -> str:
+        """'"Case 2" in the paper' (with typographic quotes); "" when the paper gave none."""
+        return f"“{self.label}” in the paper" if self.label else ""
+
+    @property
+    def reference(self) -> str:
+        """'RareDerm #7 · "Case 2" in the paper' (with typographic quotes)."""
+        return " · ".join(part for part in (self.number, self.label_in_paper) if part)
 
     @property
     def is_published(self) -> bool:

@@ -419,7 +419,8 @@ def case_link_report(request, pk: int):
     else:
         messages.success(
             request,
-            f"Linked to {other.citation} as another report of the same patient (case {other.pk}).",
+            f"Linked to {other.citation} as another report of the same patient "
+            f"({other.reference}).",
         )
     return redirect("curation:case_edit", pk=case.pk)
 

@@ -414,7 +414,7 @@ def case_revise(request, pk: int):
         return redirect(case.get_absolute_url())
     messages.success(
         request,
-        f"Revision started (case {revision.pk}). The public keeps seeing case {case.pk} "
+        f"Revision started ({revision.number}). The public keeps seeing {case.number} "
         "until a reviewer approves your changes.",
     )
     return redirect(_edit_url(revision))

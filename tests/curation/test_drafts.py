@@ -108,7 +108,7 @@ def test_my_drafts_lists_only_my_editable_cases_and_my_cases_waiting(
         page = client_.get(reverse("curation:my_drafts")).content.decode()
     assert f'data-case="{mine.pk}"' in page
     assert f'data-case="{theirs.pk}"' not in page
-    assert "Waiting for review" in page and f"case {waiting.pk}" in page
+    assert "Waiting for review" in page and f"RareDerm #{waiting.pk}" in page
     assert "done" not in page
     assert page.count('data-case="') == 6
 
@@ -130,7 +130,7 @@ def test_my_drafts_shows_cases_sent_back_and_rejected_with_the_reviewers_comment
         page = client_.get(reverse("curation:my_drafts")).content.decode()
     assert f'data-case="{sent_back.pk}"' in page
     assert "Add the ALK clone." in page
-    assert "Rejected" in page and f"case {rejected.pk}" in page
+    assert "Rejected" in page and f"RareDerm #{rejected.pk}" in page
     assert "Not a cutaneous tumour." in page
     assert all(f"reason {n}" in page for n in range(4))
     assert page.count(reviewer.get_username()) >= 6

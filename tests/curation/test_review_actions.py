@@ -186,7 +186,7 @@ def test_a_revision_is_a_draft_copy_with_fields_differentials_and_rows(published
 
 def test_only_one_open_revision_at_a_time(published, curator, curator2):
     first = start_revision(published, curator2)
-    with pytest.raises(RevisionExists, match=f"case {first.pk}") as caught:
+    with pytest.raises(RevisionExists, match=f"RareDerm #{first.pk}") as caught:
         start_revision(published, curator)
     assert caught.value.revision == first
 

@@ -51,7 +51,7 @@ def test_submit_send_back_fix_resubmit_approve_and_the_public_sees_it(
     nav = page.get_by_role("navigation", name="Main")
     assert nav.get_by_label("1 waiting").is_visible()
     nav.get_by_role("link", name="Review queue").click()
-    page.get_by_role("link", name=f"Case {case.pk}", exact=True).click()
+    page.get_by_role("link", name=f"RareDerm #{case.pk}", exact=True).click()
     page.get_by_label("Request changes").check()
     page.get_by_role("button", name="Record decision").click()
     # No comment: refused, nothing lost, the reason next to the field.
@@ -149,7 +149,7 @@ def test_a_reviewer_reads_a_revision_as_a_diff_and_approves_it(
     assert "rarely arises in the skin" in page.locator("aside.abstract").inner_text()
     assert page.get_by_role("link", name="Review this case").count() == 0
     diff = page.locator("section.diff")
-    assert f"What this revision changes in case {published.pk}" in diff.inner_text()
+    assert f"What this revision changes in RareDerm #{published.pk}" in diff.inner_text()
     size_row = diff.locator("tr[data-diff=field]", has_text="Size (mm)")
     assert size_row.locator(".before").inner_text() == "15"
     assert size_row.locator(".after").inner_text() == "12"

@@ -43,7 +43,7 @@ def test_a_submission_emails_every_other_reviewer_with_a_link_to_the_review_page
     # Reviewers and admins, not the submitting reviewer, not curators.
     assert recipients == sorted([reviewer.email, admin.email])
     message = mail.outbox[0]
-    assert f"Case {case.pk} waits for review" in message.subject
+    assert f"RareDerm #{case.pk} waits for review" in message.subject
     assert f"https://rarederm.example.org/review/{case.pk}/" in message.body
     assert "Inflammatory myofibroblastic tumor" in message.body
 
@@ -204,7 +204,7 @@ def test_a_resubmission_and_a_revision_tell_reviewers_what_they_are(
     revision = start_revision(published, curator2)
     mail.outbox.clear()
     _submit(revision, curator2, django_capture_on_commit_callbacks)
-    assert f"A revision of case {published.pk} waits for review" in mail.outbox[0].subject
+    assert f"A revision of RareDerm #{published.pk} waits for review" in mail.outbox[0].subject
 
 
 def test_approving_a_revision_emails_the_curator_who_wrote_it(

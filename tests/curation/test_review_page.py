@@ -40,7 +40,7 @@ def test_the_review_page_shows_the_case_beside_its_abstract(client, reviewer, su
     response = client.get(_url(submitted))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Review case" in page and "CARS1::ALK" in page
+    assert f"Review RareDerm #{submitted.pk}" in page and "CARS1::ALK" in page
     assert "IMT rarely arises in skin." in page
     assert "RNA-seq found <i>CARS1</i>." in page
     assert 'name="decision"' in page and "Record decision" in page
@@ -198,7 +198,7 @@ def test_a_revision_shows_a_field_by_field_diff_with_ihc_and_fusion_rows(
         ("TPM3::ALK", False, True),
     ]
     page = response.content.decode()
-    assert f"What this revision changes in case {revision.revision_of_id}" in page
+    assert f"What this revision changes in RareDerm #{revision.revision_of_id}" in page
     assert "<del>posterior scalp</del>" in page and "<ins>vertex</ins>" in page
 
 

@@ -41,7 +41,7 @@ def test_reviewers_see_submitted_cases_and_revisions_oldest_first(
     assert response.status_code == 200
     assert _listed(response) == [older.pk, newer.pk, revision.pk]
     page = response.content.decode()
-    assert f"revision of case {published.pk}" in page
+    assert f"revision of RareDerm #{published.pk}" in page
     assert "3 cases waiting." in page
 
 

@@ -135,7 +135,7 @@ def test_a_second_revision_request_points_to_the_open_one(client, curator, curat
     first = start_revision(published, curator2)
     client.force_login(curator)
     response = client.post(reverse("curation:case_revise", args=[published.pk]), follow=True)
-    assert f"already has an open revision (case {first.pk})" in response.content.decode()
+    assert f"already has an open revision (RareDerm #{first.pk})" in response.content.decode()
     assert Case.objects.filter(revision_of=published).count() == 1
 
 
