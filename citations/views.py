@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from accounts.roles import CURATOR, REVIEWER, has_role
 from citations import actions, exports
 from citations.counts import citation_count
 from citations.models import Citation, FetchJob, FetchJobItem
-from curation.roles import CURATOR, REVIEWER, has_role
 
 PAGE_SIZE = 25
 JOB_ITEMS_SHOWN = 500

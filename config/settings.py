@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "simple_history",
+    "accounts",
     "citations",
     "curation",
 ]
@@ -80,7 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "curation.context_processors.roles",
+                "accounts.context_processors.roles",
                 "curation.context_processors.review_queue",
             ],
         },

@@ -19,9 +19,9 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from accounts.roles import REVIEWER
 from curation import workflow
 from curation.models import CaseEvent
-from curation.roles import REVIEWER
 
 logger = logging.getLogger(__name__)
 

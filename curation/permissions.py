@@ -7,9 +7,9 @@ whether a user may decide on it, comment on it or propose a revision of it.
 
 from __future__ import annotations
 
+from accounts.roles import CURATOR, REVIEWER, has_role
 from curation import workflow
 from curation.models import Case, CaseEvent
-from curation.roles import CURATOR, REVIEWER, has_role
 
 
 def is_author(user, case: Case) -> bool:

@@ -206,7 +206,7 @@ def pytest_runtest_teardown(item, nextitem):
         return
     from pytest_django.plugin import blocking_manager_key
 
-    from curation.roles import ensure_role_groups
+    from accounts.roles import ensure_role_groups
     from curation.vocabularies import ensure_vocabularies
 
     with item.config.stash[blocking_manager_key].unblock():

@@ -5,7 +5,7 @@ import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations, models
 
-from curation.roles import sync_role_groups
+from accounts.roles import sync_role_groups
 
 
 class Migration(migrations.Migration):
@@ -13,8 +13,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("curation", "0001_roles"),
     ]
 
     operations = [
@@ -262,6 +262,6 @@ class Migration(migrations.Migration):
                 fields=("job", "query"), name="citations_fetchjobitem_query_unique"
             ),
         ),
-        # The role groups get their citations permissions (curation/roles.py).
+        # The role groups get their citations permissions (accounts.roles).
         migrations.RunPython(sync_role_groups, migrations.RunPython.noop),
     ]

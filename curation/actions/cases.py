@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.roles import CURATOR, has_role, primary_role
 from curation import notifications, permissions, workflow
 from curation.models import Case, CaseEvent, FusionFinding, IHCResult
 from curation.models.vocabulary import GeneResolution, is_gene_symbol, resolve_gene
 from curation.notation import FusionNotation, parse_fusion
-from curation.roles import CURATOR, has_role, primary_role
 from curation.workflow import TransitionError
 
 __all__ = [

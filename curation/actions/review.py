@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from accounts.roles import CURATOR, REVIEWER, has_role, primary_role
 from curation import notifications, permissions, workflow
 from curation.actions.cases import (
     CASE_FIELDS,
@@ -33,7 +34,6 @@ from curation.actions.cases import (
     transition,
 )
 from curation.models import Case, CaseEvent, FusionFinding, IHCResult
-from curation.roles import CURATOR, REVIEWER, has_role, primary_role
 
 __all__ = [
     "COMMENT_MAX_LENGTH",

@@ -7,7 +7,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-from curation.roles import sync_role_groups
+from accounts.roles import sync_role_groups
 
 
 class Migration(migrations.Migration):
@@ -1407,6 +1407,6 @@ class Migration(migrations.Migration):
                 name="curation_case_published_has_date",
             ),
         ),
-        # The new models' permissions go to the role groups (curation.roles).
+        # The new models' permissions go to the role groups (accounts.roles).
         migrations.RunPython(sync_role_groups, migrations.RunPython.noop),
     ]

@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from accounts.roles import REVIEWER, has_role
 from curation import workflow
-from curation.roles import REVIEWER, has_role
 
 
 class CaseQuerySet(models.QuerySet):

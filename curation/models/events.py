@@ -53,7 +53,7 @@ class CaseEvent(models.Model):
         blank=True,
         related_name="case_events",
     )
-    # The actor's role at the time (curation.roles.primary_role), kept even if
+    # The actor's role at the time (accounts.roles.primary_role), kept even if
     # their groups change later.
     role = models.CharField(max_length=20, blank=True)
     # A comment records the status the case had when it was written (both fields).

@@ -2,10 +2,10 @@
 
 from django import template
 
+from accounts.roles import REVIEWER, has_role
 from curation import permissions
 from curation.actions.review import COMMENT_MAX_LENGTH
 from curation.models import CaseEvent
-from curation.roles import REVIEWER, has_role
 
 register = template.Library()
 

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.roles import CURATOR, has_role
 from citations.models import Author, Citation
 from curation import workflow
 from curation.actions.cases import CaseActionError, Conflict, NotEditable
@@ -34,7 +35,6 @@ from curation.actions.submission import (
 )
 from curation.forms import VOCABULARIES, CaseForm, CaseForms
 from curation.models import Case, CaseEvent, FusionFinding
-from curation.roles import CURATOR, has_role
 
 AUTOSAVE_SECONDS = 15
 SUGGESTIONS = 20

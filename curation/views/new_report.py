@@ -19,9 +19,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.roles import REVIEWER, has_role
 from citations import actions as citation_actions
 from citations.models import Citation, FetchJob, FetchJobItem
-from curation.roles import REVIEWER, has_role
 from curation.views.curate import _citation_with_authors, curator_required
 
 _BARE_PUBMED_URL = re.compile(

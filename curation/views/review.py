@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.roles import ADMIN, CURATOR, REVIEWER, has_role
 from citations.models import Author
 from curation import permissions, workflow
 from curation.actions.cases import CASE_FIELDS, CaseActionError
@@ -34,7 +35,6 @@ from curation.actions.review import (
     start_revision,
 )
 from curation.models import Case, CaseEvent, Diagnosis, FusionFinding, IHCResult
-from curation.roles import ADMIN, CURATOR, REVIEWER, has_role
 
 QUEUE_PAGE_SIZE = 50
 ACTIVITY_PAGE_SIZE = 100

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
-from curation.roles import ADMIN, CURATOR, REVIEWER, has_role
+from accounts.roles import ADMIN, CURATOR, REVIEWER, has_role
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from curation.roles import ADMIN, CURATOR, REVIEWER
+from accounts.roles import ADMIN, CURATOR, REVIEWER
 
 
 class Command(BaseCommand):
