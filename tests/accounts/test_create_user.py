@@ -1,7 +1,11 @@
 """manage.py create_user: accounts with roles, and no password nobody chose."""
 
 import io
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
@@ -10,6 +14,7 @@ from django.core.management import CommandError, call_command
 from accounts.roles import ADMIN, CURATOR, REVIEWER, has_role
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def create(*args, stdin=None, monkeypatch=None):
@@ -86,3 +91,42 @@ def test_a_weak_chosen_password_is_refused_and_no_user_is_created(monkeypatch):
 def test_an_unknown_role_is_refused():
     with pytest.raises(CommandError):
         create("x", "--role", "superhero")
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("alice smith", "Enter a valid username"),
+        ("bob<script>", "Enter a valid username"),
+        ("carol/../x", "Enter a valid username"),
+        ("d" * 151, "at most 150 characters (it has 151)"),
+    ],
+)
+def test_an_invalid_username_is_refused_clearly_and_nothing_is_created(username, message):
+    with pytest.raises(CommandError, match="The username was refused") as refused:
+        create(username, "--role", "curator")
+    assert message in str(refused.value)
+    assert str(refused.value).endswith("Nothing was created.")
+    assert not get_user_model().objects.exists()
+
+
+def test_the_longest_valid_username_is_accepted():
+    create("e" * 150, "--role", "curator")
+    assert get_user_model().objects.filter(username="e" * 150).exists()
+
+
+def test_an_invalid_username_exits_non_zero_from_the_shell(tmp_path):
+    """What an operator sees: a message on stderr, exit status 1, no user."""
+    database = tmp_path / "untouched.sqlite3"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "create_user", "no spaces please", "--role", "curator"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{database}"},
+    )
+    assert result.returncode == 1
+    assert "The username was refused" in result.stderr
+    assert "Password" not in result.stdout
+    assert not database.exists()  # refused before any database was opened

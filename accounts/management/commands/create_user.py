@@ -32,6 +32,13 @@ class Command(BaseCommand):
         username = username.strip()
         if not username:
             raise CommandError("The username is empty.")
+        try:
+            # The model field's own rules: Django's username validator and length.
+            User._meta.get_field(User.USERNAME_FIELD).clean(username, None)
+        except ValidationError as exc:
+            raise CommandError(
+                f"The username was refused: {' '.join(exc.messages)} Nothing was created."
+            ) from None
         if User.objects.filter(username__iexact=username).exists():
             raise CommandError(f"A user called {username!r} already exists; nothing was changed.")
 
