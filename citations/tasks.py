@@ -1,4 +1,4 @@
-"""Celery tasks of citations: thin, take ids, idempotent (see citations/actions.py).
+"""Celery tasks of citations: thin, take ids, idempotent (see citations/actions/jobs.py).
 
 A fetch job is one run_fetch_job task that resolves its DOIs and queues one
 fetch_job_batch task per efetch batch (≤ 200 PMIDs), so every worker takes a

@@ -70,7 +70,9 @@ def test_a_delete_citation_marks_the_stored_record_withdrawn(tmp_path, capsys):
 def test_a_file_longer_than_a_batch_is_stored_batch_by_batch_in_file_order(
     tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.setattr(actions, "IMPORT_BATCH", 2)  # 500 articles per transaction, normally
+    monkeypatch.setattr(
+        actions.storage, "IMPORT_BATCH", 2
+    )  # 500 articles per transaction, normally
     articles = [
         article
         for name in ("pubmed1.xml", "pubmed2.xml", "pubmed_35560368.xml", "pubmed2.xml")
