@@ -58,3 +58,21 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(WorkerHeartbeat)
+
+
+def queue_task(name: str, *args):
+    """Queue the task registered as `name` with these (JSON-safe) arguments.
+
+    By name, so that a module queuing a task need not import the module that
+    defines it (and imports it back: citations.actions -> citations.tasks ->
+    citations.actions). The task is taken from the app's registry and queued
+    with its own delay(): run here when there is no broker (eager), sent with
+    its own options otherwise. A process that has not imported the tasks
+    modules yet (a web process) imports them on the first call.
+    """
+    try:
+        task = app.tasks[name]
+    except KeyError:
+        app.autodiscover_tasks(force=True)
+        task = app.tasks[name]  # NotRegistered (a KeyError) for a name no app defines
+    return task.delay(*args)

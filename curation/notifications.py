@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.roles import REVIEWER
+from config.celery import queue_task
 from curation import workflow
 from curation.models import CaseEvent
 
@@ -39,9 +40,8 @@ def queue_event_emails(event: CaseEvent) -> None:
 
 
 def _enqueue(event_id: int) -> None:
-    from curation.tasks import send_case_event_emails
-
-    send_case_event_emails.delay(event_id)
+    # By name: curation.tasks imports this module.
+    queue_task("curation.send_case_event_emails", event_id)
 
 
 def absolute_url(path: str) -> str:

@@ -6,6 +6,8 @@ import logging
 
 from celery import shared_task
 
+from curation.notifications import send_event_emails
+
 logger = logging.getLogger(__name__)
 
 MAIL_RETRIES = 5
@@ -14,8 +16,6 @@ MAIL_RETRIES = 5
 @shared_task(name="curation.send_case_event_emails", bind=True, max_retries=MAIL_RETRIES)
 def send_case_event_emails(self, event_id: int) -> int:
     """Email the people a case event concerns; retry (with backoff) while the mail server fails."""
-    from curation.notifications import send_event_emails
-
     try:
         return send_event_emails(event_id)
     except OSError as exc:  # smtplib.SMTPException is an OSError, as are refused connections

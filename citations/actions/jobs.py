@@ -2,7 +2,8 @@
 
 request_fetch writes the job and queues it on commit; a worker starts it
 (DOIs to PMIDs) and fetches it a batch per task; the sweep queues again jobs
-whose messages were lost.
+whose messages were lost. Tasks are queued by name (config.celery.queue_task),
+so this module does not import citations.tasks, which imports it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from citations import entrez, pubmed
 from citations.actions.identifiers import Identifier, parse_identifier
 from citations.actions.storage import mark_all_deleted, store_articles
 from citations.models import Citation, FetchJob, FetchJobItem
+from config.celery import queue_task
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +86,9 @@ def request_fetch(
 
 def queue_job(job_id: int) -> None:
     """Hand a committed job to the broker; if that fails the sweep tries again."""
-    from citations.tasks import run_fetch_job
-
     FetchJob.objects.filter(pk=job_id).update(queued_at=timezone.now())
     try:
-        run_fetch_job.delay(job_id)
+        queue_task("citations.run_fetch_job", job_id)
     except Exception:
         # The broker is down: the job row stays pending and the periodic sweep
         # queues it again, so the request is not lost.
@@ -221,8 +221,6 @@ def dispatch_job(job_id: int) -> int:
     Returns the number of batches queued. A batch the broker refuses is left
     pending, and the sweep queues the job again.
     """
-    from citations.tasks import fetch_job_batch
-
     batches = start_job(job_id)
     if not batches:
         finish_job_if_done(job_id)
@@ -231,7 +229,7 @@ def dispatch_job(job_id: int) -> int:
     FetchJob.objects.filter(pk=job_id).update(queued_at=timezone.now())
     for number, item_ids in enumerate(batches):
         try:
-            fetch_job_batch.delay(job_id, item_ids)
+            queue_task("citations.fetch_job_batch", job_id, item_ids)
         except Exception:
             logger.exception(
                 "could not queue batch %d of fetch job %s; the sweep will retry", number, job_id

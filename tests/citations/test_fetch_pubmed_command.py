@@ -1,9 +1,13 @@
 """manage.py fetch_pubmed PMID [PMID ...] [--sync]"""
 
+import subprocess
+import sys
+
 import pytest
 from django.core.management import CommandError, call_command
 
 from citations.models import Citation, FetchJob
+from tests.conftest import ROOT, subprocess_env
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +45,21 @@ def test_without_sync_a_job_is_queued_and_its_page_printed(
 def test_nothing_to_fetch_is_an_error():
     with pytest.raises(CommandError, match="at least one"):
         call_command("fetch_pubmed", " ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_no_broker_a_new_process_runs_the_job_it_queued(fake_eutils):
+    """As under `make run`: no broker, so the task queued by name runs inline, in a
+    process that had not imported the tasks modules."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "fetch_pubmed", "35560368"],
+        cwd=ROOT,
+        env=subprocess_env(CELERY_BROKER_URL="", **fake_eutils.worker_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(finished)" in result.stdout
+    assert Citation.objects.filter(pmid=35560368).exists()
+    assert FetchJob.objects.get().items.get().status == "new"
