@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.roles import CURATOR, REVIEWER, has_role
-from citations import actions, exports
+from citations import actions, exports, hooks
 from citations.counts import citation_count
 from citations.models import Citation, FetchJob, FetchJobItem
 
@@ -55,24 +55,12 @@ def citation_detail(request, pmid: int):
         {
             "citation": citation,
             "authors": authors,
-            "cases": _published_cases(citation),
+            # What apps above citations add (curation: the cases that cite it).
+            "sections": hooks.render_citation_page_sections(request, citation),
             "ama": mark_safe(exports.ama_html(citation)),  # noqa: S308 (escaped in ama_html)
             "formats": exports.FORMATS,
         },
     )
-
-
-def _published_cases(citation: Citation) -> list | None:
-    """Published cases citing this paper (as source or as another report); None
-    while the curation app has no Case model pointing here."""
-    try:
-        Case = Citation._meta.get_field("cases").related_model
-    except FieldDoesNotExist:
-        return None
-    cited = Q(citation=citation)
-    if any(f.name == "other_cases" for f in Citation._meta.get_fields()):
-        cited |= Q(pk__in=citation.other_cases.values("pk"))
-    return list(Case.objects.published().filter(cited).order_by("pk")[:100])
 
 
 def citation_export(request):

@@ -38,7 +38,11 @@ class CurationConfig(AppConfig):
     }
 
     def ready(self):
-        # Cached search counts and statistics follow every change to the registry.
+        from citations.hooks import add_citation_page_section
         from curation.search import cache
+        from curation.views.cases import citing_cases_section
 
+        # Cached search counts and statistics follow every change to the registry.
         cache.connect()
+        # A citation's page lists the published cases that cite it.
+        add_citation_page_section(citing_cases_section)

@@ -3,6 +3,7 @@
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from citations.exports import ama_html
@@ -105,3 +106,13 @@ def case_detail(request, pk: int):
         "related": related_cases(case),
     }
     return render(request, "curation/case_detail.html", context)
+
+
+def citing_cases_section(request, citation: Citation) -> str:
+    """The last section of a citation's page: the published cases citing the paper
+    (as their source or as another report of the patient). One query.
+
+    citations' page knows no case: curation.apps adds this section to it."""
+    cited = Q(citation=citation) | Q(pk__in=citation.other_cases.values("pk"))
+    cases = list(Case.objects.published().filter(cited).order_by("pk")[:100])
+    return render_to_string("curation/_citing_cases.html", {"cases": cases}, request=request)

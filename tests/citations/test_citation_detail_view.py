@@ -74,19 +74,24 @@ def test_an_unknown_pmid_is_404(client):
     assert client.get("/citations/abc/").status_code == 404
 
 
-def test_published_cases_that_cite_it_are_listed_and_drafts_are_not(client):
-    from tests.factories import CaseFactory, CitationFactory, make_published_case
+def test_apps_above_add_sections_at_the_end_of_the_page(client, recorded, monkeypatch):
+    """citations knows no case: curation adds "Cases that cite it" through this hook."""
+    from django.utils.html import format_html
 
-    citation = CitationFactory(pmid=35560368)
-    published = make_published_case(citation=citation, label="Case 1")
-    CaseFactory(citation=citation, label="Case 2")  # a draft
-    html = page(client, 35560368)
-    assert "Cases that cite it" in html
-    assert str(published) in html
-    assert "(Case 2)" not in html
+    from citations import hooks
+
+    def section(request, citation):
+        return format_html("<section id='extra'>About PMID {}</section>", citation.pmid)
+
+    monkeypatch.setattr(hooks, "citation_page_sections", [])
+    hooks.add_citation_page_section(section)
+    hooks.add_citation_page_section(section)  # registered once
+    html = page(client, 29963580)
+    assert html.count("<section id='extra'>About PMID 29963580</section>") == 1
+    assert html.index("id='extra'") > html.index('id="cite-title"')
 
 
 def test_the_page_has_a_fixed_query_budget(client, recorded, django_assert_max_num_queries):
-    # citation, authors, cases (anonymous: no session or user queries)
+    # citation, authors, cases citing it (anonymous: no session or user queries)
     with django_assert_max_num_queries(3):
         page(client, 29963580)

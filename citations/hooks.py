@@ -1,0 +1,28 @@
+"""Where apps above citations add to its pages, without citations knowing them.
+
+citations is the lower layer: it knows no case. An app above it (curation)
+registers, in its AppConfig.ready, a function that renders a section of a
+citation's page (curation: the published cases that cite it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest
+
+# section(request, citation) -> HTML (a SafeString, as render_to_string gives), "" for none.
+CitationSection = Callable[[HttpRequest, object], str]
+
+citation_page_sections: list[CitationSection] = []
+
+
+def add_citation_page_section(section: CitationSection) -> CitationSection:
+    """Show `section` at the end of every citation's page (once, however often registered)."""
+    if section not in citation_page_sections:
+        citation_page_sections.append(section)
+    return section
+
+
+def render_citation_page_sections(request: HttpRequest, citation) -> list[str]:
+    return [html for section in citation_page_sections if (html := section(request, citation))]
