@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -95,14 +96,34 @@ def citation_export(request):
 @login_required
 def job_detail(request, pk: int):
     job = _job_for(request, pk)
-    context = job_progress_context(request, job)
+    return render_job_progress(request, job_progress_context(request, job), "citations/job.html")
+
+
+# The one partial showing a job's progress; a page adds to it by extending it.
+JOB_PROGRESS = "citations/_job_progress.html"
+
+
+def render_job_progress(request, context: dict, page: str, partial: str = JOB_PROGRESS):
+    """A page following a fetch job or, to the htmx poll from that page, its progress alone.
+
+    Every page that follows a job answers this way: citations' job page, a
+    curator's new report and bulk import (curation), each with its own page
+    and, where it adds to the partial (a block), its own extension of it. The
+    partial polls the URL it was served from, so each page polls itself.
+    """
+    context = {**context, "progress_template": partial}
     if request.headers.get("HX-Request"):
-        return render(request, "citations/_job_progress.html", context)
-    return render(request, "citations/job.html", context)
+        return render(request, partial, context)
+    return render(request, page, context)
 
 
-def job_progress_context(request, job: FetchJob, *, items_shown: int = JOB_ITEMS_SHOWN) -> dict:
-    """What the job page and its htmx partial show: three queries."""
+def job_progress_context(
+    request, job: FetchJob, *, items_shown: int = JOB_ITEMS_SHOWN, retry_url: str = ""
+) -> dict:
+    """What a job's progress partial shows: two queries (counts, first items).
+
+    retry_url is where "Retry failed" posts (citations' own retry by default).
+    """
     Status = FetchJobItem.Status
     counts = job.items.aggregate(
         total=Count("pk"),
@@ -125,6 +146,7 @@ def job_progress_context(request, job: FetchJob, *, items_shown: int = JOB_ITEMS
         "can_retry": counts["failed"] > 0
         and job.state == FetchJob.State.DONE
         and (has_role(user, REVIEWER) or job.requested_by_id == user.pk),
+        "retry_url": retry_url or reverse("citations:job_retry", args=[job.pk]),
     }
 
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citations import actions as citation_actions
 from citations.models import FetchJob
-from citations.views import job_progress_context
+from citations.views import job_progress_context, render_job_progress
 from curation.views.curate import curator_required
 from curation.views.new_report import _fetch_job_for, normalise_identifier
 
@@ -175,23 +176,20 @@ def bulk_import(request):
     )
 
 
-def job_context(request, job: FetchJob) -> dict:
-    """The job page's counts and items (three queries), plus what bulk import shows."""
-    context = job_progress_context(request, job, items_shown=ITEMS_SHOWN)
-    counts = context["counts"]
-    counts["added"] = counts["new"] + counts["updated"]
-    context["citations"] = [item.citation for item in context["items"] if item.citation_id]
-    return context
-
-
 @curator_required
 @require_GET
 def bulk_job(request, pk: int):
+    """A bulk import's progress: each PMID's outcome, "Add cases" beside each paper."""
     job = _fetch_job_for(request, pk)
-    context = job_context(request, job)
-    if request.headers.get("HX-Request"):
-        return render(request, "curation/curate/_bulk_progress.html", context)
-    return render(request, "curation/curate/bulk_job.html", context)
+    context = job_progress_context(
+        request,
+        job,
+        items_shown=ITEMS_SHOWN,
+        retry_url=reverse("curation:bulk_retry", args=[job.pk]),
+    )
+    return render_job_progress(
+        request, context, "curation/curate/bulk_job.html", "curation/curate/_bulk_progress.html"
+    )
 
 
 @curator_required

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import REVIEWER, has_role
 from citations import actions as citation_actions
-from citations.models import Citation, FetchJob, FetchJobItem
+from citations.models import Citation, FetchJob
+from citations.views import job_progress_context, render_job_progress
 from curation.views.curate import _citation_with_authors, curator_required
 
 _BARE_PUBMED_URL = re.compile(
@@ -88,22 +89,22 @@ def _fetch_job_for(request, pk: int) -> FetchJob:
 @curator_required
 @require_GET
 def report_fetch(request, pk: int):
-    """The progress of a new report's fetch; htmx polls the partial until it ends."""
+    """The progress of a new report's fetch (a job of one item), then the paper or why not."""
     job = _fetch_job_for(request, pk)
-    item = job.items.select_related("citation").order_by("position").first()
-    citation = None
-    if item is not None and item.citation_id:
-        citation = _citation_with_authors(pk=item.citation_id)
-    context = {
-        "job": job,
-        "item": item,
-        "citation": citation,
-        "finished": job.state == FetchJob.State.DONE,
-        "failed": item is not None and item.status == FetchJobItem.Status.FAILED,
-    }
-    if request.headers.get("HX-Request"):
-        return render(request, "curation/curate/_fetch_progress.html", context)
-    return render(request, "curation/curate/fetch.html", context)
+    context = job_progress_context(
+        request,
+        job,
+        items_shown=1,
+        retry_url=reverse("curation:report_fetch_retry", args=[job.pk]),
+    )
+    item = context["items"][0] if context["items"] else None
+    context["item"] = item
+    context["citation"] = (
+        _citation_with_authors(pk=item.citation_id) if item and item.citation_id else None
+    )
+    return render_job_progress(
+        request, context, "curation/curate/fetch.html", "curation/curate/_fetch_progress.html"
+    )
 
 
 @curator_required

@@ -19,7 +19,7 @@ def test_a_bulk_import_shows_the_unknown_pmid_failing_and_the_others_ready_for_c
     page.get_by_label("PMIDs or DOIs").fill("35560368\n12091962\n99999999\n11700088")
     page.get_by_role("button", name="Import").click()
 
-    progress = page.locator("#bulk-progress")
+    progress = page.locator("#job-progress")
     expect(progress).to_have_attribute("data-state", "done")
     expect(progress.locator("[data-done]")).to_have_text("4")
     expect(progress.locator("[data-failed]")).to_have_text("1 failed")

@@ -27,7 +27,7 @@ def test_the_whole_journey_from_a_pmid_to_a_submitted_case(
     # 1. The PMID: the citation arrives (fetched from the fake E-utilities server).
     page.get_by_label("PMID, DOI or PubMed link").fill("PMID: 35560368")
     page.get_by_role("button", name="Find the paper").click()
-    progress = page.locator("#fetch-progress")
+    progress = page.locator("#job-progress")
     expect(progress).to_contain_text("Found 35560368 in PubMed")
     expect(progress).to_contain_text("McCollum")
     expect(progress.get_by_role("heading")).to_contain_text(

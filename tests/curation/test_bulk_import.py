@@ -44,7 +44,8 @@ def test_a_pasted_list_becomes_one_job_whose_page_shows_each_outcome(
     assert response["Location"] == reverse("curation:bulk_job", args=[job.pk])
     assert (job.requested_by, job.source) == (curator, "bulk import")
     page = client_.get(response["Location"]).content.decode()
-    assert 'data-done="4"' in page and 'data-failed="1"' in page and 'data-pending="0"' in page
+    assert 'data-done="4"' in page and 'data-new="3"' in page and 'data-failed="1"' in page
+    assert "data-pending" not in page  # nothing waits
     assert f"PubMed has no record with PMID {UNKNOWN}" in page
     for pmid in KNOWN:
         assert reverse("curation:report", args=[int(pmid)]) in page  # "Add cases"

@@ -98,7 +98,8 @@ def test_while_the_fetch_runs_the_partial_polls_and_then_stops(as_curator, curat
     partial = as_curator.get(url, headers={"HX-Request": "true"}).content.decode()
     assert 'hx-trigger="every 1s"' in partial
     assert "<html" not in partial
-    assert "Waiting for a worker to fetch 35560368" in partial
+    assert 'data-state="pending"' in partial
+    assert "Waiting for a worker" in partial and 'data-total="1"' in partial
 
 
 def test_a_pmid_pubmed_does_not_know_shows_a_clear_error_and_try_again(
