@@ -1,9 +1,10 @@
-"""Who may open what: every curation URL by anonymous, author, another curator, reviewer, admin.
+"""Who may open what: every URL of curation, citations and accounts by anonymous,
+author, another curator, reviewer, admin.
 
-One table, one test. Every URL of curation.urls must have at least one row
-(test_every_curation_url_is_in_the_matrix fails otherwise), so a new page
-cannot ship without saying who may see it. Others' drafts are 404, not 403:
-their existence is private.
+One table, one test. Every URL of curation.urls, citations.urls and
+accounts.urls must have at least one row (test_every_url_is_in_the_matrix
+fails otherwise), so a new page cannot ship without saying who may see it.
+Others' drafts are 404, not 403: their existence is private.
 
 Columns: anonymous, the curator who wrote the case ("author"), another
 curator, a reviewer, an admin. 302 for anonymous is the login page (checked).
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, reverse
 
+from accounts import urls as accounts_urls
+from citations import urls as citations_urls
 from citations.models import FetchJob
 from curation import urls as curation_urls
 from curation import workflow
@@ -23,26 +26,44 @@ from tests.factories import CaseFactory, make_published_case
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "author", "other_curator", "reviewer", "admin")
+# Each app's URLs and the namespace they are reversed in (accounts' have none:
+# Django's auth views know them as "login", "logout"...).
+URLCONFS = {
+    "curation": (curation_urls, "curation:"),
+    "citations": (citations_urls, "citations:"),
+    "accounts": (accounts_urls, ""),
+}
 
 
 @dataclass(frozen=True)
 class Row:
-    name: str  # URL name in the "curation" namespace
+    name: str  # URL name in the app's urls.py
     args: str = ""  # which fixture object the URL points to (see _objects)
     method: str = "get"
     data: dict = field(default_factory=dict)
     # anonymous, author, other curator, reviewer, admin
     expect: tuple = (200, 200, 200, 200, 200)
     note: str = ""
+    app: str = "curation"  # whose urls.py (URLCONFS)
+    # An anonymous 302 goes to the login page (checked), unless this is False.
+    anonymous_to_login: bool = True
+
+    @property
+    def url_name(self) -> str:
+        return URLCONFS[self.app][1] + self.name
 
     @property
     def id(self) -> str:
-        return f"{self.method.upper()} {self.name}{'(' + self.args + ')' if self.args else ''}"
+        app = "" if self.app == "curation" else f"{self.app}:"
+        return (
+            f"{self.method.upper()} {app}{self.name}{'(' + self.args + ')' if self.args else ''}"
+        )
 
 
 LOGIN = 302  # anonymous: to the login page
 EVERYONE = (200, 200, 200, 200, 200)
 CURATORS = (LOGIN, 200, 200, 200, 200)
+LOGGED_IN = (LOGIN, 200, 200, 200, 200)
 REVIEWERS = (LOGIN, 403, 403, 200, 200)
 ADMINS = (LOGIN, 403, 403, 403, 200)
 
@@ -115,6 +136,26 @@ MATRIX = [
     Row("bulk_import", expect=CURATORS),
     Row("bulk_job", "job", expect=(LOGIN, 200, 404, 200, 200)),
     Row("bulk_retry", "job", "post", expect=(LOGIN, 302, 404, 302, 302)),
+    # -- citations (citations/urls.py) --------------------------------------------------
+    Row("list", app="citations", data={"q": "tumour"}),
+    Row("export", app="citations", data={"format": "ris"}),
+    Row("detail", "pmid", app="citations"),
+    Row("job", "job", app="citations", expect=(LOGIN, 200, 404, 200, 200)),
+    Row("job_retry", "job", "post", app="citations", expect=(LOGIN, 302, 404, 302, 302)),
+    Row("job_retry", "job", app="citations", expect=(LOGIN, 405, 405, 405, 405)),
+    # -- accounts (accounts/urls.py) ----------------------------------------------------
+    Row("login", app="accounts"),
+    Row("logout", app="accounts", expect=(405, 405, 405, 405, 405)),
+    Row(
+        "logout",
+        method="post",
+        app="accounts",
+        expect=(302, 302, 302, 302, 302),
+        anonymous_to_login=False,
+        note="to the home page",
+    ),
+    Row("password_change", app="accounts", expect=LOGGED_IN),
+    Row("password_change_done", app="accounts", expect=LOGGED_IN),
 ]
 
 
@@ -152,7 +193,7 @@ def test_each_url_answers_each_role_as_the_matrix_says(
     }[role]
     if user is not None:
         client.force_login(user)
-    url = reverse(f"curation:{row.name}", args=objects[row.args])
+    url = reverse(row.url_name, args=objects[row.args])
     # "@published" in the data: that object's id.
     data = {k: objects[v[1:]][0] if v.startswith("@") else v for k, v in row.data.items()}
     response = getattr(client, row.method)(url, data)
@@ -160,11 +201,14 @@ def test_each_url_answers_each_role_as_the_matrix_says(
     assert response.status_code == expected, (
         f"{row.id} as {role}: {response.status_code}, expected {expected}"
     )
-    if role == "anonymous" and expected == LOGIN:
+    if role == "anonymous" and expected == LOGIN and row.anonymous_to_login:
         assert response.url.startswith(reverse("login")), response.url
 
 
-def test_every_curation_url_is_in_the_matrix():
-    names = {p.name for p in curation_urls.urlpatterns if isinstance(p, URLPattern)}
-    missing = names - {row.name for row in MATRIX}
-    assert not missing, f"add rows to MATRIX for: {sorted(missing)}"
+@pytest.mark.parametrize("app", URLCONFS)
+def test_every_url_is_in_the_matrix(app):
+    urls = URLCONFS[app][0]
+    names = {p.name for p in urls.urlpatterns if isinstance(p, URLPattern)}
+    assert names, f"{app} has no named URL: is URLCONFS right?"
+    missing = names - {row.name for row in MATRIX if row.app == app}
+    assert not missing, f"add rows to MATRIX for {app}: {sorted(missing)}"
