@@ -103,14 +103,6 @@ def test_a_database_migrated_before_accounts_existed_migrates_on():
     assert group_permissions() == before
 
 
-def test_citations_migrations_depend_on_no_curation_migration():
-    graph = MigrationLoader(None, ignore_no_migrations=True).graph
-    for key in graph.nodes:
-        if key[0] == "citations":
-            ancestors = graph.forwards_plan(key)
-            assert not [a for a in ancestors if a[0] == "curation"], key
-
-
 def test_a_new_sqlite_database_migrates_with_the_role_groups(tmp_path):
     """`make run` starts from an empty SQLite file: its groups get the same permissions."""
     database = tmp_path / "new.sqlite3"
