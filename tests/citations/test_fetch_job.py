@@ -1,4 +1,4 @@
-"""Fetch jobs (citations/actions.py): a request is a row first, then a task; every
+"""Fetch jobs (citations/actions/jobs.py): a request is a row first, then a task; every
 PMID ends added, updated or failed with a reason, and failures can be retried.
 
 Tasks run inline here (eager Celery); tests/citations/test_run_fetch_job_task.py
