@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import nh3
-from Bio.Entrez.Parser import CorruptedXMLError, DataHandler, NotXMLError, ValidationError
+from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError, ValidationError
+
+from citations import pubmed_dtds
 
 INLINE_TAGS = {"i", "b", "sup", "sub", "u"}
 DEFAULT_DOCTYPE = (
@@ -44,6 +46,10 @@ MONTHS = {
 
 class PubmedXMLError(ValueError):
     """The data is not PubMed XML, or it is cut short or malformed."""
+
+
+class PubmedDTDError(PubmedXMLError):
+    """The file names a DTD RareDerm does not have (none is downloaded): the whole file fails."""
 
 
 # -- records -------------------------------------------------------------------
@@ -306,9 +312,13 @@ def _parse_authors(author_list: Any) -> tuple[list[ParsedAuthor], bool]:
             if getattr(identifier, "attributes", {}).get("Source", "").upper() == "ORCID":
                 author.orcid = normalize_orcid(_raw(identifier))
                 break
-        for info in raw.get("AffiliationInfo", []):
-            text = _text(info.get("Affiliation", ""))
-            if text:
+        # AffiliationInfo/Affiliation since the 2015 DTD; Affiliation directly
+        # under Author in the 2014 DTD (NLM's nlmmedlinecitationset_150101.dtd,
+        # revision notes c and d).
+        placed = [info.get("Affiliation", "") for info in raw.get("AffiliationInfo", [])]
+        for text in [*placed, raw.get("Affiliation", "")]:
+            text = _text(text)
+            if text and text not in author.affiliations:
                 author.affiliations.append(text)
         if author.last_name or author.collective_name:
             authors.append(author)
@@ -357,6 +367,18 @@ def _epub_date(article: Any) -> dt.date | None:
             except (KeyError, TypeError, ValueError):
                 return None
     return None
+
+
+def _place_article_affiliation(authors: list[ParsedAuthor], affiliation: Any) -> None:
+    """Until the 2014 DTD, PubMed kept one Affiliation under Article: the first author's.
+
+    NLM's nlmmedlinecitationset_140101.dtd notes "Moved Affiliation element from
+    Article to Author element", and PubMed now gives such an article's affiliation
+    as its first author's AffiliationInfo: so it is read as that here too.
+    """
+    text = _text(affiliation)
+    if text and authors and not authors[0].affiliations:
+        authors[0].affiliations.append(text)
 
 
 def _mesh(heading_list: Any) -> list[dict[str, Any]]:
@@ -440,6 +462,7 @@ def parse_pubmed_article(raw: Any) -> ParsedArticle:
     record.mesh_terms = _mesh(citation.get("MeshHeadingList"))
     record.keywords = _keywords(citation.get("KeywordList"))
     record.authors, record.authors_complete = _parse_authors(article.get("AuthorList"))
+    _place_article_affiliation(record.authors, article.get("Affiliation", ""))
     retraction_notes = [
         comment
         for comment in citation.get("CommentsCorrectionsList", [])
@@ -528,6 +551,10 @@ def _iter_elements(
             head = buffer[: match.start()]
             found = _DOCTYPE_RE.search(head)
             doctype = found.group(0) if found else DEFAULT_DOCTYPE
+            try:
+                pubmed_dtds.check_doctype(doctype)
+            except pubmed_dtds.DTDNotAvailable as exc:
+                raise PubmedDTDError(str(exc)) from None
             seen_set = True
             buffer = buffer[match.start() :]
         while True:
@@ -586,13 +613,29 @@ def _entrez_read(doctype: str, raws: list[str]) -> Any:
     # left to the cyclic garbage collector, each group's whole record tree
     # lingers (measured: 14 MB after 200 articles, 31 MB after 1,200), and a
     # baseline file would not be read in bounded memory (3.9 MB with the cut).
-    handler = DataHandler(validate=True, escape=True, ignore_errors=False)
+    # The DTD is read from RareDerm's or Biopython's copy, never downloaded.
+    handler = pubmed_dtds.OfflineDataHandler(validate=True, escape=True, ignore_errors=False)
     try:
         return handler.read(io.BytesIO(document.encode("utf-8")))
+    except pubmed_dtds.DTDNotAvailable as exc:
+        raise PubmedDTDError(str(exc)) from None
     except (CorruptedXMLError, NotXMLError, ValidationError, RuntimeError, ValueError) as exc:
         raise PubmedXMLError(f"malformed PubMed XML: {exc}") from None
     finally:
         vars(handler).clear()
+
+
+def _articles_by_tag(parsed: Any) -> dict[str, list[Any]]:
+    """The articles and book articles of an Entrez.read PubmedArticleSet, each in order.
+
+    Since the 2018 DTD the set is read as a dictionary of lists; under the older
+    DTDs, which declare it as a list of (PubmedArticle | PubmedBookArticle), as a
+    list of elements that carry their tag.
+    """
+    tags = ("PubmedArticle", "PubmedBookArticle")
+    if hasattr(parsed, "get"):
+        return {tag: list(parsed.get(tag, [])) for tag in tags}
+    return {tag: [element for element in parsed if element.tag == tag] for tag in tags}
 
 
 def _pmid_of(raw_xml: str) -> int | None:
@@ -624,9 +667,11 @@ def _read_alone(doctype: str, tag: str, raw_xml: str) -> Record:
     """One article read on its own: its record, or why it could not be read."""
     try:
         parsed = _entrez_read(doctype, [raw_xml])
+    except PubmedDTDError:
+        raise
     except PubmedXMLError as exc:
         return _failure(raw_xml, str(exc).removeprefix("malformed PubMed XML: "))
-    found = list(parsed.get(tag, []))
+    found = _articles_by_tag(parsed)[tag]
     if len(found) != 1:
         return _failure(raw_xml, f"the {tag} element could not be read")
     return _record_of(tag, found[0], raw_xml)
@@ -651,6 +696,8 @@ def _records_of(doctype: str, group: list[tuple[str, str]]) -> Iterator[Record]:
             # one list, so each is read alone to keep its raw XML beside it.
             try:
                 parsed = _entrez_read(doctype, [raw_xml])
+            except PubmedDTDError:
+                raise
             except PubmedXMLError as exc:
                 yield ParsedFailure(None, f"a DeleteCitation could not be read: {exc}", raw_xml)
             else:
@@ -664,14 +711,13 @@ def _records_of(doctype: str, group: list[tuple[str, str]]) -> Iterator[Record]:
         run = group[start:stop]
         try:
             parsed = _entrez_read(doctype, [raw for _, raw in run])
+        except PubmedDTDError:
+            raise
         except PubmedXMLError:
             for tag, raw_xml in run:
                 yield _read_alone(doctype, tag, raw_xml)
         else:
-            queues = {
-                "PubmedArticle": list(parsed.get("PubmedArticle", [])),
-                "PubmedBookArticle": list(parsed.get("PubmedBookArticle", [])),
-            }
+            queues = _articles_by_tag(parsed)
             for tag, raw_xml in run:
                 if queues[tag]:
                     yield _record_of(tag, queues[tag].pop(0), raw_xml)

@@ -20,8 +20,10 @@ def test_recorded_files_are_imported_with_counts(capsys):
     call_command("import_pubmed_xml", *files)
     out = capsys.readouterr().out
     assert "pubmed2.xml: new 2, updated 0, failed 0" in out
-    assert out.strip().endswith("new 9, updated 0, failed 0")
-    assert Citation.objects.count() == 9
+    # 2008, 2013, 2015 and 2017 copies of three of those articles, or of two more
+    assert "pubmed_20412080_2013.xml: new 1, updated 0, failed 0" in out
+    assert out.strip().endswith("new 11, updated 4, failed 0")
+    assert Citation.objects.count() == 11
     assert Citation.objects.get(pmid=29963580).authors.count() == 9
 
 
