@@ -308,7 +308,8 @@ def _parse_authors(author_list: Any) -> tuple[list[ParsedAuthor], bool]:
             suffix=_text(raw.get("Suffix", "")),
             collective_name=_text(raw.get("CollectiveName", "")),
         )
-        for identifier in raw.get("Identifier", []):
+        # NameID was the Identifier of the 2010-2012 DTDs.
+        for identifier in [*raw.get("Identifier", []), *raw.get("NameID", [])]:
             if getattr(identifier, "attributes", {}).get("Source", "").upper() == "ORCID":
                 author.orcid = normalize_orcid(_raw(identifier))
                 break
@@ -329,7 +330,10 @@ def _parse_abstract(abstract: Any) -> tuple[list[dict[str, str]], str]:
     if not abstract:
         return [], ""
     sections = []
-    for part in abstract.get("AbstractText", []):
+    parts = abstract.get("AbstractText", [])
+    if isinstance(parts, str):
+        parts = [parts]  # DTDs before 2010 allow one AbstractText, read as a string
+    for part in parts:
         attributes = getattr(part, "attributes", {})
         text = sanitize_inline(str(part))
         if text:
@@ -474,6 +478,13 @@ def parse_pubmed_article(raw: Any) -> ParsedArticle:
     return record
 
 
+def _first_author_list(value: Any) -> Any:
+    """The first AuthorList of a book: repeatable since the 2010 DTDs, single before."""
+    if not value:
+        return None
+    return value if getattr(value, "tag", "") == "AuthorList" else value[0]
+
+
 def parse_pubmed_book_article(raw: Any) -> ParsedArticle:
     """A `PubmedBookArticle` (a chapter or book on NCBI Bookshelf)."""
     document = raw["BookDocument"]
@@ -494,9 +505,9 @@ def parse_pubmed_book_article(raw: Any) -> ParsedArticle:
     record.language = ", ".join(_raw(language) for language in document.get("Language", []))
     record.publication_types = [_raw(kind) for kind in document.get("PublicationType", [])]
     record.keywords = _keywords(document.get("KeywordList"))
-    author_lists = document.get("AuthorList") or book.get("AuthorList") or []
-    if author_lists:
-        record.authors, record.authors_complete = _parse_authors(author_lists[0])
+    author_list = _first_author_list(document.get("AuthorList") or book.get("AuthorList"))
+    if author_list is not None:
+        record.authors, record.authors_complete = _parse_authors(author_list)
     record.retracted = "Retracted Publication" in record.publication_types
     return record
 

@@ -1,6 +1,7 @@
 """manage.py import_pubmed_xml FILE [FILE ...]"""
 
 import gzip
+import json
 import re
 import shutil
 from pathlib import Path
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from citations import actions
-from citations.models import Citation
+from citations import actions, exports
+from citations.models import Author, Citation
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "entrez"
 pytestmark = pytest.mark.django_db
@@ -132,3 +133,92 @@ def test_an_article_that_never_closes_is_skipped_within_the_cap(tmp_path, capsys
     assert "PMID 77" in err
     assert "longer than 200,000 characters" in err
     assert Citation.objects.count() == 2
+
+
+# -- files saved under old DTDs give what their modern counterparts give ----------
+
+ROBINSON_AFFILIATION = (
+    "Institute for Medical Genetics, Augustenburger Platz 1, 13353 Berlin, Germany. "
+    "peter.robinson@charite.de"
+)
+
+
+def _imported(path: Path, pmid: int) -> dict[str, object]:
+    """What users get of one imported article: every export format and its Author rows."""
+    call_command("import_pubmed_xml", str(path))
+    rows = Citation.objects.with_authors().filter(pmid=pmid)
+    seen: dict[str, object] = {fmt: exports.export(rows, fmt) for fmt in exports.FORMATS}
+    seen["authors"] = list(
+        Author.objects.filter(citation__pmid=pmid)
+        .order_by("position")
+        .values_list("position", "last_name", "fore_name", "initials", "affiliations")
+    )
+    Citation.objects.filter(pmid=pmid).delete()
+    return seen
+
+
+def _as_2014(text: str) -> str:
+    """The 2014 DTD's placement: Affiliation directly under Author (no AffiliationInfo)."""
+    text = text.replace("pubmed_150101.dtd", "pubmed_140101.dtd").replace(
+        "1st January 2015", "1st January 2014"
+    )
+    return re.sub(
+        r"<AffiliationInfo>\s*(<Affiliation>.*?</Affiliation>)\s*</AffiliationInfo>",
+        r"\1",
+        text,
+        flags=re.DOTALL,
+    )
+
+
+def test_an_author_affiliation_of_the_2014_dtd_exports_as_the_2015_one(tmp_path, capsys):
+    modern = FIXTURES / "pubmed_22351513_2015.xml"
+    old = tmp_path / "pubmed_22351513_2014.xml"
+    old.write_text(_as_2014(modern.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "<AffiliationInfo>" not in old.read_text(encoding="utf-8")
+
+    before, after = _imported(old, 22351513), _imported(modern, 22351513)
+    assert before == after
+    assert before["authors"][0][4] == [
+        "Department of Botany, Jamia Hamdard, Hamdard Nagar, New Delhi 110062, India."
+    ]
+    assert "new 1, updated 0, failed 0" in capsys.readouterr().out
+
+
+def test_a_2013_file_exports_as_the_same_article_recorded_in_2017():
+    """2013: Affiliation under Article (the first author's); 2017: under the first author."""
+    before = _imported(FIXTURES / "pubmed_20412080_2013.xml", 20412080)
+    after = _imported(FIXTURES / "pubmed_20412080_2017.xml", 20412080)
+    for fmt in ("csv", "ris", "bibtex", "csl-json", "ama"):
+        assert before[fmt] == after[fmt], fmt
+    assert before["authors"] == after["authors"]
+    assert before["authors"][0][4] == [ROBINSON_AFFILIATION]
+    assert [row[4] for row in before["authors"][1:]] == [[]] * (len(before["authors"]) - 1)
+    # The json export differs only where PubMed's data did: MeSH unique ids were
+    # added to the record between 2013 and 2017.
+    old, new = json.loads(before["json"])[0], json.loads(after["json"])[0]
+    assert old["authors"] == new["authors"]
+    assert {key for key in old if old[key] != new[key]} == {"mesh_terms"}
+    assert [term["descriptor"] for term in old["mesh_terms"]] == [
+        term["descriptor"] for term in new["mesh_terms"]
+    ]
+
+
+def test_a_2008_file_exports_as_the_same_articles_recorded_in_2025():
+    """2008: one AbstractText, Affiliation under Article; 2025: AffiliationInfo."""
+    for pmid in (11748933, 11700088):
+        before = _imported(FIXTURES / "pubmed2_2008.xml", pmid)
+        after = _imported(FIXTURES / "pubmed2.xml", pmid)
+        assert before["authors"] == after["authors"]
+        assert before["authors"][0][4] and before["authors"][0][4] == after["authors"][0][4]
+        assert before["ama"] == after["ama"]
+        old, new = json.loads(before["json"])[0], json.loads(after["json"])[0]
+        assert old["abstract"] == new["abstract"]
+        # What differs is PubMed's data: MeSH unique ids were added to the
+        # record, and NLM's ISO abbreviation of the journal lost its full stops.
+        if pmid == 11748933:
+            for fmt in ("csv", "ris", "bibtex", "csl-json"):
+                assert before[fmt] == after[fmt], fmt
+            assert {key for key in old if old[key] != new[key]} == {"mesh_terms"}
+        else:
+            assert (old["journal_iso"], new["journal_iso"]) == ("J. Magn. Reson.", "J Magn Reson")
+            assert {key for key in old if old[key] != new[key]} == {"journal_iso"}

@@ -16,6 +16,7 @@ from Bio.Entrez.Parser import DataHandler
 
 from citations import pubmed, pubmed_dtds
 from citations.pubmed import ParsedArticle, iter_records
+from tests.citations.test_pubmed_parser import BOOK_ARTICLE
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "entrez"
 ROBINSON_AFFILIATION = (
@@ -99,6 +100,16 @@ def test_a_2008_biopython_test_file_is_read_with_its_affiliations():
     ]
 
 
+def test_the_one_abstracttext_of_a_pre_2010_dtd_is_read_whole():
+    """The DTDs before 2010 allow one AbstractText, which Biopython reads as a string."""
+    records = {record.pmid: record for record in iter_records(FIXTURES / "pubmed2_2008.xml")}
+    modern = {record.pmid: record for record in iter_records(FIXTURES / "pubmed2.xml")}
+    (section,) = records[11748933].abstract
+    assert section["text"].startswith("This study subdivides the cryopreservation procedure")
+    assert records[11748933].abstract == modern[11748933].abstract
+    assert records[11700088].copyright == "Copyright 2001 Academic Press."
+
+
 def test_an_affiliation_directly_under_an_author_of_the_2014_dtd_is_kept():
     doctype = (
         '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2014//EN" '
@@ -166,6 +177,24 @@ def test_the_2008_to_2011_dtds_biopython_ships_are_read_too(dtd):
 
 def test_every_dtd_the_parser_accepts_is_tested_above():
     assert [*OLDER, *(era[0] for era in ERAS)] == list(pubmed_dtds.PUBMED_DTDS)
+
+
+BOOK_ERAS = [f"pubmed_{version}.dtd" for version in ("120101", "130101", "130501", "140101")]
+BOOK_ERAS += [f"pubmed_{version}.dtd" for version in ("150101", "160101", "170101", "180101")]
+
+
+@pytest.mark.parametrize("dtd", BOOK_ERAS)
+def test_a_book_article_is_read_under_each_book_dtd(dtd):
+    """Book DTDs: bookdoc_120101 ... bookdoc_150101 (and 2016), inside the pubmed DTD from 2017."""
+    doctype = f'<!DOCTYPE PubmedArticleSet SYSTEM "http://www.ncbi.nlm.nih.gov/corehtml/query/DTD/{dtd}">'
+    record = only(under(doctype, f"<PubmedArticleSet>{BOOK_ARTICLE}</PubmedArticleSet>"))
+    assert record.kind == "book"
+    assert (record.pmid, record.title, record.journal) == (
+        20301295,
+        "Neurofibromatosis 1",
+        "GeneReviews®",
+    )
+    assert [author.last_name for author in record.authors] == ["Friedman"]
 
 
 def test_an_unknown_dtd_is_refused_by_name_and_never_downloaded():

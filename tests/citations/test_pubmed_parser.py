@@ -252,24 +252,27 @@ def test_a_delete_citation_is_reported_not_crashed_on():
     assert records[1].pmids == [123, 456]
 
 
+# A GeneReviews chapter as PubMed gives it (written for the tests, not recorded).
+BOOK_ARTICLE = (
+    "<PubmedBookArticle><BookDocument>"
+    '<PMID Version="1">20301295</PMID>'
+    '<ArticleIdList><ArticleId IdType="bookaccession">NBK1116</ArticleId></ArticleIdList>'
+    "<Book><Publisher><PublisherName>University of Washington, Seattle</PublisherName>"
+    '</Publisher><BookTitle book="gene">GeneReviews<sup>®</sup></BookTitle>'
+    "<PubDate><Year>1993</Year></PubDate></Book>"
+    "<ArticleTitle>Neurofibromatosis 1</ArticleTitle>"
+    '<Language>eng</Language><AuthorList Type="authors">'
+    '<Author ValidYN="Y"><LastName>Friedman</LastName><ForeName>Jan M</ForeName>'
+    "<Initials>JM</Initials></Author></AuthorList>"
+    '<PublicationType UI="D016454">Review</PublicationType>'
+    "</BookDocument><PubmedBookData><History/><PublicationStatus>ppublish</PublicationStatus>"
+    '<ArticleIdList><ArticleId IdType="pubmed">20301295</ArticleId></ArticleIdList>'
+    "</PubmedBookData></PubmedBookArticle>"
+)
+
+
 def test_a_book_article_is_parsed_as_a_book():
-    book = (
-        "<PubmedBookArticle><BookDocument>"
-        '<PMID Version="1">20301295</PMID>'
-        '<ArticleIdList><ArticleId IdType="bookaccession">NBK1116</ArticleId></ArticleIdList>'
-        "<Book><Publisher><PublisherName>University of Washington, Seattle</PublisherName>"
-        '</Publisher><BookTitle book="gene">GeneReviews<sup>®</sup></BookTitle>'
-        "<PubDate><Year>1993</Year></PubDate></Book>"
-        "<ArticleTitle>Neurofibromatosis 1</ArticleTitle>"
-        '<Language>eng</Language><AuthorList Type="authors">'
-        '<Author ValidYN="Y"><LastName>Friedman</LastName><ForeName>Jan M</ForeName>'
-        "<Initials>JM</Initials></Author></AuthorList>"
-        '<PublicationType UI="D016454">Review</PublicationType>'
-        "</BookDocument><PubmedBookData><History/><PublicationStatus>ppublish</PublicationStatus>"
-        '<ArticleIdList><ArticleId IdType="pubmed">20301295</ArticleId></ArticleIdList>'
-        "</PubmedBookData></PubmedBookArticle>"
-    )
-    (record,) = list(iter_records(document(book)))
+    (record,) = list(iter_records(document(BOOK_ARTICLE)))
     assert record.kind == "book"
     assert record.pmid == 20301295
     assert record.title == "Neurofibromatosis 1"
