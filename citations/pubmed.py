@@ -308,8 +308,7 @@ def _parse_authors(author_list: Any) -> tuple[list[ParsedAuthor], bool]:
             suffix=_text(raw.get("Suffix", "")),
             collective_name=_text(raw.get("CollectiveName", "")),
         )
-        # NameID was the Identifier of the 2010-2012 DTDs.
-        for identifier in [*raw.get("Identifier", []), *raw.get("NameID", [])]:
+        for identifier in raw.get("Identifier", []):
             if getattr(identifier, "attributes", {}).get("Source", "").upper() == "ORCID":
                 author.orcid = normalize_orcid(_raw(identifier))
                 break
