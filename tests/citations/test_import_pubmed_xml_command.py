@@ -13,6 +13,7 @@ from citations import actions, exports
 from citations.models import Author, Citation
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "entrez"
+OLD = FIXTURES / "old-dtds"
 pytestmark = pytest.mark.django_db
 
 
@@ -21,10 +22,8 @@ def test_recorded_files_are_imported_with_counts(capsys):
     call_command("import_pubmed_xml", *files)
     out = capsys.readouterr().out
     assert "pubmed2.xml: new 2, updated 0, failed 0" in out
-    # 2008, 2013, 2015 and 2017 copies of three of those articles, or of two more
-    assert "pubmed_20412080_2013.xml: new 1, updated 0, failed 0" in out
-    assert out.strip().endswith("new 11, updated 4, failed 0")
-    assert Citation.objects.count() == 11
+    assert out.strip().endswith("new 9, updated 0, failed 0")
+    assert Citation.objects.count() == 9
     assert Citation.objects.get(pmid=29963580).authors.count() == 9
 
 
@@ -171,7 +170,7 @@ def _as_2014(text: str) -> str:
 
 
 def test_an_author_affiliation_of_the_2014_dtd_exports_as_the_2015_one(tmp_path, capsys):
-    modern = FIXTURES / "pubmed_22351513_2015.xml"
+    modern = OLD / "pubmed_22351513_2015.xml"
     old = tmp_path / "pubmed_22351513_2014.xml"
     old.write_text(_as_2014(modern.read_text(encoding="utf-8")), encoding="utf-8")
     assert "<AffiliationInfo>" not in old.read_text(encoding="utf-8")
@@ -186,8 +185,8 @@ def test_an_author_affiliation_of_the_2014_dtd_exports_as_the_2015_one(tmp_path,
 
 def test_a_2013_file_exports_as_the_same_article_recorded_in_2017():
     """2013: Affiliation under Article (the first author's); 2017: under the first author."""
-    before = _imported(FIXTURES / "pubmed_20412080_2013.xml", 20412080)
-    after = _imported(FIXTURES / "pubmed_20412080_2017.xml", 20412080)
+    before = _imported(OLD / "pubmed_20412080_2013.xml", 20412080)
+    after = _imported(OLD / "pubmed_20412080_2017.xml", 20412080)
     for fmt in ("csv", "ris", "bibtex", "csl-json", "ama"):
         assert before[fmt] == after[fmt], fmt
     assert before["authors"] == after["authors"]
@@ -206,7 +205,7 @@ def test_a_2013_file_exports_as_the_same_article_recorded_in_2017():
 def test_a_2008_file_exports_as_the_same_articles_recorded_in_2025():
     """2008: one AbstractText, Affiliation under Article; 2025: AffiliationInfo."""
     for pmid in (11748933, 11700088):
-        before = _imported(FIXTURES / "pubmed2_2008.xml", pmid)
+        before = _imported(OLD / "pubmed2_2008.xml", pmid)
         after = _imported(FIXTURES / "pubmed2.xml", pmid)
         assert before["authors"] == after["authors"]
         assert before["authors"][0][4] and before["authors"][0][4] == after["authors"][0][4]

@@ -4,7 +4,7 @@ Files saved from PubMed before 2019 name an http:// DTD (www.ncbi.nlm.nih.gov/
 corehtml/query/DTD/ until 2016, dtd.nlm.nih.gov/ncbi/pubmed/out/ from 2017).
 The DTD is read from the copy shipped with RareDerm or Biopython by its file
 name, never downloaded (the suite's network guard fails any connection).
-The real files are described in tests/fixtures/entrez/README.md.
+The real files are described in tests/fixtures/entrez/old-dtds/README.md.
 No database: the parser is free of Django.
 """
 
@@ -19,6 +19,7 @@ from citations.pubmed import ParsedArticle, iter_records
 from tests.citations.test_pubmed_parser import BOOK_ARTICLE
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "entrez"
+OLD = FIXTURES / "old-dtds"
 ROBINSON_AFFILIATION = (
     "Institute for Medical Genetics, Augustenburger Platz 1, 13353 Berlin, Germany. "
     "peter.robinson@charite.de"
@@ -32,9 +33,13 @@ def only(data: bytes | Path) -> ParsedArticle:
     return record
 
 
+def fixture(name: str) -> Path:
+    return OLD / name if (OLD / name).is_file() else FIXTURES / name
+
+
 def body(name: str) -> str:
     """The PubmedArticle elements of a fixture, without its prolog and DOCTYPE."""
-    text = (FIXTURES / name).read_text(encoding="utf-8")
+    text = fixture(name).read_text(encoding="utf-8")
     return text[text.index("<PubmedArticleSet>") :]
 
 
@@ -53,7 +58,7 @@ def as_2014(articles: str) -> str:
 
 
 def test_a_2013_file_naming_an_http_corehtml_dtd_is_read():
-    record = only(FIXTURES / "pubmed_20412080_2013.xml")
+    record = only(OLD / "pubmed_20412080_2013.xml")
     assert record.pmid == 20412080
     assert record.title == "The human phenotype ontology."
     assert record.journal_iso == "Clin. Genet."
@@ -64,13 +69,13 @@ def test_a_2013_file_naming_an_http_corehtml_dtd_is_read():
 
 def test_the_article_level_affiliation_of_2012_2013_files_goes_to_the_first_author():
     """Until 2013 PubMed kept one Affiliation under Article: the first author's."""
-    record = only(FIXTURES / "pubmed_20412080_2013.xml")
+    record = only(OLD / "pubmed_20412080_2013.xml")
     assert record.authors[0].affiliations == [ROBINSON_AFFILIATION]
     assert all(author.affiliations == [] for author in record.authors[1:])
 
 
 def test_a_2015_file_naming_an_http_corehtml_dtd_is_read():
-    record = only(FIXTURES / "pubmed_22351513_2015.xml")
+    record = only(OLD / "pubmed_22351513_2015.xml")
     assert record.pmid == 22351513
     assert record.doi == "10.1002/jsfa.5627"
     assert [section["label"] for section in record.abstract] == [
@@ -82,14 +87,14 @@ def test_a_2015_file_naming_an_http_corehtml_dtd_is_read():
 
 
 def test_a_2017_file_of_a_dtd_biopython_does_not_ship_is_read():
-    record = only(FIXTURES / "pubmed_20412080_2017.xml")
+    record = only(OLD / "pubmed_20412080_2017.xml")
     assert record.pmid == 20412080
     assert record.authors[0].affiliations == [ROBINSON_AFFILIATION]
     assert record.publication_types == ["Journal Article", "Review"]
 
 
 def test_a_2008_biopython_test_file_is_read_with_its_affiliations():
-    records = {record.pmid: record for record in iter_records(FIXTURES / "pubmed2_2008.xml")}
+    records = {record.pmid: record for record in iter_records(OLD / "pubmed2_2008.xml")}
     assert records[11748933].authors[0].affiliations == [
         "Dipartimento di Scienze Ambientali, Università degli Studi della Tuscia, "
         "01100 Viterbo, Italy."
@@ -102,7 +107,7 @@ def test_a_2008_biopython_test_file_is_read_with_its_affiliations():
 
 def test_the_one_abstracttext_of_a_pre_2010_dtd_is_read_whole():
     """The DTDs before 2010 allow one AbstractText, which Biopython reads as a string."""
-    records = {record.pmid: record for record in iter_records(FIXTURES / "pubmed2_2008.xml")}
+    records = {record.pmid: record for record in iter_records(OLD / "pubmed2_2008.xml")}
     modern = {record.pmid: record for record in iter_records(FIXTURES / "pubmed2.xml")}
     (section,) = records[11748933].abstract
     assert section["text"].startswith("This study subdivides the cryopreservation procedure")
@@ -148,13 +153,13 @@ LOCATIONS = [
 
 
 @pytest.mark.parametrize("location", LOCATIONS, ids=["corehtml", "https", "baseline", "proxy"])
-@pytest.mark.parametrize(("dtd", "date", "fixture"), ERAS, ids=[era[0][7:13] for era in ERAS])
+@pytest.mark.parametrize(("dtd", "date", "name"), ERAS, ids=[era[0][7:13] for era in ERAS])
 def test_every_pubmed_dtd_since_2012_is_read_offline_wherever_its_doctype_points(
-    dtd, date, fixture, location
+    dtd, date, name, location
 ):
     doctype = "<!DOCTYPE PubmedArticleSet " + location.format(dtd=dtd, date=date) + ">"
-    articles = as_2014(body(fixture[5:])) if fixture.startswith("2014:") else body(fixture)
-    expected = list(iter_records(FIXTURES / fixture.removeprefix("2014:")))
+    articles = as_2014(body(name[5:])) if name.startswith("2014:") else body(name)
+    expected = list(iter_records(fixture(name.removeprefix("2014:"))))
     records = list(iter_records(under(doctype, articles)))
     assert [type(record) for record in records] == [ParsedArticle] * len(expected)
     assert [record.pmid for record in records] == [record.pmid for record in expected]
@@ -218,5 +223,5 @@ def test_biopythons_download_cache_is_never_read(tmp_path, monkeypatch):
     monkeypatch.setattr(DataHandler, "local_dtd_dir", str(tmp_path))
     (tmp_path / "pubmed_170101.dtd").write_text("<!ELEMENT PubmedArticleSet (Nothing)>")
     (tmp_path / "pubmed_150101.dtd").write_text("<!ELEMENT PubmedArticleSet (Nothing)>")
-    assert only(FIXTURES / "pubmed_20412080_2017.xml").pmid == 20412080
-    assert only(FIXTURES / "pubmed_22351513_2015.xml").pmid == 22351513
+    assert only(OLD / "pubmed_20412080_2017.xml").pmid == 20412080
+    assert only(OLD / "pubmed_22351513_2015.xml").pmid == 22351513
