@@ -1,16 +1,15 @@
-"""Load the shipped vocabularies from curation/vocabularies/*.json.
+"""Formerly loaded the vocabularies; now a no-op.
 
-Safe to run on a database that already has some of them (rows are matched
-by their natural key and updated); reversing leaves the rows in place, since
-cases may point at them.
+The loader needs the WHO hierarchy, clone and version tables added by 0006,
+so the vocabularies are loaded (and earlier shipped errors corrected) by
+0007_load_who_vocabularies, on fresh and on already loaded databases alike.
+Kept so that the migration graph of existing databases is unchanged.
 """
 
 from django.db import migrations
-
-from curation.vocabularies import load_vocabularies
 
 
 class Migration(migrations.Migration):
     dependencies = [("curation", "0002_cases_and_vocabularies")]
 
-    operations = [migrations.RunPython(load_vocabularies, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

@@ -3,13 +3,18 @@
 from curation.models.case import Case, CaseQuerySet
 from curation.models.events import CaseEvent
 from curation.models.findings import FusionFinding, IHCResult
+from curation.models.proposals import TermProposal
 from curation.models.vocabulary import (
+    Clone,
     Diagnosis,
+    DiagnosisCategory,
+    DiagnosisFamily,
     Gene,
     GeneResolution,
     GeneSymbol,
     Marker,
     Topography,
+    VocabularyVersion,
     is_gene_symbol,
     resolve_gene,
 )
@@ -18,14 +23,19 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseQuerySet",
+    "Clone",
     "Diagnosis",
+    "DiagnosisCategory",
+    "DiagnosisFamily",
     "FusionFinding",
     "Gene",
     "GeneResolution",
     "GeneSymbol",
     "IHCResult",
     "Marker",
+    "TermProposal",
     "Topography",
+    "VocabularyVersion",
     "is_gene_symbol",
     "resolve_gene",
 ]

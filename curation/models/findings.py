@@ -21,6 +21,20 @@ class IHCResult(models.Model):
         PATCHY = "patchy", "Patchy"
         FOCAL = "focal", "Focal"
 
+    class Pattern(models.TextChoices):
+        # The staining pattern is a controlled list: for ALK it hints at the partner
+        # (nuclear and cytoplasmic with NPM1, membranous with EML4...).
+        MEMBRANOUS = "membranous", "Membranous"
+        CYTOPLASMIC = "cytoplasmic", "Cytoplasmic (smooth)"
+        CYTOPLASMIC_GRANULAR = "cytoplasmic_granular", "Cytoplasmic granular"
+        MEMBRANOUS_CYTOPLASMIC = "membranous_cytoplasmic", "Membranous and cytoplasmic"
+        NUCLEAR = "nuclear", "Nuclear"
+        NUCLEAR_CYTOPLASMIC = "nuclear_cytoplasmic", "Nuclear and cytoplasmic"
+        NUCLEAR_MEMBRANOUS = "nuclear_membranous", "Nuclear membranous"
+        PERINUCLEAR_DOT = "perinuclear_dot", "Perinuclear / dot-like"
+        LOSS = "loss", "Loss of expression (nuclear)"
+        OTHER = "other", "Other (see as reported)"
+
     class Intensity(models.TextChoices):
         STRONG = "strong", "Strong"
         MODERATE = "moderate", "Moderate"
@@ -29,12 +43,22 @@ class IHCResult(models.Model):
 
     case = models.ForeignKey("curation.Case", on_delete=models.CASCADE, related_name="ihc_results")
     marker = models.ForeignKey("curation.Marker", on_delete=models.PROTECT, related_name="results")
+    # The clone as the curator entered it; `clone_term` is set when it is one of the
+    # marker's known clones (the controlled list), else the text is an "other" clone.
     clone = models.CharField(max_length=100, blank=True, help_text="e.g. 5A4, D5F3, ALK1.")
+    clone_term = models.ForeignKey(
+        "curation.Clone",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="results",
+        verbose_name="clone (controlled list)",
+    )
     result = models.CharField(max_length=20, choices=Result.choices)
     extent = models.CharField(max_length=10, choices=Extent.choices, blank=True)
     intensity = models.CharField(max_length=10, choices=Intensity.choices, blank=True)
     pattern = models.CharField(
-        "staining pattern", max_length=100, blank=True, help_text="e.g. cytoplasmic, nuclear."
+        "staining pattern", max_length=100, choices=Pattern.choices, blank=True
     )
     percent_cells = models.PositiveSmallIntegerField("% cells", null=True, blank=True)
     as_reported = models.TextField(blank=True, help_text="The paper's words.")

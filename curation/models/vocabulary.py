@@ -23,24 +23,160 @@ from curation.symbols import (
 )
 
 
-class Diagnosis(models.Model):
+class VocabularyVersion(models.Model):
+    """Which edition of which code list a shipped vocabulary follows, and where it was checked.
+
+    One row per vocabulary, written by the loader from the `source` block of
+    its JSON file (curation/vocabularies/*.json); shown in the README and the
+    admin so that a reader knows what "8825/1" means (ICD-O-3.2, not 3.0).
+    """
+
+    class Name(models.TextChoices):
+        DIAGNOSIS = "diagnosis", "Diagnoses"
+        TOPOGRAPHY = "topography", "Topography"
+        GENE = "gene", "Genes"
+        MARKER = "marker", "IHC markers"
+
+    vocabulary = models.CharField(max_length=20, choices=Name.choices)
+    code_system = models.CharField(max_length=100, help_text="e.g. ICD-O-3.2, HGNC.")
+    version = models.CharField(max_length=200)
+    # [{"name": ..., "edition": ..., "url": ...}]: every list the terms were checked against.
+    sources = models.JSONField(default=list, blank=True)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vocabulary"], name="curation_vocabularyversion_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_vocabulary_display()}: {self.code_system} {self.version}"
+
+
+class DiagnosisCategory(models.Model):
+    """The top level of the WHO arrangement, e.g. "Melanocytic tumours"."""
+
     name = models.CharField(max_length=200)
-    # ICD-O-3 morphology code with behaviour, e.g. "8825/1"; "" when not certain.
-    icdo3_code = models.CharField("ICD-O-3 morphology", max_length=6, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "diagnosis categories"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="curation_diagnosiscategory_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DiagnosisFamily(models.Model):
+    """A WHO family of entities, e.g. "Spitz tumours" or "Myofibroblastic tumours"."""
+
+    category = models.ForeignKey(
+        DiagnosisCategory, on_delete=models.PROTECT, related_name="families"
+    )
+    name = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "diagnosis families"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="curation_diagnosisfamily_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# ICD-O behaviour digits (the digit after the slash).
+BEHAVIOURS = {
+    "0": "benign",
+    "1": "uncertain or borderline",
+    "2": "in situ",
+    "3": "malignant",
+    "6": "metastatic",
+    "9": "malignant, uncertain whether primary or metastatic",
+}
+ICDO_MORPHOLOGY_RE = r"^[0-9]{4}/[012369]$"
+
+
+class Diagnosis(models.Model):
+    """A diagnosis as the WHO classification names it: an entity, or a subtype of one.
+
+    `synonyms` and `older_names` are the same entity under other names (a
+    curator typing one gets this diagnosis); `search_terms` are wider or
+    related terms (inflammatory pseudotumour for IMT) that find this
+    diagnosis's cases in a search but never resolve a curator's entry.
+    """
+
+    class Rank(models.TextChoices):
+        ENTITY = "entity", "Entity"
+        SUBTYPE = "subtype", "Subtype"
+
+    name = models.CharField(max_length=200)
+    # ICD-O-3.2 morphology code with behaviour, e.g. "8825/1"; "" when it could
+    # not be checked against the ICD-O-3.2 list (never guessed).
+    icdo3_code = models.CharField("ICD-O-3.2 morphology", max_length=6, blank=True)
+    family = models.ForeignKey(
+        DiagnosisFamily,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="diagnoses",
+        help_text="Empty only for a term a reviewer accepted before placing it.",
+    )
+    rank = models.CharField(max_length=10, choices=Rank.choices, default=Rank.ENTITY)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subtypes",
+        help_text="The entity of a subtype.",
+    )
     synonyms = models.JSONField(default=list, blank=True)
+    older_names = models.JSONField(default=list, blank=True)
+    search_terms = models.JSONField(default=list, blank=True)
+    # Where the code was checked when it differs from the vocabulary's source
+    # (VocabularyVersion), e.g. the ICD-O-3.2 term it was matched to.
+    source = models.CharField(max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "diagnoses"
         constraints = [
             models.UniqueConstraint(Lower("name"), name="curation_diagnosis_name_unique"),
             models.CheckConstraint(
-                condition=Q(icdo3_code="") | Q(icdo3_code__regex=r"^[0-9]{4}/[0-9]$"),
+                condition=Q(icdo3_code="") | Q(icdo3_code__regex=ICDO_MORPHOLOGY_RE),
                 name="curation_diagnosis_icdo3_format",
+                violation_error_message="An ICD-O-3.2 morphology code is written 8825/1 "
+                "(four digits, a slash, a behaviour digit 0, 1, 2, 3, 6 or 9).",
             ),
+            models.CheckConstraint(
+                condition=Q(rank="entity", parent__isnull=True)
+                | Q(rank="subtype", parent__isnull=False),
+                name="curation_diagnosis_subtype_has_parent",
+                violation_error_message="A subtype names its entity; an entity has no parent.",
+            ),
+        ]
+        indexes = [
+            # Search and statistics by family: WHERE family_id IN (...), GROUP BY family_id.
+            models.Index(fields=["family"], name="curation_dx_family_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.icdo3_code})" if self.icdo3_code else self.name
+
+    @property
+    def behaviour(self) -> str:
+        """"malignant", "benign"...: the ICD-O behaviour digit in words; "" without a code."""
+        return BEHAVIOURS.get(self.icdo3_code[-1:], "") if self.icdo3_code else ""
+
+    def resolving_names(self) -> list[str]:
+        """Every name a curator may type for this diagnosis (not its search terms)."""
+        return [self.name, *(self.synonyms or []), *(self.older_names or [])]
 
 
 class Topography(models.Model):
@@ -68,6 +204,8 @@ class Gene(models.Model):
     name = models.CharField("approved name", max_length=300, blank=True)
     previous_symbols = models.JSONField(default=list, blank=True)
     alias_symbols = models.JSONField(default=list, blank=True)
+    # Where the symbol was checked, when it differs from the vocabulary's source.
+    source = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
@@ -157,6 +295,8 @@ class Marker(models.Model):
         Gene, on_delete=models.PROTECT, null=True, blank=True, related_name="markers"
     )
     synonyms = models.JSONField(default=list, blank=True)
+    # Where the marker-gene link was checked, when it differs from the vocabulary's source.
+    source = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
@@ -165,6 +305,24 @@ class Marker(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Clone(models.Model):
+    """An antibody clone of one marker (ALK: ALK1, 5A4, D5F3), with where it is documented."""
+
+    marker = models.ForeignKey(Marker, on_delete=models.PROTECT, related_name="clones")
+    name = models.CharField(max_length=100)
+    source = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "marker", Lower("name"), name="curation_clone_marker_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.marker} {self.name}"
 
 
 class GeneResolution(NamedTuple):

@@ -1,59 +1,220 @@
 """The shipped vocabularies (the JSON files beside this module) and their loader.
 
-`load_vocabularies(apps)` is what migration 0003 runs; it is idempotent (rows
-are matched by natural key and updated), so tests whose database was flushed
-(transactional tests) can call `ensure_vocabularies()` to get them back.
+Each file has a `source` block (code system, version, the lists its terms
+were checked against), stored as a VocabularyVersion row, and its terms, each
+with the note of where its code was checked when that differs from the file's
+source (`code_source`, `gene_source`, `source`).
+
+`load_vocabularies(apps)` is what migration 0007 runs on fresh databases and
+on databases loaded by earlier versions: rows are matched by natural key (a
+gene by HGNC ID, then symbol) and updated, and it corrects what earlier
+versions shipped wrong (a diagnosis listed under `replaces` is merged into the
+entry, its cases re-pointed). Transactional tests, whose database was
+flushed, get the vocabularies back with `ensure_vocabularies()`.
 """
 
 import json
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent
+FILES = {
+    "diagnosis": "diagnoses.json",
+    "topography": "topography.json",
+    "gene": "genes.json",
+    "marker": "markers.json",
+}
 
 
-def _read(name):
-    return json.loads((DATA / name).read_text(encoding="utf-8"))
+def read(name: str) -> dict:
+    return json.loads((DATA / FILES[name]).read_text(encoding="utf-8"))
+
+
+def walk_diagnoses(data: dict | None = None):
+    """(category, family, entry, parent entry or None) for every diagnosis of the file."""
+    data = data or read("diagnosis")
+    for category in data["categories"]:
+        for family in category["families"]:
+            for entry in family["diagnoses"]:
+                yield category, family, entry, None
+                for sub in entry.get("subtypes", []):
+                    yield category, family, sub, entry
+
+
+def _fields(model) -> set[str]:
+    return {f.name for f in model._meta.get_fields()}
+
+
+def _only_known(model, values: dict) -> dict:
+    """The values a (historical) model has fields for: later files may know more."""
+    known = _fields(model)
+    return {k: v for k, v in values.items() if k in known}
 
 
 def load_vocabularies(apps, schema_editor=None):
+    _load_versions(apps)
+    _load_topography(apps)
+    _load_genes(apps)
+    _load_diagnoses(apps)
+    _load_markers(apps)
+
+
+def _load_versions(apps):
+    VocabularyVersion = apps.get_model("curation", "VocabularyVersion")
+    for name in FILES:
+        source = read(name)["source"]
+        VocabularyVersion.objects.update_or_create(
+            vocabulary=name,
+            defaults={
+                "code_system": source["code_system"],
+                "version": source["version"],
+                "sources": source["sources"],
+            },
+        )
+
+
+def _load_topography(apps):
+    Topography = apps.get_model("curation", "Topography")
+    for row in read("topography")["topography"]:
+        Topography.objects.update_or_create(code=row["code"], defaults={"name": row["name"]})
+
+
+def _load_genes(apps):
     from curation.models.vocabulary import symbol_rows
 
-    Diagnosis = apps.get_model("curation", "Diagnosis")
-    Topography = apps.get_model("curation", "Topography")
     Gene = apps.get_model("curation", "Gene")
     GeneSymbol = apps.get_model("curation", "GeneSymbol")
-    Marker = apps.get_model("curation", "Marker")
-
-    for row in _read("diagnoses.json"):
-        Diagnosis.objects.update_or_create(
-            name__iexact=row["name"],
-            defaults={
-                "name": row["name"],
-                "icdo3_code": row["icdo3_code"],
-                "synonyms": row["synonyms"],
-            },
-        )
-    for row in _read("topography.json"):
-        Topography.objects.update_or_create(code=row["code"], defaults={"name": row["name"]})
-    for row in _read("genes.json"):
-        gene, _ = Gene.objects.update_or_create(
-            symbol__iexact=row["symbol"],
-            defaults={
-                "symbol": row["symbol"],
-                "hgnc_id": row["hgnc_id"],
-                "name": row["name"],
-                "previous_symbols": row["previous_symbols"],
-                "alias_symbols": row["alias_symbols"],
-            },
-        )
+    for row in read("gene")["genes"]:
+        values = {
+            "symbol": row["symbol"],
+            "hgnc_id": row["hgnc_id"],
+            "name": row["name"],
+            "previous_symbols": row["previous_symbols"],
+            "alias_symbols": row["alias_symbols"],
+            "source": row.get("source", ""),
+        }
+        # The HGNC ID is a gene's identity; a row with the symbol but a wrong ID
+        # (MLANA once shipped as HGNC:7125, which is MLF1) is corrected.
+        gene = Gene.objects.filter(hgnc_id=row["hgnc_id"]).first()
+        if gene is None:
+            gene = Gene.objects.filter(symbol__iexact=row["symbol"]).first()
+        if gene is None:
+            gene = Gene.objects.create(**_only_known(Gene, values))
+        else:
+            for name, value in _only_known(Gene, values).items():
+                setattr(gene, name, value)
+            gene.save()
         GeneSymbol.objects.filter(gene=gene).delete()
         GeneSymbol.objects.bulk_create(symbol_rows(GeneSymbol, gene))
-    for row in _read("markers.json"):
-        gene = Gene.objects.get(symbol=row["gene"]) if row["gene"] else None
-        Marker.objects.update_or_create(
-            name__iexact=row["name"],
-            defaults={"name": row["name"], "gene": gene, "synonyms": row["synonyms"]},
+
+
+def _load_diagnoses(apps):
+    Diagnosis = apps.get_model("curation", "Diagnosis")
+    Category = apps.get_model("curation", "DiagnosisCategory")
+    Family = apps.get_model("curation", "DiagnosisFamily")
+    data = read("diagnosis")
+    families = {}
+    for c_pos, category in enumerate(data["categories"]):
+        cat, _ = Category.objects.update_or_create(
+            name__iexact=category["name"], defaults={"name": category["name"], "position": c_pos}
         )
+        for f_pos, family in enumerate(category["families"]):
+            families[family["name"]], _ = Family.objects.update_or_create(
+                name__iexact=family["name"],
+                defaults={"name": family["name"], "category": cat, "position": f_pos},
+            )
+    saved = {}
+    for position, (_, family, entry, parent) in enumerate(walk_diagnoses(data)):
+        values = {
+            "name": entry["name"],
+            "icdo3_code": entry["code"],
+            "family": families[family["name"]],
+            "rank": "subtype" if parent else "entity",
+            "parent": saved[parent["name"]] if parent else None,
+            "synonyms": entry["synonyms"],
+            "older_names": entry["older_names"],
+            "search_terms": entry["search_terms"],
+            "source": entry.get("code_source") or entry.get("code_note", ""),
+            "position": position,
+        }
+        diagnosis = Diagnosis.objects.filter(name__iexact=entry["name"]).first()
+        if diagnosis is None:
+            diagnosis = Diagnosis(**_only_known(Diagnosis, values))
+        else:
+            for name, value in _only_known(Diagnosis, values).items():
+                setattr(diagnosis, name, value)
+        diagnosis.save()
+        for old_name in entry.get("replaces", []):
+            merge_diagnosis(apps, old_name, into=diagnosis)
+        saved[entry["name"]] = diagnosis
+
+
+def merge_diagnosis(apps, old_name: str, *, into) -> bool:
+    """Fold the diagnosis named `old_name` into `into`: every case, differential,
+    subtype and proposal that points at it is re-pointed, then the row goes.
+    True if there was such a row."""
+    Diagnosis = apps.get_model("curation", "Diagnosis")
+    Case = apps.get_model("curation", "Case")
+    old = Diagnosis.objects.filter(name__iexact=old_name).exclude(pk=into.pk).first()
+    if old is None:
+        return False
+    Case.objects.filter(final_diagnosis=old).update(final_diagnosis=into)
+    Case.objects.filter(initial_diagnosis=old).update(initial_diagnosis=into)
+    Through = Case.differentials.through
+    for link in Through.objects.filter(diagnosis=old):
+        if Through.objects.filter(case_id=link.case_id, diagnosis=into).exists():
+            link.delete()
+        else:
+            link.diagnosis = into
+            link.save()
+    Diagnosis.objects.filter(parent=old).update(parent=into)
+    if "termproposal" in {m._meta.model_name for m in apps.get_app_config("curation").get_models()}:
+        apps.get_model("curation", "TermProposal").objects.filter(diagnosis=old).update(
+            diagnosis=into
+        )
+    names = [old.name, *(old.synonyms or [])]
+    known = {n.lower() for n in [into.name, *into.synonyms, *into.older_names]}
+    into.synonyms = [*into.synonyms, *(n for n in names if n.lower() not in known)]
+    into.save()
+    old.delete()
+    return True
+
+
+def _load_markers(apps):
+    Marker = apps.get_model("curation", "Marker")
+    Gene = apps.get_model("curation", "Gene")
+    Clone = apps.get_model("curation", "Clone")
+    for row in read("marker")["markers"]:
+        gene = Gene.objects.get(symbol=row["gene"]) if row["gene"] else None
+        marker, _ = Marker.objects.update_or_create(
+            name__iexact=row["name"],
+            defaults=_only_known(
+                Marker,
+                {
+                    "name": row["name"],
+                    "gene": gene,
+                    "synonyms": row["synonyms"],
+                    "source": row.get("gene_source", ""),
+                },
+            ),
+        )
+        for clone in row.get("clones", []):
+            Clone.objects.update_or_create(
+                marker=marker,
+                name__iexact=clone["name"],
+                defaults={"name": clone["name"], "source": clone["source"]},
+            )
+
+
+def link_clones(apps, schema_editor=None):
+    """IHC results whose clone text is one of their marker's known clones point at it."""
+    IHCResult = apps.get_model("curation", "IHCResult")
+    Clone = apps.get_model("curation", "Clone")
+    clones = {(c.marker_id, c.name.lower()): c for c in Clone.objects.all()}
+    for result in IHCResult.objects.exclude(clone="").filter(clone_term__isnull=True):
+        clone = clones.get((result.marker_id, result.clone.strip().lower()))
+        if clone is not None:
+            result.clone_term = clone
+            result.save(update_fields=["clone_term"])
 
 
 def ensure_vocabularies() -> bool:
