@@ -98,7 +98,9 @@ def test_a_renamed_gene_keeps_its_identity_and_frees_its_old_symbol(tmp_path):
     assert resolve_gene("ALK").gene.hgnc_id == "HGNC:99999"
 
 
-def test_a_symbol_clash_with_a_gene_outside_the_file_imports_nothing(tmp_path):
+def test_a_symbol_clash_with_another_gene_is_a_conflict_and_that_row_is_not_imported(
+    tmp_path, capsys
+):
     path = tmp_path / "clash.txt"
     path.write_text(
         HEADER
@@ -106,7 +108,46 @@ def test_a_symbol_clash_with_a_gene_outside_the_file_imports_nothing(tmp_path):
         + "HGNC:427\tTPM3\tclashes with TPM3\tprotein-coding gene\tApproved\t\t\n",
         encoding="utf-8",
     )
-    with pytest.raises(CommandError, match="Nothing was imported"):
-        call_command("import_hgnc", str(path))
+    call_command("import_hgnc", str(path))
+    assert "HGNC:427: RareDerm has it as ALK" in capsys.readouterr().err
     assert Gene.objects.get(hgnc_id="HGNC:427").symbol == "ALK"
-    assert not Gene.objects.filter(symbol="NEWGENE1").exists()
+    assert Gene.objects.get(symbol="TPM3").hgnc_id == "HGNC:12012"
+    assert Gene.objects.filter(symbol="NEWGENE1").exists()
+
+
+def test_a_rename_to_a_symbol_that_is_not_its_own_is_refused_for_that_row(tmp_path, capsys):
+    # HGNC:7125 is MLF1; a gene stored as MLANA with that id (RareDerm once shipped
+    # that error) must not silently become "MLF1": MLF1's previous symbols do not
+    # include MLANA. The conflict is reported, the row left as it is, the rest imported.
+    mlana = Gene.objects.get(symbol="MLANA")
+    Gene.objects.filter(pk=mlana.pk).update(hgnc_id="HGNC:7125")
+    path = tmp_path / "complete.txt"
+    path.write_text(
+        HEADER
+        + "HGNC:7125\tMLF1\tmyeloid leukemia factor 1\tprotein-coding gene\tApproved\t\t\n"
+        + "HGNC:21114\tNEWGENE1\tsome new gene\tprotein-coding gene\tApproved\t\t\n"
+        + "HGNC:1493\tCARS1\tcysteinyl-tRNA synthetase 1\tprotein-coding gene\tApproved\t\tCARS\n",
+        encoding="utf-8",
+    )
+    call_command("import_hgnc", str(path))
+    out, err = capsys.readouterr()
+    assert "HGNC:7125" in err and "MLANA" in err and "MLF1" in err
+    assert "conflicts 1" in out
+    mlana.refresh_from_db()
+    assert (mlana.symbol, mlana.hgnc_id) == ("MLANA", "HGNC:7125")
+    assert Gene.objects.filter(symbol="NEWGENE1").exists()
+    assert not Gene.objects.filter(symbol="MLF1").exists()
+
+
+def test_a_rename_hgnc_records_as_previous_symbol_is_applied(tmp_path):
+    cars1 = Gene.objects.get(symbol="CARS1")
+    Gene.objects.filter(pk=cars1.pk).update(symbol="CARS")
+    path = tmp_path / "complete.txt"
+    path.write_text(
+        HEADER
+        + "HGNC:1493\tCARS1\tcysteinyl-tRNA synthetase 1\tprotein-coding gene\tApproved\t\tCARS\n",
+        encoding="utf-8",
+    )
+    call_command("import_hgnc", str(path))
+    cars1.refresh_from_db()
+    assert cars1.symbol == "CARS1"

@@ -29,6 +29,15 @@ def _split(value: str) -> list[str]:
     return out
 
 
+def is_own_rename(current: str, values: dict) -> bool:
+    """May a gene stored as `current` take the file's symbol? Only if it is the same
+    symbol or HGNC lists `current` among the new symbol's previous symbols: a gene is
+    never renamed to another gene's symbol because of a wrong ID."""
+    if current.upper() == values["symbol"].upper():
+        return True
+    return current.upper() in {s.upper() for s in values["previous_symbols"]}
+
+
 class Command(BaseCommand):
     help = (
         "Load HGNC's complete-set TSV (columns hgnc_id, symbol, name, status, prev_symbol, "
@@ -56,14 +65,18 @@ class Command(BaseCommand):
         if len(errors) > SHOW_ERRORS:
             self.stderr.write(f"... and {len(errors) - SHOW_ERRORS} more rows with errors")
         try:
-            created, updated, unchanged = self._store(rows)
+            created, updated, unchanged, conflicts = self._store(rows)
         except IntegrityError as exc:
             raise CommandError(
                 f"Nothing was imported: the file conflicts with a gene: {exc}"
             ) from exc
+        for conflict in conflicts[:SHOW_ERRORS]:
+            self.stderr.write(conflict)
+        if len(conflicts) > SHOW_ERRORS:
+            self.stderr.write(f"... and {len(conflicts) - SHOW_ERRORS} more conflicts")
         self.stdout.write(
             f"genes: new {created}, updated {updated}, unchanged {unchanged}, "
-            f"not approved {skipped}, rows with errors {len(errors)}"
+            f"not approved {skipped}, rows with errors {len(errors)}, conflicts {len(conflicts)}"
         )
 
     def _read(self, handle):
@@ -111,7 +124,7 @@ class Command(BaseCommand):
         by_id = {g.hgnc_id: g for g in Gene.objects.exclude(hgnc_id="")}
         by_symbol = {g.symbol.upper(): g for g in Gene.objects.all()}
         fields = ["hgnc_id", "symbol", "name", "previous_symbols", "alias_symbols"]
-        to_create, to_update = [], []
+        to_create, to_update, conflicts = [], [], []
         # The HGNC ID is a gene's identity; a symbol match only fills in (or
         # corrects) the ID of a gene no other row of the file has claimed.
         claimed = {by_id[hgnc_id].pk for hgnc_id in rows if hgnc_id in by_id}
@@ -124,6 +137,13 @@ class Command(BaseCommand):
                     claimed.add(gene.pk)
             if gene is None:
                 to_create.append(Gene(**values))
+                continue
+            if not is_own_rename(gene.symbol, values):
+                conflicts.append(
+                    f"{values['hgnc_id']}: RareDerm has it as {gene.symbol}, the file as "
+                    f"{values['symbol']}, whose previous symbols do not include {gene.symbol}; "
+                    "row not imported (check the gene's HGNC ID)"
+                )
                 continue
             if all(getattr(gene, f) == values[f] for f in fields):
                 continue
@@ -146,5 +166,5 @@ class Command(BaseCommand):
             for gene in Gene.objects.filter(pk__in=chunk):
                 lookup.extend(symbol_rows(GeneSymbol, gene))
             GeneSymbol.objects.bulk_create(lookup, batch_size=BATCH)
-        unchanged = len(rows) - len(to_create) - len(to_update)
-        return len(to_create), len(to_update), unchanged
+        unchanged = len(rows) - len(to_create) - len(to_update) - len(conflicts)
+        return len(to_create), len(to_update), unchanged, conflicts
