@@ -6,9 +6,11 @@ The database-backed wrapper (curation.models.vocabulary.resolve_symbol) asks
 the database for the few candidates of one symbol and hands them to
 `choose()`, the same decision function the index uses.
 
-The rule (issue 4): an approved symbol wins; else a symbol that is the
-previous symbol of exactly one gene; else the alias of exactly one gene.
-Anything else is not guessed: the curator is told and chooses. So `CARS`
+The rule (issues 4 and 13): an approved symbol wins; else a symbol that is the
+previous symbol of exactly one gene and nobody else's alias; else the alias
+of exactly one gene. Anything else is not guessed: the curator is told and
+chooses (OI4, a previous symbol of one collagen gene and an alias of another,
+is never silently one of them). So `CARS`
 (the previous symbol of CARS1) resolves to CARS1 and never to CARS2, and
 `SEC31L1` to SEC31A.
 """
@@ -104,6 +106,16 @@ def choose(
         return Resolution(query, APPROVED, approved[0], tuple(approved))
     if len(approved) > 1:  # cannot happen with HGNC data; refuse rather than pick one
         return _ambiguous(query, approved, "the approved symbol")
+    others = [a for a in aliases if a not in previous]
+    if len(previous) == 1 and others:
+        names = ", ".join(g.symbol for g in [*previous, *others])
+        return Resolution(
+            query,
+            AMBIGUOUS,
+            candidates=(*previous, *others),
+            message=f"{query} is a previous symbol of {previous[0].symbol} and an alias of "
+            f"{', '.join(g.symbol for g in others)} ({names}); choose the one the paper means.",
+        )
     if len(previous) == 1:
         gene = previous[0]
         return Resolution(

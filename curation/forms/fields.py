@@ -46,7 +46,14 @@ class Vocabulary:
             for row in self._rows:
                 for key in self.keys(row):
                     self._index.setdefault(_fold(key), row)
+            for key in self.shared_keys():
+                self._index.pop(key, None)
         return self._rows
+
+    def shared_keys(self) -> set[str]:
+        """Keys several rows have (e.g. an ICD-O code of several subtypes): they resolve
+        to none of them, never silently to the first."""
+        return set()
 
     def queryset(self):
         return self.model.objects.order_by("name")
@@ -80,12 +87,37 @@ class Vocabulary:
 
 
 class Diagnoses(Vocabulary):
+    """Diagnoses by name, synonym, older name or (when only one has it) ICD-O-3.2 code.
+
+    Search terms (inflammatory pseudotumour for IMT) are deliberately not keys:
+    they find cases in a search but are never what a curator's entry resolves to.
+    """
+
     noun = "diagnosis"
     key = "diagnosis"
     model = Diagnosis
 
+    def queryset(self):
+        return Diagnosis.objects.select_related("family").order_by("name")
+
     def keys(self, row) -> list[str]:
-        return [*super().keys(row), *([row.icdo3_code] if row.icdo3_code else [])]
+        return [
+            self.label(row),
+            *row.resolving_names(),
+            *([row.icdo3_code] if row.icdo3_code else []),
+        ]
+
+    def shared_keys(self) -> set[str]:
+        codes: dict[str, int] = {}
+        for row in self._rows:
+            if row.icdo3_code:
+                codes[row.icdo3_code] = codes.get(row.icdo3_code, 0) + 1
+        return {_fold(code) for code, n in codes.items() if n > 1}
+
+    def option(self, row) -> tuple[str, str]:
+        value, hint = super().option(row)
+        family = row.family.name if row.family_id else "not yet placed in a WHO family"
+        return value, "; ".join(h for h in (family, hint) if h)
 
 
 class Sites(Vocabulary):

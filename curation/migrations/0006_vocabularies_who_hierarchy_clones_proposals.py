@@ -7,232 +7,477 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('curation', '0005_constraint_messages'),
+        ("curation", "0005_constraint_messages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Clone',
+            name="Clone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('source', models.CharField(blank=True, max_length=500)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("source", models.CharField(blank=True, max_length=500)),
             ],
         ),
         migrations.CreateModel(
-            name='DiagnosisCategory',
+            name="DiagnosisCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name_plural': 'diagnosis categories',
+                "verbose_name_plural": "diagnosis categories",
             },
         ),
         migrations.CreateModel(
-            name='DiagnosisFamily',
+            name="DiagnosisFamily",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name_plural': 'diagnosis families',
+                "verbose_name_plural": "diagnosis families",
             },
         ),
         migrations.CreateModel(
-            name='TermProposal',
+            name="TermProposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('diagnosis', 'Diagnosis'), ('marker', 'IHC marker'), ('clone', 'Antibody clone'), ('gene', 'Gene')], max_length=10)),
-                ('field', models.CharField(choices=[('final_diagnosis', 'Final diagnosis'), ('initial_diagnosis', 'Initial diagnosis'), ('ihc_marker', 'IHC result: marker'), ('ihc_clone', 'IHC result: clone'), ('fusion_five', "Fusion: 5' gene"), ('fusion_three', "Fusion: 3' gene")], max_length=20)),
-                ('text', models.CharField(max_length=200, verbose_name='proposed term')),
-                ('code', models.CharField(blank=True, help_text='ICD-O-3.2 code of a diagnosis, HGNC ID of a gene.', max_length=40)),
-                ('source_url', models.URLField(blank=True, max_length=500, verbose_name='source link')),
-                ('note', models.TextField(blank=True)),
-                ('row', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for a reviewer'), ('accepted', 'Accepted into the vocabulary'), ('mapped', 'Mapped to an existing term')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("diagnosis", "Diagnosis"),
+                            ("marker", "IHC marker"),
+                            ("clone", "Antibody clone"),
+                            ("gene", "Gene"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "field",
+                    models.CharField(
+                        choices=[
+                            ("final_diagnosis", "Final diagnosis"),
+                            ("initial_diagnosis", "Initial diagnosis"),
+                            ("ihc_marker", "IHC result: marker"),
+                            ("ihc_clone", "IHC result: clone"),
+                            ("fusion_five", "Fusion: 5' gene"),
+                            ("fusion_three", "Fusion: 3' gene"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("text", models.CharField(max_length=200, verbose_name="proposed term")),
+                (
+                    "code",
+                    models.CharField(
+                        blank=True,
+                        help_text="ICD-O-3.2 code of a diagnosis, HGNC ID of a gene.",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "source_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="source link"),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("row", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for a reviewer"),
+                            ("accepted", "Accepted into the vocabulary"),
+                            ("mapped", "Mapped to an existing term"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='VocabularyVersion',
+            name="VocabularyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vocabulary', models.CharField(choices=[('diagnosis', 'Diagnoses'), ('topography', 'Topography'), ('gene', 'Genes'), ('marker', 'IHC markers')], max_length=20)),
-                ('code_system', models.CharField(help_text='e.g. ICD-O-3.2, HGNC.', max_length=100)),
-                ('version', models.CharField(max_length=200)),
-                ('sources', models.JSONField(blank=True, default=list)),
-                ('loaded_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "vocabulary",
+                    models.CharField(
+                        choices=[
+                            ("diagnosis", "Diagnoses"),
+                            ("topography", "Topography"),
+                            ("gene", "Genes"),
+                            ("marker", "IHC markers"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "code_system",
+                    models.CharField(help_text="e.g. ICD-O-3.2, HGNC.", max_length=100),
+                ),
+                ("version", models.CharField(max_length=200)),
+                ("sources", models.JSONField(blank=True, default=list)),
+                ("loaded_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.RemoveConstraint(
-            model_name='diagnosis',
-            name='curation_diagnosis_icdo3_format',
+            model_name="diagnosis",
+            name="curation_diagnosis_icdo3_format",
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='older_names',
+            model_name="diagnosis",
+            name="older_names",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='parent',
-            field=models.ForeignKey(blank=True, help_text='The entity of a subtype.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='subtypes', to='curation.diagnosis'),
+            model_name="diagnosis",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The entity of a subtype.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="subtypes",
+                to="curation.diagnosis",
+            ),
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='position',
+            model_name="diagnosis",
+            name="position",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='rank',
-            field=models.CharField(choices=[('entity', 'Entity'), ('subtype', 'Subtype')], default='entity', max_length=10),
+            model_name="diagnosis",
+            name="rank",
+            field=models.CharField(
+                choices=[("entity", "Entity"), ("subtype", "Subtype")],
+                default="entity",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='search_terms',
+            model_name="diagnosis",
+            name="search_terms",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='source',
+            model_name="diagnosis",
+            name="source",
             field=models.CharField(blank=True, max_length=500),
         ),
         migrations.AddField(
-            model_name='gene',
-            name='source',
+            model_name="gene",
+            name="source",
             field=models.CharField(blank=True, max_length=500),
         ),
         migrations.AddField(
-            model_name='marker',
-            name='source',
+            model_name="marker",
+            name="source",
             field=models.CharField(blank=True, max_length=500),
         ),
         migrations.AlterField(
-            model_name='diagnosis',
-            name='icdo3_code',
-            field=models.CharField(blank=True, max_length=6, verbose_name='ICD-O-3.2 morphology'),
+            model_name="diagnosis",
+            name="icdo3_code",
+            field=models.CharField(blank=True, max_length=6, verbose_name="ICD-O-3.2 morphology"),
         ),
         migrations.AlterField(
-            model_name='historicalihcresult',
-            name='pattern',
-            field=models.CharField(blank=True, choices=[('membranous', 'Membranous'), ('cytoplasmic', 'Cytoplasmic (smooth)'), ('cytoplasmic_granular', 'Cytoplasmic granular'), ('membranous_cytoplasmic', 'Membranous and cytoplasmic'), ('nuclear', 'Nuclear'), ('nuclear_cytoplasmic', 'Nuclear and cytoplasmic'), ('nuclear_membranous', 'Nuclear membranous'), ('perinuclear_dot', 'Perinuclear / dot-like'), ('loss', 'Loss of expression (nuclear)'), ('other', 'Other (see as reported)')], max_length=30, verbose_name='staining pattern'),
+            model_name="historicalihcresult",
+            name="pattern",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("membranous", "Membranous"),
+                    ("cytoplasmic", "Cytoplasmic (smooth)"),
+                    ("cytoplasmic_granular", "Cytoplasmic granular"),
+                    ("membranous_cytoplasmic", "Membranous and cytoplasmic"),
+                    ("nuclear", "Nuclear"),
+                    ("nuclear_cytoplasmic", "Nuclear and cytoplasmic"),
+                    ("nuclear_membranous", "Nuclear membranous"),
+                    ("perinuclear_dot", "Perinuclear / dot-like"),
+                    ("loss", "Loss of expression (nuclear)"),
+                    ("other", "Other (see as reported)"),
+                ],
+                max_length=30,
+                verbose_name="staining pattern",
+            ),
         ),
         migrations.AlterField(
-            model_name='ihcresult',
-            name='pattern',
-            field=models.CharField(blank=True, choices=[('membranous', 'Membranous'), ('cytoplasmic', 'Cytoplasmic (smooth)'), ('cytoplasmic_granular', 'Cytoplasmic granular'), ('membranous_cytoplasmic', 'Membranous and cytoplasmic'), ('nuclear', 'Nuclear'), ('nuclear_cytoplasmic', 'Nuclear and cytoplasmic'), ('nuclear_membranous', 'Nuclear membranous'), ('perinuclear_dot', 'Perinuclear / dot-like'), ('loss', 'Loss of expression (nuclear)'), ('other', 'Other (see as reported)')], max_length=30, verbose_name='staining pattern'),
+            model_name="ihcresult",
+            name="pattern",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("membranous", "Membranous"),
+                    ("cytoplasmic", "Cytoplasmic (smooth)"),
+                    ("cytoplasmic_granular", "Cytoplasmic granular"),
+                    ("membranous_cytoplasmic", "Membranous and cytoplasmic"),
+                    ("nuclear", "Nuclear"),
+                    ("nuclear_cytoplasmic", "Nuclear and cytoplasmic"),
+                    ("nuclear_membranous", "Nuclear membranous"),
+                    ("perinuclear_dot", "Perinuclear / dot-like"),
+                    ("loss", "Loss of expression (nuclear)"),
+                    ("other", "Other (see as reported)"),
+                ],
+                max_length=30,
+                verbose_name="staining pattern",
+            ),
         ),
         migrations.AddField(
-            model_name='clone',
-            name='marker',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clones', to='curation.marker'),
+            model_name="clone",
+            name="marker",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="clones",
+                to="curation.marker",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalihcresult',
-            name='clone_term',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='curation.clone', verbose_name='clone (controlled list)'),
+            model_name="historicalihcresult",
+            name="clone_term",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="curation.clone",
+                verbose_name="clone (controlled list)",
+            ),
         ),
         migrations.AddField(
-            model_name='ihcresult',
-            name='clone_term',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='results', to='curation.clone', verbose_name='clone (controlled list)'),
+            model_name="ihcresult",
+            name="clone_term",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="results",
+                to="curation.clone",
+                verbose_name="clone (controlled list)",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='diagnosiscategory',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='curation_diagnosiscategory_name_unique'),
+            model_name="diagnosiscategory",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                name="curation_diagnosiscategory_name_unique",
+            ),
         ),
         migrations.AddField(
-            model_name='diagnosisfamily',
-            name='category',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='families', to='curation.diagnosiscategory'),
+            model_name="diagnosisfamily",
+            name="category",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="families",
+                to="curation.diagnosiscategory",
+            ),
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='family',
-            field=models.ForeignKey(blank=True, help_text='Empty only for a term a reviewer accepted before placing it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='diagnoses', to='curation.diagnosisfamily'),
+            model_name="diagnosis",
+            name="family",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty only for a term a reviewer accepted before placing it.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="diagnoses",
+                to="curation.diagnosisfamily",
+            ),
         ),
         migrations.AddIndex(
-            model_name='diagnosis',
-            index=models.Index(fields=['family'], name='curation_dx_family_idx'),
+            model_name="diagnosis",
+            index=models.Index(fields=["family"], name="curation_dx_family_idx"),
         ),
         migrations.AddConstraint(
-            model_name='diagnosis',
-            constraint=models.CheckConstraint(condition=models.Q(('icdo3_code', ''), ('icdo3_code__regex', '^[0-9]{4}/[012369]$'), _connector='OR'), name='curation_diagnosis_icdo3_format', violation_error_message='An ICD-O-3.2 morphology code is written 8825/1 (four digits, a slash, a behaviour digit 0, 1, 2, 3, 6 or 9).'),
+            model_name="diagnosis",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("icdo3_code", ""),
+                    ("icdo3_code__regex", "^[0-9]{4}/[012369]$"),
+                    _connector="OR",
+                ),
+                name="curation_diagnosis_icdo3_format",
+                violation_error_message="An ICD-O-3.2 morphology code is written 8825/1 (four digits, a slash, a behaviour digit 0, 1, 2, 3, 6 or 9).",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='diagnosis',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('parent__isnull', True), ('rank', 'entity')), models.Q(('parent__isnull', False), ('rank', 'subtype')), _connector='OR'), name='curation_diagnosis_subtype_has_parent', violation_error_message='A subtype names its entity; an entity has no parent.'),
+            model_name="diagnosis",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("parent__isnull", True), ("rank", "entity")),
+                    models.Q(("parent__isnull", False), ("rank", "subtype")),
+                    _connector="OR",
+                ),
+                name="curation_diagnosis_subtype_has_parent",
+                violation_error_message="A subtype names its entity; an entity has no parent.",
+            ),
         ),
         migrations.AddField(
-            model_name='termproposal',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='curation.case'),
+            model_name="termproposal",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="proposals",
+                to="curation.case",
+            ),
         ),
         migrations.AddField(
-            model_name='termproposal',
-            name='clone_term',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='curation.clone'),
+            model_name="termproposal",
+            name="clone_term",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="curation.clone",
+            ),
         ),
         migrations.AddField(
-            model_name='termproposal',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='term_decisions', to=settings.AUTH_USER_MODEL),
+            model_name="termproposal",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="term_decisions",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='termproposal',
-            name='diagnosis',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='curation.diagnosis'),
+            model_name="termproposal",
+            name="diagnosis",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="curation.diagnosis",
+            ),
         ),
         migrations.AddField(
-            model_name='termproposal',
-            name='gene',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='curation.gene'),
+            model_name="termproposal",
+            name="gene",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="curation.gene",
+            ),
         ),
         migrations.AddField(
-            model_name='termproposal',
-            name='marker',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='curation.marker'),
+            model_name="termproposal",
+            name="marker",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="curation.marker",
+            ),
         ),
         migrations.AddField(
-            model_name='termproposal',
-            name='marker_term',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='curation.marker'),
+            model_name="termproposal",
+            name="marker_term",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="curation.marker",
+            ),
         ),
         migrations.AddField(
-            model_name='termproposal',
-            name='proposed_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='term_proposals', to=settings.AUTH_USER_MODEL),
+            model_name="termproposal",
+            name="proposed_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="term_proposals",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vocabularyversion',
-            constraint=models.UniqueConstraint(fields=('vocabulary',), name='curation_vocabularyversion_unique'),
+            model_name="vocabularyversion",
+            constraint=models.UniqueConstraint(
+                fields=("vocabulary",), name="curation_vocabularyversion_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='clone',
-            constraint=models.UniqueConstraint(models.F('marker'), django.db.models.functions.text.Lower('name'), name='curation_clone_marker_name_unique'),
+            model_name="clone",
+            constraint=models.UniqueConstraint(
+                models.F("marker"),
+                django.db.models.functions.text.Lower("name"),
+                name="curation_clone_marker_name_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='diagnosisfamily',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='curation_diagnosisfamily_name_unique'),
+            model_name="diagnosisfamily",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                name="curation_diagnosisfamily_name_unique",
+            ),
         ),
         migrations.AddIndex(
-            model_name='termproposal',
-            index=models.Index(fields=['status', 'case'], name='curation_proposal_pending_idx'),
+            model_name="termproposal",
+            index=models.Index(fields=["status", "case"], name="curation_proposal_pending_idx"),
         ),
         migrations.AddConstraint(
-            model_name='termproposal',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('decided_at__isnull', True), ('status', 'pending')), models.Q(models.Q(('status', 'pending'), _negated=True), ('decided_at__isnull', False)), _connector='OR'), name='curation_termproposal_decided_has_date'),
+            model_name="termproposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("decided_at__isnull", True), ("status", "pending")),
+                    models.Q(
+                        models.Q(("status", "pending"), _negated=True),
+                        ("decided_at__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="curation_termproposal_decided_has_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='termproposal',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'clone'), _negated=True), ('marker__isnull', False), _connector='OR'), name='curation_termproposal_clone_has_marker'),
+            model_name="termproposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "clone"), _negated=True),
+                    ("marker__isnull", False),
+                    _connector="OR",
+                ),
+                name="curation_termproposal_clone_has_marker",
+            ),
         ),
     ]

@@ -171,7 +171,7 @@ class Diagnosis(models.Model):
 
     @property
     def behaviour(self) -> str:
-        """"malignant", "benign"...: the ICD-O behaviour digit in words; "" without a code."""
+        """ "malignant", "benign"...: the ICD-O behaviour digit in words; "" without a code."""
         return BEHAVIOURS.get(self.icdo3_code[-1:], "") if self.icdo3_code else ""
 
     def resolving_names(self) -> list[str]:

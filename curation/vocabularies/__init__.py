@@ -83,6 +83,11 @@ def _load_genes(apps):
 
     Gene = apps.get_model("curation", "Gene")
     GeneSymbol = apps.get_model("curation", "GeneSymbol")
+    by_id = {g.hgnc_id: g for g in Gene.objects.exclude(hgnc_id="")}
+    by_symbol = {g.symbol.upper(): g for g in Gene.objects.all()}
+    names = ["symbol", "hgnc_id", "name", "previous_symbols", "alias_symbols", "source"]
+    names = [n for n in names if n in _fields(Gene)]
+    to_create, to_update = [], []
     for row in read("gene")["genes"]:
         values = {
             "symbol": row["symbol"],
@@ -92,19 +97,26 @@ def _load_genes(apps):
             "alias_symbols": row["alias_symbols"],
             "source": row.get("source", ""),
         }
+        values = {n: values[n] for n in names}
         # The HGNC ID is a gene's identity; a row with the symbol but a wrong ID
         # (MLANA once shipped as HGNC:7125, which is MLF1) is corrected.
-        gene = Gene.objects.filter(hgnc_id=row["hgnc_id"]).first()
+        gene = by_id.get(row["hgnc_id"]) or by_symbol.get(row["symbol"].upper())
         if gene is None:
-            gene = Gene.objects.filter(symbol__iexact=row["symbol"]).first()
-        if gene is None:
-            gene = Gene.objects.create(**_only_known(Gene, values))
-        else:
-            for name, value in _only_known(Gene, values).items():
-                setattr(gene, name, value)
-            gene.save()
-        GeneSymbol.objects.filter(gene=gene).delete()
-        GeneSymbol.objects.bulk_create(symbol_rows(GeneSymbol, gene))
+            to_create.append(Gene(**values))
+        elif any(getattr(gene, n) != v for n, v in values.items()):
+            for n, v in values.items():
+                setattr(gene, n, v)
+            to_update.append(gene)
+    Gene.objects.bulk_update(to_update, names, batch_size=500)
+    created = Gene.objects.bulk_create(to_create, batch_size=500)
+    touched = [g.pk for g in to_update] + [
+        g.pk for g in Gene.objects.filter(hgnc_id__in=[g.hgnc_id for g in created])
+    ]
+    GeneSymbol.objects.filter(gene_id__in=touched).delete()
+    GeneSymbol.objects.bulk_create(
+        [r for g in Gene.objects.filter(pk__in=touched) for r in symbol_rows(GeneSymbol, g)],
+        batch_size=1000,
+    )
 
 
 def _load_diagnoses(apps):
@@ -167,7 +179,9 @@ def merge_diagnosis(apps, old_name: str, *, into) -> bool:
             link.diagnosis = into
             link.save()
     Diagnosis.objects.filter(parent=old).update(parent=into)
-    if "termproposal" in {m._meta.model_name for m in apps.get_app_config("curation").get_models()}:
+    if "termproposal" in {
+        m._meta.model_name for m in apps.get_app_config("curation").get_models()
+    }:
         apps.get_model("curation", "TermProposal").objects.filter(diagnosis=old).update(
             diagnosis=into
         )

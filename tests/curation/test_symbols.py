@@ -25,8 +25,8 @@ SHARED_ALIAS_1 = GeneRecord("HGNC:90001", "GENEA1", "", (), ("P40X",))
 SHARED_ALIAS_2 = GeneRecord("HGNC:90002", "GENEB1", "", (), ("P40X",))
 SHARED_PREV_1 = GeneRecord("HGNC:90003", "GENEC1", "", ("OLDSYM",), ())
 SHARED_PREV_2 = GeneRecord("HGNC:90004", "GENED1", "", ("OLDSYM",), ())
-# A symbol that is one gene's previous symbol and another gene's alias:
-# previous symbols win (the issue's order).
+# A symbol that is one gene's previous symbol and another gene's alias: the
+# curator chooses (issue 13: never silently the wrong gene).
 PREV_VS_ALIAS_1 = GeneRecord("HGNC:90005", "GENEE1", "", ("MIXED",), ())
 PREV_VS_ALIAS_2 = GeneRecord("HGNC:90006", "GENEF1", "", (), ("MIXED",))
 
@@ -92,9 +92,11 @@ def test_an_ambiguous_previous_symbol_goes_to_the_curator(index):
     assert result.gene is None
 
 
-def test_a_previous_symbol_wins_over_another_genes_alias(index):
+def test_a_previous_symbol_that_is_another_genes_alias_goes_to_the_curator(index):
     result = index.resolve("MIXED")
-    assert (result.status, result.gene) == (PREVIOUS, PREV_VS_ALIAS_1)
+    assert (result.status, result.gene) == (AMBIGUOUS, None)
+    assert set(result.candidates) == {PREV_VS_ALIAS_1, PREV_VS_ALIAS_2}
+    assert "previous symbol of GENEE1 and an alias of GENEF1" in result.message
 
 
 def test_letter_case_and_surrounding_space_do_not_matter(index):
