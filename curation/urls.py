@@ -1,6 +1,16 @@
 from django.urls import path
 
-from curation.views import bulk_import, cases, curate, genes, home, new_report, review, stats
+from curation.views import (
+    bulk_import,
+    cases,
+    curate,
+    genes,
+    home,
+    new_report,
+    review,
+    stats,
+    terms,
+)
 from curation.views import search as search_views
 
 app_name = "curation"
@@ -16,6 +26,8 @@ urlpatterns = [
     path("cases/<int:pk>/revise/", review.case_revise, name="case_revise"),
     path("review/", review.review_queue, name="review_queue"),
     path("review/<int:pk>/", review.review_case, name="review_case"),
+    path("review/terms/", terms.term_queue, name="term_queue"),
+    path("review/terms/<int:pk>/", terms.term_decide, name="term_decide"),
     path("activity/", review.activity, name="activity"),
     path("activity/export.csv", review.activity_csv, name="activity_csv"),
     # The curator workflow (curation/views/new_report.py, curate.py, bulk_import.py).

@@ -96,7 +96,17 @@ CASE_FIELDS = frozenset(
 )
 M2M_FIELDS = frozenset({"other_citations", "differentials"})
 IHC_FIELDS = frozenset(
-    {"marker", "clone", "result", "extent", "intensity", "pattern", "percent_cells", "as_reported"}
+    {
+        "marker",
+        "clone",
+        "clone_term",
+        "result",
+        "extent",
+        "intensity",
+        "pattern",
+        "percent_cells",
+        "as_reported",
+    }
 )
 FUSION_FIELDS = frozenset(
     {

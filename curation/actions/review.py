@@ -57,6 +57,7 @@ _M2M = ("other_citations", "differentials")
 _IHC_COPY = (
     "marker_id",
     "clone",
+    "clone_term_id",
     "result",
     "extent",
     "intensity",

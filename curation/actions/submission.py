@@ -29,7 +29,7 @@ from curation.actions.cases import (
     transition,
     update_case,
 )
-from curation.models import Case, CaseEvent, FusionFinding, IHCResult
+from curation.models import Case, CaseEvent, FusionFinding, IHCResult, TermProposal
 
 __all__ = [
     "COPIED_FIELDS",
@@ -69,16 +69,33 @@ class Incomplete(CaseActionError):
         super().__init__(" ".join(errors.values()))
 
 
-def missing_for_submission(case: Case) -> dict[str, str]:
-    """What a reviewer needs and this (saved) case lacks, field by field; {} when complete."""
+def missing_for_submission(
+    case: Case, *, pending=None, has_rows: bool | None = None
+) -> dict[str, str]:
+    """What a reviewer needs and this (saved) case lacks, field by field; {} when complete.
+
+    A pending proposal counts (the case keeps it as its value). `pending` (the
+    case's pending proposals) and `has_rows` (it has IHC or fusion rows) spare
+    the queries when the caller has them at hand.
+    """
     errors: dict[str, str] = {}
     if not case.citation_id:
         errors["citation"] = "A case needs the citation it comes from."
-    if not case.final_diagnosis_id:
+    if pending is None:
+        pending = TermProposal.objects.pending().filter(case=case)
+    pending = {p.field for p in pending}
+    if not case.final_diagnosis_id and TermProposal.Field.FINAL_DIAGNOSIS not in pending:
         errors["final_diagnosis"] = "Choose the final diagnosis before submitting."
     if not case.topography_id:
         errors["topography"] = "Choose the site (ICD-O-3 topography) before submitting."
-    if not (case.ihc_results.exists() or case.fusions.exists()):
+    row_pending = pending & {
+        TermProposal.Field.IHC_MARKER,
+        TermProposal.Field.FUSION_FIVE,
+        TermProposal.Field.FUSION_THREE,
+    }
+    if has_rows is None:
+        has_rows = case.ihc_results.exists() or case.fusions.exists()
+    if not (has_rows or row_pending):
         errors["findings"] = (
             "Record at least one finding (an IHC result or a fusion) before submitting."
         )
@@ -127,6 +144,8 @@ def save_draft(
     fields: dict,
     ihc_rows: list[dict] | None = None,
     fusion_rows: list[dict] | None = None,
+    proposals: list | None = None,
+    withdrawn: tuple = (),
 ) -> SaveResult:
     """Save what the case form holds; a save that changes nothing writes nothing.
 
@@ -169,6 +188,13 @@ def save_draft(
         replace_fusions(locked, by=by, expected_version=locked.version, rows=fusion_rows)
         locked.refresh_from_db()
         changed = True
+    if proposals or withdrawn or "final_diagnosis" in fields or "initial_diagnosis" in fields:
+        from curation.actions.proposals import record_proposals
+
+        if record_proposals(
+            locked, by=by, pending=proposals or [], withdrawn=withdrawn, fields=fields
+        ):
+            changed = True
     if case is not locked:
         case.refresh_from_db()
     return SaveResult(case, changed)

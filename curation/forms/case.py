@@ -8,21 +8,26 @@ required for a draft — what a submission needs is checked by
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from curation.actions.proposals import PendingTerm
 from curation.forms.fields import (
     VOCABULARIES,
+    ProposeTerm,
     Vocabulary,
     VocabularyField,
     _choices,
     _model_field,
     _text,
+    unknown_text,
 )
 from curation.forms.rows import FusionFormSet, FusionRowForm, IHCFormSet, IHCRowForm
-from curation.models import Case
+from curation.models import Case, TermProposal
+from curation.models.vocabulary import ICDO_MORPHOLOGY_RE
 
 # Ages above these are typing errors, not patients.
 MAX_AGE = {"years": 120, "months": 1_440, "weeks": 6_300, "days": 44_000}
@@ -99,6 +104,16 @@ class CaseForm(forms.Form):
         )
         f["outcome"] = forms.ChoiceField(required=False, choices=_choices(Case.Outcome.choices))
         f["notes"] = _text()
+        self.propose = {
+            name: ProposeTerm(
+                self,
+                name,
+                code_label="ICD-O-3.2 code",
+                code_help="If you know it, e.g. 8825/1.",
+            )
+            for name in ("final_diagnosis", "initial_diagnosis")
+        }
+        self.proposals = []
         for field in f.values():
             if isinstance(field, forms.DecimalField):
                 field.widget.attrs.setdefault("step", "0.1")
@@ -138,11 +153,50 @@ class CaseForm(forms.Form):
                 )
         if data.get("follow_up_months") is not None and not data.get("outcome"):
             self.add_error("outcome", "Give the outcome at the end of the follow-up.")
+        self.proposals = []
+        for name, propose in self.propose.items():
+            text = unknown_text(self, name)
+            if not (text and propose.wanted()):
+                continue
+            values = propose.values()
+            if values["code"] and not re.match(ICDO_MORPHOLOGY_RE, values["code"]):
+                self.add_error(
+                    f"{name}_code",
+                    "An ICD-O-3.2 code is written 8825/1: four digits, a slash, a behaviour "
+                    "digit (0, 1, 2, 3, 6 or 9). Leave it empty if you are not sure.",
+                )
+                continue
+            del self._errors[name]
+            data[name] = None
+            self.proposals.append(
+                PendingTerm(TermProposal.Kind.DIAGNOSIS, name, text[:200], **values)
+            )
         return data
+
+    @property
+    def unknowns(self) -> dict[str, str]:
+        """{field: text} of the diagnosis fields whose text is not in the vocabulary, or
+        whose proposal box is ticked: where the form offers to propose the term."""
+        if not self.is_bound:
+            return {}
+        out = {}
+        for name in self.propose:
+            text = unknown_text(self, name)
+            if not text and self.data.get(self.add_prefix(f"{name}_propose")):
+                text = " ".join(str(self.data.get(self.add_prefix(name), "")).split())
+            if text:
+                out[name] = text
+        return out
 
     def values(self) -> dict:
         """The cleaned values as the actions take them ("" for blank text, None for blank FKs)."""
-        return dict(self.cleaned_data)
+        proposal_fields = {
+            name
+            for prefix in self.propose
+            for name in self.fields
+            if name.startswith(f"{prefix}_")
+        }
+        return {k: v for k, v in self.cleaned_data.items() if k not in proposal_fields}
 
     @staticmethod
     def initial_for(case: Case) -> dict:
@@ -166,6 +220,7 @@ class CaseForms:
 
     def __init__(self, case: Case, data=None):
         self.case = case
+        self.data = data
         self.vocabularies = {name: cls() for name, cls in VOCABULARIES.items()}
         source = case
         ihc, fusions = [], []
@@ -176,6 +231,8 @@ class CaseForms:
                     "position", "pk"
                 )
             )
+        # What is saved, when this form shows it (so the page need not count again).
+        self.saved_rows = bool(ihc or fusions) if data is None else None
         self.form = CaseForm(
             data,
             case=case,
@@ -210,8 +267,24 @@ class CaseForms:
         return count
 
     def values(self) -> dict:
+        ihc_rows = self.ihc.rows()
+        fusion_rows = self.fusions.rows()
+        proposals = list(self.form.proposals)
+        # Rows whose marker or gene is proposed wait in their proposal (with the rest
+        # of the row) until a reviewer resolves the term; they are not case rows yet.
+        proposals += [r.pop("proposal") for r in ihc_rows + fusion_rows if "proposal" in r]
         return {
             "fields": self.form.values(),
-            "ihc_rows": self.ihc.rows(),
-            "fusion_rows": self.fusions.rows(),
+            "ihc_rows": [r for r in ihc_rows if "marker" in r],
+            "fusion_rows": [r for r in fusion_rows if "three_prime_gene" in r],
+            "proposals": proposals,
+            "withdrawn": self.withdrawn,
         }
+
+    @property
+    def withdrawn(self) -> tuple[int, ...]:
+        """Pending proposals the curator ticked "withdraw" for (ids of this case's)."""
+        if self.data is None:
+            return ()
+        ids = [v for v in self.data.getlist("withdraw_proposal") if v.isdigit() and len(v) < 10]
+        return tuple(int(v) for v in ids)

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 
-from curation.models import Diagnosis, Marker, Topography
+from curation.models import Clone, Diagnosis, Marker, Topography
 
 # Free-text fields (histology, treatment, notes...): a case report's longest
 # paragraph is a few thousand characters; a pasted 100 KB blob is refused with
@@ -137,8 +137,86 @@ class Markers(Vocabulary):
     key = "marker"
     model = Marker
 
+    _clones: dict | None = None
+
+    def clone(self, marker, text: str):
+        """The marker's clone called `text` (its controlled list), or None: an "other" clone.
+
+        Every clone is read once, on the first call (a form with clones typed)."""
+        if self._clones is None:
+            self._clones = {
+                (c.marker_id, _fold(c.name)): c for c in Clone.objects.select_related("marker")
+            }
+        return self._clones.get((marker.pk, _fold(text)))
+
+
+class Clones(Vocabulary):
+    """Antibody clones, suggested under the clone input as the curator types."""
+
+    noun = "clone"
+    key = "clone"
+    model = Clone
+
+    def queryset(self):
+        return Clone.objects.select_related("marker").order_by("name")
+
+    def keys(self, row) -> list[str]:
+        return [row.name, row.marker.name]
+
+    def label(self, row) -> str:
+        return row.name
+
+    def option(self, row) -> tuple[str, str]:
+        return row.name, f"{row.marker.name} clone"
+
 
 VOCABULARIES = {"diagnosis": Diagnoses, "topography": Sites, "marker": Markers}
+
+
+class ProposeTerm:
+    """The small "propose it" part next to a vocabulary field (checkbox, code, source link).
+
+    It appears under a field whose text is not in the vocabulary; ticking it
+    turns the error into a proposal that the case keeps as its pending value.
+    """
+
+    def __init__(self, form, prefix: str, *, code_label: str = "", code_help: str = ""):
+        self.form = form
+        self.prefix = prefix
+        f = form.fields
+        f[f"{prefix}_propose"] = forms.BooleanField(
+            required=False, label="Propose it as a new term"
+        )
+        if code_label:
+            f[f"{prefix}_code"] = forms.CharField(
+                required=False, max_length=40, label=code_label, help_text=code_help
+            )
+        f[f"{prefix}_source"] = forms.URLField(
+            required=False,
+            assume_scheme="https",
+            max_length=500,
+            label="Source link",
+            help_text="Where the term is defined (WHO, HGNC, a paper).",
+            error_messages={"invalid": "Enter a full link, starting with https://."},
+        )
+
+    def wanted(self) -> bool:
+        return bool(self.form.cleaned_data.get(f"{self.prefix}_propose"))
+
+    def values(self) -> dict:
+        data = self.form.cleaned_data
+        return {
+            "code": (data.get(f"{self.prefix}_code") or "").strip(),
+            "source_url": data.get(f"{self.prefix}_source") or "",
+        }
+
+
+def unknown_text(form, name: str) -> str:
+    """The text of field `name` if its only error is "not in the vocabulary", else ""."""
+    errors = form.errors.as_data().get(name, [])
+    if errors and all(e.code == "unknown" for e in errors):
+        return " ".join(str(form.data.get(form.add_prefix(name), "")).split())
+    return ""
 
 
 class VocabularyField(forms.CharField):
@@ -177,7 +255,7 @@ class VocabularyField(forms.CharField):
         if row is None:
             raise ValidationError(
                 f"“{text[:80]}” is not in the {self.vocabulary.noun} list: pick one of the "
-                "suggestions (a reviewer can add a missing term).",
+                "suggestions, or propose it as a new term (below) for a reviewer to add.",
                 code="unknown",
             )
         return row

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.urls import reverse
 
 from curation.actions.cases import FusionResolution, resolve_fusion_text
-from curation.forms.fields import Markers, VocabularyField, _choices, _model_field, _text
-from curation.models import FusionFinding, Gene, IHCResult
+from curation.actions.proposals import PendingTerm
+from curation.forms.fields import (
+    Markers,
+    ProposeTerm,
+    VocabularyField,
+    _choices,
+    _model_field,
+    _text,
+    unknown_text,
+)
+from curation.models import FusionFinding, Gene, IHCResult, TermProposal
 from curation.notation import NotationError, format_fusion
+from curation.symbols import UNKNOWN
+
+HGNC_ID = re.compile(r"^HGNC:[0-9]+$")
 
 MAX_ROWS = 100  # IHC rows or fusions on one case
 
@@ -17,10 +32,27 @@ MAX_ROWS = 100  # IHC rows or fusions on one case
 class IHCRowForm(forms.Form):
     def __init__(self, *args, markers: Markers, **kwargs):
         super().__init__(*args, **kwargs)
+        self.markers = markers
         self.fields["marker"] = VocabularyField(
             label="Marker", vocabulary=markers, datalist="marker-options"
         )
         self.fields["clone"] = _model_field(IHCResult, "clone")
+        self.fields["clone"].widget.attrs.update(
+            {
+                # The marker's known clones, suggested as the curator types.
+                "list": "clone-options",
+                "autocomplete": "off",
+                "hx-get": reverse("curation:autocomplete", args=["clone"]),
+                "hx-trigger": "focus, input changed delay:250ms",
+                "hx-target": "#clone-options",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        )
+        self.propose_marker = ProposeTerm(self, "marker")
+        self.fields["clone_propose"] = forms.BooleanField(
+            required=False, label="Propose this clone for the marker's list"
+        )
         self.fields["result"] = forms.ChoiceField(
             required=False, choices=_choices(IHCResult.Result.choices)
         )
@@ -46,20 +78,54 @@ class IHCRowForm(forms.Form):
             raise ValidationError("A percentage of cells is between 0 and 100.")
         return value
 
+    proposal: PendingTerm | None = None
+    clone_term = None
+
     def clean(self):
         data = super().clean()
+        self.proposal, self.clone_term = None, None
+        text = unknown_text(self, "marker")
+        if text and self.propose_marker.wanted():
+            del self._errors["marker"]
+            data["marker"] = None
+            self.proposal = PendingTerm(
+                TermProposal.Kind.MARKER,
+                TermProposal.Field.IHC_MARKER,
+                text[:200],
+                **self.propose_marker.values(),
+            )
         if self.errors:
             return data
-        if not data.get("marker"):
+        if not data.get("marker") and self.proposal is None:
             self.add_error("marker", "Choose the marker of this row (or remove the row).")
         if not data.get("result"):
             self.add_error("result", "Choose the result: positive, negative, equivocal…")
+        clone = " ".join(data.get("clone", "").split())
+        if data.get("marker") and clone:
+            self.clone_term = self.markers.clone(data["marker"], clone)
+            if self.clone_term is not None:
+                data["clone"] = self.clone_term.name
+            elif data.get("clone_propose"):
+                self.proposal = PendingTerm(
+                    TermProposal.Kind.CLONE,
+                    TermProposal.Field.IHC_CLONE,
+                    clone[:100],
+                    marker=data["marker"],
+                )
         return data
+
+    @property
+    def unknown_marker(self) -> str:
+        return unknown_text(self, "marker") if self.is_bound else ""
+
+    def is_other_clone(self) -> bool:
+        """A clone typed that is not in the marker's list (kept as "other", may be proposed)."""
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("marker") and data.get("clone") and self.clone_term is None)
 
     def row(self) -> dict:
         data = self.cleaned_data
-        return {
-            "marker": data["marker"],
+        values = {
             "clone": data.get("clone", ""),
             "result": data["result"],
             "extent": data.get("extent", ""),
@@ -68,12 +134,19 @@ class IHCRowForm(forms.Form):
             "percent_cells": data.get("percent_cells"),
             "as_reported": data.get("as_reported", ""),
         }
+        if data.get("marker") is None:  # the marker is proposed: the row waits in the proposal
+            self.proposal.row.update(values)
+            return {"proposal": self.proposal}
+        row = {"marker": data["marker"], "clone_term": self.clone_term, **values}
+        if self.proposal is not None:
+            row["proposal"] = self.proposal
+        return row
 
     @staticmethod
     def initial_for(row: IHCResult) -> dict:
         return {
             "marker": row.marker,
-            "clone": row.clone,
+            "clone": row.clone_term.name if row.clone_term_id else row.clone,
             "result": row.result,
             "intensity": row.intensity,
             "extent": row.extent,
@@ -101,6 +174,24 @@ class FusionRowForm(forms.Form):
 
     resolution: FusionResolution | None = None
     genes: tuple[Gene | None, Gene | None] = (None, None)
+    proposal: PendingTerm | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.propose_gene = ProposeTerm(
+            self, "gene", code_label="HGNC ID", code_help="e.g. HGNC:427, if HGNC has it."
+        )
+
+    def unknown_partner(self) -> str:
+        """The one partner symbol that is not an HGNC symbol RareDerm knows (to propose it)."""
+        if self.resolution is None:
+            return ""
+        unknown = [
+            found.resolution.query
+            for found in (self.resolution.five_prime, self.resolution.three_prime)
+            if found is not None and found.resolution.status == UNKNOWN
+        ]
+        return unknown[0] if len(unknown) == 1 else ""
 
     def clean(self):
         data = super().clean()
@@ -115,11 +206,37 @@ class FusionRowForm(forms.Form):
         except NotationError as exc:
             self.add_error("written", str(exc))
             return data
-        five = self._gene(self.resolution.five_prime, data.get("five_prime_choice"), "5'")
-        three = self._gene(self.resolution.three_prime, data.get("three_prime_choice"), "3'")
+        self.proposal = None
+        proposed = self.unknown_partner() if self.propose_gene.wanted() else ""
+        if proposed:
+            values = self.propose_gene.values()
+            if values["code"] and not HGNC_ID.match(values["code"]):
+                self.add_error("gene_code", "An HGNC ID is written HGNC:427.")
+                return data
+            five_proposed = self.resolution.five_prime is not None and (
+                self.resolution.five_prime.resolution.query == proposed
+            )
+            end = (
+                TermProposal.Field.FUSION_FIVE
+                if five_proposed
+                else TermProposal.Field.FUSION_THREE
+            )
+            self.proposal = PendingTerm(TermProposal.Kind.GENE, end, proposed, **values)
+        five = (
+            None
+            if self.proposal and self.proposal.field == TermProposal.Field.FUSION_FIVE
+            else self._gene(self.resolution.five_prime, data.get("five_prime_choice"), "5'")
+        )
+        three = (
+            None
+            if self.proposal and self.proposal.field == TermProposal.Field.FUSION_THREE
+            else self._gene(self.resolution.three_prime, data.get("three_prime_choice"), "3'")
+        )
         if five is not None and five == three:
             self.add_error("written", "The two partners of a fusion are different genes.")
-        self.genes = (five, three)
+        # With a proposed partner, the row waits in the proposal with its known partner.
+        self.other_gene = five or three
+        self.genes = (None, None) if self.proposal else (five, three)
         return data
 
     def _gene(self, found, chosen_pk, end):
@@ -178,6 +295,18 @@ class FusionRowForm(forms.Form):
     def row(self) -> dict:
         five, three = self.genes
         data = self.cleaned_data
+        if self.proposal is not None:  # a partner is proposed: the row waits in the proposal
+            other = self.other_gene
+            self.proposal.row.update(
+                {
+                    "other_gene": other.pk if other else None,
+                    "five_prime_exon": data.get("five_prime_exon", ""),
+                    "three_prime_exon": data.get("three_prime_exon", ""),
+                    "method": data.get("method", ""),
+                    "as_reported": self.resolution.parsed.written,
+                }
+            )
+            return {"proposal": self.proposal}
         return {
             "five_prime_gene": five,
             "three_prime_gene": three,

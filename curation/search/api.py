@@ -53,6 +53,9 @@ class CaseSerializer(serializers.ModelSerializer):
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     final_diagnosis = serializers.CharField(source="final_diagnosis.name", default="")
     final_diagnosis_icdo3 = serializers.CharField(source="final_diagnosis.icdo3_code", default="")
+    final_diagnosis_family = serializers.CharField(
+        source="final_diagnosis.family.name", default=""
+    )
     topography_code = serializers.CharField(source="topography.code", default="")
     topography = serializers.CharField(source="topography.name", default="")
     ihc = IHCSerializer(source="ihc_results", many=True)
@@ -67,6 +70,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "label",
             "final_diagnosis",
             "final_diagnosis_icdo3",
+            "final_diagnosis_family",
             "topography_code",
             "topography",
             "site_detail",
@@ -99,6 +103,9 @@ class CaseFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="_none", help_text="Words (title, abstract, case text)")
     dx = django_filters.NumberFilter(method="_none", help_text="Final diagnosis id (repeatable)")
+    family = django_filters.NumberFilter(
+        method="_none", help_text="WHO family id of the final diagnosis (repeatable)"
+    )
     site = django_filters.CharFilter(method="_none", help_text="C44, C49 or a code like C44.4")
     five = django_filters.CharFilter(method="_none", help_text="5' partner, any symbol")
     three = django_filters.CharFilter(method="_none", help_text="3' partner, any symbol")

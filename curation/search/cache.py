@@ -162,7 +162,10 @@ def connect() -> None:
     from citations.models import Citation
     from curation.models import (
         Case,
+        Clone,
         Diagnosis,
+        DiagnosisCategory,
+        DiagnosisFamily,
         FusionFinding,
         Gene,
         GeneSymbol,
@@ -179,7 +182,16 @@ def connect() -> None:
         # The vocabularies: facet labels, gene and marker names are in cached values.
         *(
             (model, on_registry_change)
-            for model in (Diagnosis, Topography, Gene, GeneSymbol, Marker)
+            for model in (
+                Diagnosis,
+                DiagnosisFamily,
+                DiagnosisCategory,
+                Topography,
+                Gene,
+                GeneSymbol,
+                Marker,
+                Clone,
+            )
         ),
     ]
     for model, receiver in receivers:

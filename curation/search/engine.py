@@ -195,6 +195,19 @@ class Resolved:
         self.text = " ".join(word for word in params.q.split() if word not in self.fusions)
         if not re.search(r"\w", self.text):
             self.text = ""
+        # Diagnoses the text names (by name, synonym, older name or search term:
+        # "inflammatory pseudotumor" finds IMT cases whatever their text says). A
+        # single word must be a whole term ("melanoma"), so that "tumor" alone does
+        # not pull in every tumour; a phrase may be part of one.
+        self.text_diagnoses: list[int] = []
+        if self.text:
+            phrase = _fold(self.text)
+            several = " " in phrase
+            self.text_diagnoses = [
+                pk
+                for pk, terms in diagnosis_terms(bypass=bypass_cache).items()
+                if any(phrase == term or (several and phrase in term) for term in terms)
+            ]
 
     @property
     def fusion_terms(self) -> list[str]:
@@ -215,6 +228,25 @@ class Resolved:
         )
 
 
+def _fold(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def diagnosis_terms(*, bypass: bool = False) -> dict[int, list[str]]:
+    """{diagnosis id: every name and search term, folded}: one query per registry generation."""
+
+    def compute():
+        rows = Diagnosis.objects.values_list(
+            "pk", "name", "synonyms", "older_names", "search_terms"
+        ).order_by()
+        return {
+            pk: [_fold(t) for t in [name, *(syn or []), *(old or []), *(search or [])]]
+            for pk, name, syn, old, search in rows
+        }
+
+    return cache.cached("dxterms", (), compute, bypass=bypass)
+
+
 def _genes(found) -> list:
     return [found.gene] if found.gene else list(found.candidates)
 
@@ -228,7 +260,10 @@ def filtered(params: SearchParams, resolved: Resolved, *, skip: str = ""):
         if five is not None:
             findings = findings.filter(five_prime_gene__in=five)
         cases = cases.filter(Exists(findings))
-    cases = fulltext.text_filter(cases, resolved.text)
+    also = Q(final_diagnosis_id__in=resolved.text_diagnoses) if resolved.text_diagnoses else None
+    cases = fulltext.text_filter(cases, resolved.text, also)
+    if params.family and skip != "family":
+        cases = cases.filter(final_diagnosis__family_id__in=params.family)
     if params.dx and skip != "dx":
         cases = cases.filter(final_diagnosis_id__in=params.dx)
     if params.site and skip != "site":
@@ -297,6 +332,31 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
     then answers from the (status, column) indexes alone (index-only scans).
     """
     facets: dict[str, Facet] = {}
+
+    # The WHO family of the final diagnosis: "all myofibroblastic tumours", and with
+    # the 3' partner ALK, which families the ALK-driven skin tumours belong to.
+    rows = (
+        filtered(params, resolved, skip="family")
+        .filter(final_diagnosis__family__isnull=False)
+        .order_by()
+        .values("final_diagnosis__family_id", "final_diagnosis__family__name")
+        .annotate(n=Count("*"))
+        .order_by("-n", "final_diagnosis__family__name")[:FACET_LIMIT]
+    )
+    facets["family"] = Facet(
+        "family",
+        "WHO family",
+        _facet_values(
+            params,
+            "family",
+            [
+                (r["final_diagnosis__family_id"], r["final_diagnosis__family__name"], r["n"])
+                for r in rows
+            ],
+            lambda value, name: name,
+            params.family,
+        ),
+    )
 
     rows = (
         filtered(params, resolved, skip="dx")
@@ -492,7 +552,9 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
 
 def with_rows(cases):
     """What a result row shows, fetched in a fixed number of queries."""
-    return cases.select_related("citation", "final_diagnosis", "topography").prefetch_related(
+    return cases.select_related(
+        "citation", "final_diagnosis__family", "topography"
+    ).prefetch_related(
         Prefetch(
             "ihc_results",
             queryset=IHCResult.objects.select_related("marker").order_by("position", "pk"),

@@ -32,16 +32,22 @@ def on_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def text_filter(cases, text: str):
-    """`cases` narrowed to those matching `text` (already cleaned)."""
+def text_filter(cases, text: str, also: Q | None = None):
+    """`cases` narrowed to those matching `text` (already cleaned), or `also`.
+
+    `also` is what the text means beyond the words of the cases: the final
+    diagnoses whose names or search terms the text names (curation.search.engine).
+    """
     if not text:
         return cases
+    also = also if also is not None else Q(pk__in=[])
     if on_postgresql():
-        return cases.filter(search_vector=_query(text))
+        return cases.filter(Q(search_vector=_query(text)) | also)
     words = [w for w in re.split(r"[\s\"'&|!:*()<>]+", text) if w.strip("-")][:MAX_WORDS]
     if not words:
         return cases
     cases = cases.annotate(_abstract_text=Cast("citation__abstract", TextField()))
+    matching = Q()
     for word in words:
         # As websearch_to_tsquery: "-word" means "without word".
         negated = word.startswith("-")
@@ -49,8 +55,8 @@ def text_filter(cases, text: str):
         match = Q(citation__title__icontains=word) | Q(_abstract_text__icontains=word)
         for name in CASE_TEXT_FIELDS:
             match |= Q(**{f"{name}__icontains": word})
-        cases = cases.exclude(match) if negated else cases.filter(match)
-    return cases
+        matching &= ~match if negated else match
+    return cases.filter(matching | also)
 
 
 def rank(cases, text: str):

@@ -67,6 +67,7 @@ def _unique(values) -> tuple:
 class SearchParams:
     q: str = ""
     dx: tuple[int, ...] = ()  # final diagnosis ids
+    family: tuple[int, ...] = ()  # WHO family ids of the final diagnosis
     site: tuple[str, ...] = ()  # topography codes or groups (C44, C49)
     five: str = ""  # 5' partner, any symbol the user typed
     three: str = ""  # 3' partner
@@ -105,6 +106,7 @@ class SearchParams:
         if raw_q and len(clean_text(raw_q[-1], 100_000)) > MAX_TEXT:
             notes.append(f"Only the first {MAX_TEXT} characters of the search text were used.")
         dx = _unique(n for n in (_int(v, 1, 2**31 - 1) for v in many("dx")) if n)
+        family = _unique(n for n in (_int(v, 1, 2**31 - 1) for v in many("family")) if n)
         site = _unique(v.upper() for v in many("site") if _SITE.match(v.upper()))
         ihc = []
         for value in many("ihc"):
@@ -116,6 +118,7 @@ class SearchParams:
         return cls(
             q=q,
             dx=dx,
+            family=family,
             site=site,
             five=one("five", 60),
             three=one("three", 60),
@@ -138,6 +141,7 @@ class SearchParams:
         pairs: list[tuple[str, str]] = []
         if self.q:
             pairs.append(("q", self.q))
+        pairs += [("family", str(v)) for v in self.family]
         pairs += [("dx", str(v)) for v in self.dx]
         pairs += [("site", v) for v in self.site]
         if self.five:

@@ -34,9 +34,12 @@ from curation.actions.submission import (
     submit_case,
 )
 from curation.forms import VOCABULARIES, CaseForm, CaseForms
-from curation.models import Case, CaseEvent, FusionFinding
+from curation.forms.fields import Clones
+from curation.models import Case, CaseEvent, FusionFinding, TermProposal
 
 AUTOSAVE_SECONDS = 15
+# What the form's inputs suggest as the curator types: the vocabularies, and the clones.
+AUTOCOMPLETE = {**VOCABULARIES, "clone": Clones}
 SUGGESTIONS = 20
 
 
@@ -254,6 +257,9 @@ def _render_case_form(
     """The case page. `version`: the one the form carries — the posted one when nothing
     was saved (so that a stale form stays stale), else the case's."""
     citation = _citation_with_authors(pk=case.citation_id)
+    pending = list(
+        TermProposal.objects.pending().filter(case=case).select_related("marker").order_by("pk")
+    )
     duplicates = find_duplicates(case, user=request.user)
     linked = set(case.other_citations.values_list("pk", flat=True))
     sent_back = None
@@ -274,12 +280,13 @@ def _render_case_form(
         "ihc": bundle.ihc,
         "fusions": bundle.fusions,
         "vocabularies": {
-            name: [vocabulary.option(row) for row in vocabulary.suggest("", limit=200)]
+            name: [vocabulary.option(row) for row in vocabulary.suggest("", limit=400)]
             for name, vocabulary in bundle.vocabularies.items()
         },
+        "pending": pending,
         "duplicates": duplicates,
         "linked": linked,
-        "missing": missing_for_submission(case),
+        "missing": missing_for_submission(case, pending=pending, has_rows=bundle.saved_rows),
         "conflict": conflict,
         "form_version": version or case.version,
         "findings_error": findings_error,
@@ -449,14 +456,14 @@ def case_discard(request, pk: int):
 @require_GET
 def autocomplete(request, vocabulary: str):
     """Suggestions for a vocabulary field: <option>s for a <datalist>, or JSON."""
-    if vocabulary not in VOCABULARIES:
+    if vocabulary not in AUTOCOMPLETE:
         raise Http404("No such vocabulary.")
     q = request.GET.get("q")
     if q is None:
         # htmx sends the input under its own name (final_diagnosis, ihc-0-marker...).
         q = next((v for k, v in request.GET.items() if k not in ("format",)), "")
     q = q[:100]
-    vocab = VOCABULARIES[vocabulary]()
+    vocab = AUTOCOMPLETE[vocabulary]()
     rows = vocab.suggest(q, limit=SUGGESTIONS)
     if request.GET.get("format") == "json":
         return JsonResponse(
@@ -489,8 +496,16 @@ def fusion_resolve(request):
 
 
 def _row_params(request, prefix: str) -> dict:
-    names = ("written", "five_prime_choice", "three_prime_choice")
-    return {name: request.GET.get(f"{prefix}-{name}", "")[:300] for name in names}
+    names = (
+        "written",
+        "five_prime_choice",
+        "three_prime_choice",
+        "gene_propose",
+        "gene_code",
+        "gene_source",
+    )
+    values = {name: request.GET.get(f"{prefix}-{name}", "")[:500] for name in names}
+    return {name: value for name, value in values.items() if value or name == "written"}
 
 
 # -- drafts ----------------------------------------------------------------------------

@@ -223,10 +223,15 @@ def review_case(request, pk: int):
                 messages.success(request, f"{decided} {_DONE[decision]}.")
                 return redirect("curation:review_queue")
     diff = revision_diff(case) if case.revision_of_id else None
+    from curation.views.terms import families, pending_for
+
+    proposals = list(pending_for(case))
     return render(
         request,
         "curation/review/case.html",
         {
+            "proposals": proposals,
+            "families": families() if proposals else [],
             "case": case,
             "ihc": list(case.ihc_results.all()),
             "fusions": list(case.fusions.all()),
@@ -276,7 +281,7 @@ def _ihc_text(row: IHCResult) -> str:
     if row.clone:
         parts.append(f"clone {row.clone}")
     if row.pattern:
-        parts.append(row.pattern)
+        parts.append(row.get_pattern_display().lower())
     if row.as_reported:
         parts.append(f"“{row.as_reported}”")
     return "; ".join(parts)

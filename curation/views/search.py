@@ -16,10 +16,15 @@ from curation.search.params import AGE_BANDS, PAGE_SIZES, SORTS, SearchParams
 def _active_filters(params: SearchParams, result) -> list[tuple[str, str]]:
     """(label, link that removes it) for every filter in force."""
     names = {v.value: v.label for v in result.facets["dx"].values}
+    families = {v.value: v.label for v in result.facets["family"].values}
     bands = {key: label for key, label, _, _ in AGE_BANDS}
     chips: list[tuple[str, str]] = []
     if params.q:
         chips.append((f"Text: {params.q}", params.without("q")))
+    chips += [
+        (f"WHO family: {families.get(v, f'#{v}')}", params.toggle("family", v))
+        for v in params.family
+    ]
     chips += [(f"Diagnosis: {names.get(v, f'#{v}')}", params.toggle("dx", v)) for v in params.dx]
     chips += [(f"Site: {v}", params.toggle("site", v)) for v in params.site]
     for name, partner in (("five", "5'"), ("three", "3'")):

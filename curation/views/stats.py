@@ -38,6 +38,22 @@ def registry_stats() -> list[dict]:
     )
 
     rows = (
+        published.filter(final_diagnosis__family__isnull=False)
+        .values("final_diagnosis__family__name", "final_diagnosis__family__category__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "final_diagnosis__family__name")[:TOP]
+    )
+    charts.append(
+        _chart(
+            "family",
+            "Cases by WHO family",
+            "WHO family",
+            [(r["final_diagnosis__family__name"], r["n"]) for r in rows],
+            note="The family of the final diagnosis in the WHO classification (5th edition).",
+        )
+    )
+
+    rows = (
         published.filter(topography__isnull=False)
         .values("topography__code", "topography__name")
         .annotate(n=Count("pk"))

@@ -68,3 +68,13 @@ def test_the_gene_page_has_a_fixed_query_budget(client, registry, django_assert_
     with django_assert_max_num_queries(8):
         response = client.get(reverse("curation:gene", args=["ALK"]))
     assert partners(response, "as_three")["TPM3::ALK"]["cases"] == 11
+
+
+@pytest.mark.parametrize(
+    ("written", "symbol"), [("NPM", "NPM1"), ("CLTCL2", "CLTC"), ("npm", "NPM1")]
+)
+def test_an_older_papers_symbol_leads_to_the_current_gene_page(client, db, written, symbol):
+    response = client.get(reverse("curation:gene", args=[written]))
+    assert response.status_code == 302
+    assert response.url == reverse("curation:gene", args=[symbol])
+    assert client.get(response.url).status_code == 200

@@ -21,6 +21,7 @@ from citations.models import FetchJob
 from curation import urls as curation_urls
 from curation import workflow
 from curation.actions.cases import transition
+from curation.models import TermProposal
 from tests.factories import CaseFactory, make_published_case
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +109,15 @@ MATRIX = [
         {"decision": "approve", "version": "2"},
         expect=(LOGIN, 403, 403, 302, 302),
     ),
+    Row("term_queue", expect=REVIEWERS),
+    Row(
+        "term_decide",
+        "proposal",
+        "post",
+        {"decision": "map", "term": "dermatofibroma"},
+        expect=(LOGIN, 403, 403, 302, 302),
+    ),
+    Row("term_decide", "proposal", expect=(LOGIN, 405, 405, 405, 405)),
     Row("activity", expect=ADMINS),
     Row("activity_csv", expect=ADMINS),
     # -- the curator workflow (curation/views/curate.py, bulk_import.py) --------------
@@ -128,6 +138,7 @@ MATRIX = [
     Row("case_discard", "draft", "post", expect=(LOGIN, 302, 404, 404, 404)),
     Row("my_drafts", expect=CURATORS),
     Row("autocomplete", "diagnosis", data={"q": "myofib"}, expect=CURATORS),
+    Row("autocomplete", "clone", data={"q": "D5"}, expect=CURATORS),
     Row(
         "fusion_resolve",
         data={"prefix": "fusion-0", "fusion-0-written": "CARS-ALK"},
@@ -165,6 +176,9 @@ def _objects(author):
     transition(submitted, workflow.SUBMITTED, author)
     published = make_published_case(created_by=author)
     job = FetchJob.objects.create(requested_by=author, state=FetchJob.State.DONE)
+    proposal = TermProposal.objects.create(
+        case=submitted, proposed_by=author, kind="diagnosis", field="final_diagnosis", text="x"
+    )
     return {
         "draft": [draft.pk],
         "submitted": [submitted.pk],
@@ -174,6 +188,8 @@ def _objects(author):
         "csv": ["csv"],
         "ALK": ["ALK"],
         "diagnosis": ["diagnosis"],
+        "clone": ["clone"],
+        "proposal": [proposal.pk],
         "": [],
     }
 

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from curation.models import Case
 from curation.search import cache as search_cache
 from curation.search.params import SearchParams
 from tests.curation.searchdata import DRAFT_WORD, build_registry, case_ids
@@ -235,3 +236,32 @@ def test_the_number_of_queries_does_not_grow_with_the_page_size(
     with django_assert_max_num_queries(8):
         response = client.get(URL, {**query, "per_page": 100})
     assert response.status_code == 200
+
+
+def test_a_search_term_of_a_diagnosis_finds_its_cases(client, registry):
+    # "Inflammatory pseudotumor" is a search term of IMT (MeSH indexes IMT under
+    # "Granuloma, Plasma Cell"): it finds IMT cases even when their text never says it.
+    expected = set(
+        Case.objects.published()
+        .filter(final_diagnosis__name="inflammatory myofibroblastic tumor")
+        .values_list("pk", flat=True)
+    )
+    assert expected
+    for text in ("inflammatory pseudotumor", "Plasma cell granuloma", "inflammatory pseudotumour"):
+        assert set(case_ids(client.get(URL, {"q": text, "per_page": 100}))) == expected
+    # One generic word is not a diagnosis: "tumor" does not pull in every tumour's cases.
+    assert len(case_ids(client.get(URL, {"q": "tumor"}))) < len(registry)
+
+
+def test_the_who_family_facet_groups_and_filters_cases(client, registry):
+    response = client.get(URL)
+    families = {v.label: v for v in response.context["facets"]["family"].values}
+    assert families["Myofibroblastic tumours"].count == 3
+    myofibroblastic = families["Myofibroblastic tumours"].value
+    ids = case_ids(client.get(URL, {"family": myofibroblastic}))
+    assert set(ids) == {registry[n].pk for n in ("scalp_imt", "trunk_imt", "infant")}
+    # With the 3' partner ALK, the family facet shows where the ALK-driven tumours sit.
+    alk = client.get(URL, {"three": "ALK"})
+    assert {v.label for v in alk.context["facets"]["family"].values} == {"Myofibroblastic tumours"}
+    chips = [label for label, _ in client.get(URL, {"family": myofibroblastic}).context["active"]]
+    assert "WHO family: Myofibroblastic tumours" in chips

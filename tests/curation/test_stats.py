@@ -74,3 +74,10 @@ def test_the_statistics_page_has_a_fixed_query_budget(
         make_published_case(fusions=["TPM3::ALK"])
     with django_assert_max_num_queries(7):
         client.get(URL)
+
+
+def test_the_cases_are_counted_by_who_family(client, registry):
+    charts = {c["key"]: c for c in client.get(URL).context["charts"]}
+    rows = dict(charts["family"]["rows"])
+    assert rows["Myofibroblastic tumours"] == 3
+    assert charts["family"]["title"] == "Cases by WHO family"
