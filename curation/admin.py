@@ -4,23 +4,53 @@ from simple_history.admin import SimpleHistoryAdmin
 from curation.models import (
     Case,
     CaseEvent,
+    Clone,
     Diagnosis,
+    DiagnosisCategory,
+    DiagnosisFamily,
     FusionFinding,
     Gene,
     GeneSymbol,
     IHCResult,
     Marker,
+    TermProposal,
     Topography,
+    VocabularyVersion,
 )
 
 # -- vocabularies ---------------------------------------------------------------
 
 
+@admin.register(VocabularyVersion)
+class VocabularyVersionAdmin(admin.ModelAdmin):
+    list_display = ("vocabulary", "code_system", "version", "loaded_at")
+    readonly_fields = ("vocabulary", "code_system", "version", "sources", "loaded_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DiagnosisCategory)
+class DiagnosisCategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "position")
+    ordering = ("position",)
+
+
+@admin.register(DiagnosisFamily)
+class DiagnosisFamilyAdmin(admin.ModelAdmin):
+    list_display = ("name", "category", "position")
+    list_filter = ("category",)
+    list_select_related = ("category",)
+    ordering = ("category__position", "position")
+
+
 @admin.register(Diagnosis)
 class DiagnosisAdmin(admin.ModelAdmin):
-    list_display = ("name", "icdo3_code", "synonyms")
-    list_filter = (("icdo3_code", admin.EmptyFieldListFilter),)
-    search_fields = ("name", "icdo3_code", "synonyms")
+    list_display = ("name", "icdo3_code", "family", "rank", "parent", "synonyms")
+    list_filter = ("family__category", "rank", ("icdo3_code", admin.EmptyFieldListFilter))
+    list_select_related = ("family", "parent")
+    search_fields = ("name", "icdo3_code", "synonyms", "older_names", "search_terms")
+    autocomplete_fields = ("parent",)
     ordering = ("name",)
 
 
@@ -62,6 +92,12 @@ class GeneSymbolAdmin(admin.ModelAdmin):
     ordering = ("key",)
 
 
+class CloneInline(admin.TabularInline):
+    model = Clone
+    extra = 0
+    fields = ("name", "source")
+
+
 @admin.register(Marker)
 class MarkerAdmin(admin.ModelAdmin):
     list_display = ("name", "gene", "synonyms")
@@ -70,6 +106,7 @@ class MarkerAdmin(admin.ModelAdmin):
     list_select_related = ("gene",)
     autocomplete_fields = ("gene",)
     ordering = ("name",)
+    inlines = [CloneInline]
 
 
 # -- cases ------------------------------------------------------------------------
@@ -205,4 +242,21 @@ class CaseEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TermProposal)
+class TermProposalAdmin(admin.ModelAdmin):
+    """Read here; decided on the review page (curation.actions.proposals), which updates cases."""
+
+    list_display = ("text", "kind", "field", "case", "status", "proposed_by", "created_at")
+    list_filter = ("status", "kind")
+    search_fields = ("text", "code", "=case__id")
+    list_select_related = ("case", "proposed_by")
+    readonly_fields = [f.name for f in TermProposal._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
