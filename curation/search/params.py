@@ -35,8 +35,20 @@ AGE_BANDS = (
 )
 AGE_BAND_KEYS = tuple(band[0] for band in AGE_BANDS)
 # Topography groups (ICD-O-3): a site filter value is a code ("C44.4") or a group.
-SITE_GROUPS = {"C44": "Skin", "C49": "Soft tissue"}
-_SITE = re.compile(r"^C(44|49)(\.[0-9])?$")
+# ICD-O-3 three-character site titles of the topography RareDerm ships (skin,
+# soft tissue, and the skin-bearing sites coded elsewhere).
+SITE_GROUPS = {
+    "C00": "Lip",
+    "C44": "Skin",
+    "C47": "Peripheral nerves and autonomic nervous system",
+    "C49": "Soft tissue",
+    "C50": "Breast (nipple)",
+    "C51": "Vulva",
+    "C60": "Penis",
+    "C63": "Other and unspecified male genital organs (scrotum)",
+    "C69": "Eye and adnexa (conjunctiva)",
+}
+_SITE = re.compile(r"^C[0-9]{2}(\.[0-9])?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
