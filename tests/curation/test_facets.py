@@ -126,3 +126,14 @@ def test_an_ihc_filter_ignores_the_case_of_the_marker_name(client, registry):
     assert found == {registry["scalp_imt"].pk, registry["dfsp"].pk}
     response = client.get(URL, {"ihc": "NOSUCHMARKER:positive"})
     assert "“nosuchmarker” is not a marker RareDerm knows; ignored." in response.content.decode()
+
+
+def test_skin_bearing_sites_outside_c44_are_facet_groups_that_filter(client, registry):
+    from tests.factories import make_published_case, topography
+
+    vulva = make_published_case(topography=topography("C51.0"))
+    response = client.get(URL)
+    groups = {v.value: v for v in response.context["facets"]["site"].values}
+    assert groups["C51"].label == "Vulva (C51)" and groups["C51"].count == 1
+    assert case_ids(client.get(URL, {"site": "C51"})) == [vulva.pk]
+    assert case_ids(client.get(URL, {"site": "C51.0"})) == [vulva.pk]
