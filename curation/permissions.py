@@ -55,3 +55,8 @@ def may_comment(user, case: Case) -> bool:
     if not getattr(user, "is_authenticated", False) or case.status == workflow.DRAFT:
         return False
     return case.created_by_id == user.pk or has_role(user, REVIEWER)
+
+
+def may_decide_term(user, proposal) -> bool:
+    """May this user accept or map a proposed term? A reviewer, not its proposer."""
+    return has_role(user, REVIEWER) and proposal.proposed_by_id != user.pk

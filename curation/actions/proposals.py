@@ -32,7 +32,6 @@ from curation.models import (
     TermProposal,
 )
 from curation.models.vocabulary import ICDO_MORPHOLOGY_RE
-from curation.roles import REVIEWER, has_role
 
 __all__ = [
     "AlreadyResolved",
@@ -111,9 +110,13 @@ def record_proposals(case: Case, *, by, pending: list[PendingTerm], withdrawn=()
     return changed
 
 
-def _check_reviewer(by) -> None:
-    if not has_role(by, REVIEWER):
-        raise ProposalRefused("Only a reviewer decides on proposed terms.")
+def _check_reviewer(by, proposal: TermProposal) -> None:
+    from curation.permissions import may_decide_term
+
+    if not may_decide_term(by, proposal):
+        raise ProposalRefused(
+            "Only a reviewer decides on proposed terms, and not on their own proposal."
+        )
 
 
 def _lock(proposal: TermProposal) -> TermProposal:
@@ -136,7 +139,7 @@ def accept_proposal(
 ) -> TermProposal:
     """Add the proposed term to its vocabulary (as `name`, default the proposed text)
     and give it to the case. A diagnosis needs its WHO family; a gene its HGNC ID."""
-    _check_reviewer(by)
+    _check_reviewer(by, proposal)
     locked = _lock(proposal)
     name = " ".join((name or locked.text).split())
     code = (code or "").strip()
@@ -182,7 +185,7 @@ def accept_proposal(
 @transaction.atomic
 def map_proposal(proposal: TermProposal, *, by, term) -> TermProposal:
     """Resolve the proposal to an existing term of its vocabulary."""
-    _check_reviewer(by)
+    _check_reviewer(by, proposal)
     locked = _lock(proposal)
     expected = {
         Kind.DIAGNOSIS: (Diagnosis, "diagnosis"),

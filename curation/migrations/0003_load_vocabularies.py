@@ -1,8 +1,8 @@
 """Formerly loaded the vocabularies; now a no-op.
 
-The loader needs the WHO hierarchy, clone and version tables added by 0006,
+The loader needs the WHO hierarchy, clone and version tables added by 0007,
 so the vocabularies are loaded (and earlier shipped errors corrected) by
-0007_load_who_vocabularies, on fresh and on already loaded databases alike.
+0008_load_who_vocabularies, on fresh and on already loaded databases alike.
 Kept so that the migration graph of existing databases is unchanged.
 """
 

@@ -5,7 +5,7 @@ were checked against), stored as a VocabularyVersion row, and its terms, each
 with the note of where its code was checked when that differs from the file's
 source (`code_source`, `gene_source`, `source`).
 
-`load_vocabularies(apps)` is what migration 0007 runs on fresh databases and
+`load_vocabularies(apps)` is what migration 0008 runs on fresh databases and
 on databases loaded by earlier versions: rows are matched by natural key (a
 gene by HGNC ID, then symbol) and updated, and it corrects what earlier
 versions shipped wrong (a diagnosis listed under `replaces` is merged into the

@@ -1,4 +1,4 @@
-"""In a real browser, on the vocabularies a fresh database is migrated with (0007):
+"""In a real browser, on the vocabularies a fresh database is migrated with (0008):
 the three cases issue 13 says a curator could not record, and a term proposed
 from the form and accepted by a reviewer."""
 

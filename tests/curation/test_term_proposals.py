@@ -243,3 +243,15 @@ def test_a_withdrawn_proposal_is_gone(client, curator, draft):
     client.post(edit_url(draft), data)
     assert not TermProposal.objects.exists()
     assert Marker.objects.filter(name="ALK").exists()
+
+
+def test_a_reviewer_does_not_decide_on_their_own_proposal(reviewer, reviewer2):
+    case = start_case(CitationFactory(), by=reviewer)
+    proposal = TermProposal.objects.create(
+        case=case, proposed_by=reviewer, kind="diagnosis", field="final_diagnosis", text="x y z"
+    )
+    with pytest.raises(ProposalRefused, match="not on their own proposal"):
+        map_proposal(proposal, by=reviewer, term=diagnosis("dermatofibroma"))
+    map_proposal(proposal, by=reviewer2, term=diagnosis("dermatofibroma"))
+    case.refresh_from_db()
+    assert case.final_diagnosis == diagnosis("dermatofibroma")

@@ -1,4 +1,4 @@
-"""The vocabulary load (migration 0007) corrects databases loaded by earlier versions.
+"""The vocabulary load (migration 0008) corrects databases loaded by earlier versions.
 
 Each test puts back what an earlier RareDerm shipped (or what import_hgnc made
 of it), runs the load as the migration does, and checks the correction, with

@@ -65,7 +65,7 @@ def controlled_patterns(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("curation", "0006_vocabularies_who_hierarchy_clones_proposals")]
+    dependencies = [("curation", "0007_vocabularies_who_hierarchy_clones_proposals")]
 
     operations = [
         migrations.RunPython(controlled_patterns, migrations.RunPython.noop),

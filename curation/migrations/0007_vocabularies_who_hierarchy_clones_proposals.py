@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("curation", "0005_constraint_messages"),
+        ("curation", "0006_caseevent_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
