@@ -33,7 +33,7 @@ from curation.actions.cases import (
     TransitionError,
     transition,
 )
-from curation.models import Case, CaseEvent, FusionFinding, IHCResult
+from curation.models import Case, CaseEvent, FusionFinding, IHCResult, TermProposal
 
 __all__ = [
     "COMMENT_MAX_LENGTH",
@@ -100,7 +100,15 @@ def approve_case(case: Case, by, comment: str = "", *, expected_version: int | N
     """Publish a submitted case (or apply a submitted revision onto its published case).
 
     Returns the published case: for a revision, the original (the revision is gone).
+    A case whose proposed terms are still pending is not published: its values are
+    not settled until a reviewer decides them (curation.actions.proposals).
     """
+    pending = TermProposal.objects.pending().filter(case=case).count()
+    if pending:
+        raise TransitionError(
+            f"This case has {pending} proposed term{'s' if pending > 1 else ''} waiting: "
+            "accept or map them (under “Proposed terms”) before publishing it."
+        )
     return _decide(case, workflow.PUBLISHED, by, comment, expected_version)
 
 

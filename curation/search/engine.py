@@ -333,50 +333,32 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
     """
     facets: dict[str, Facet] = {}
 
-    # The WHO family of the final diagnosis: "all myofibroblastic tumours", and with
-    # the 3' partner ALK, which families the ALK-driven skin tumours belong to.
-    rows = (
-        filtered(params, resolved, skip="family")
-        .filter(final_diagnosis__family__isnull=False)
-        .order_by()
-        .values("final_diagnosis__family_id", "final_diagnosis__family__name")
-        .annotate(n=Count("*"))
-        .order_by("-n", "final_diagnosis__family__name")[:FACET_LIMIT]
-    )
-    facets["family"] = Facet(
-        "family",
-        "WHO family",
-        _facet_values(
-            params,
-            "family",
-            [
-                (r["final_diagnosis__family_id"], r["final_diagnosis__family__name"], r["n"])
-                for r in rows
-            ],
-            lambda value, name: name,
-            params.family,
-        ),
-    )
-
-    rows = (
-        filtered(params, resolved, skip="dx")
-        .filter(final_diagnosis__isnull=False)
-        .order_by()
-        .values("final_diagnosis_id", "final_diagnosis__name")
-        .annotate(n=Count("*"))
-        .order_by("-n", "final_diagnosis__name")[:FACET_LIMIT]
-    )
-    facets["dx"] = Facet(
-        "dx",
-        "Diagnosis",
-        _facet_values(
-            params,
-            "dx",
-            [(r["final_diagnosis_id"], r["final_diagnosis__name"], r["n"]) for r in rows],
-            lambda value, name: name,
-            params.dx,
-        ),
-    )
+    # The WHO family of the final diagnosis ("all myofibroblastic tumours"; with the
+    # 3' partner ALK, which families the ALK-driven skin tumours belong to), then
+    # the diagnosis itself: one GROUP BY each over (id, name).
+    for name, title, column in (
+        ("family", "WHO family", "final_diagnosis__family"),
+        ("dx", "Diagnosis", "final_diagnosis"),
+    ):
+        rows = (
+            filtered(params, resolved, skip=name)
+            .filter(**{f"{column}__isnull": False})
+            .order_by()
+            .values(f"{column}_id", f"{column}__name")
+            .annotate(n=Count("*"))
+            .order_by("-n", f"{column}__name")[:FACET_LIMIT]
+        )
+        facets[name] = Facet(
+            name,
+            title,
+            _facet_values(
+                params,
+                name,
+                [(r[f"{column}_id"], r[f"{column}__name"], r["n"]) for r in rows],
+                lambda value, label: label,
+                getattr(params, name),
+            ),
+        )
 
     rows = (
         filtered(params, resolved, skip="site")

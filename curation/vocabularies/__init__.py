@@ -56,6 +56,10 @@ def load_vocabularies(apps, schema_editor=None):
     _load_genes(apps)
     _load_diagnoses(apps)
     _load_markers(apps)
+    # Bulk writes send no signals: cached search counts and labels start afresh.
+    from curation.search.cache import bump
+
+    bump()
 
 
 def _load_versions(apps):
@@ -74,8 +78,17 @@ def _load_versions(apps):
 
 def _load_topography(apps):
     Topography = apps.get_model("curation", "Topography")
+    existing = {t.code: t for t in Topography.objects.all()}
+    to_create, to_update = [], []
     for row in read("topography")["topography"]:
-        Topography.objects.update_or_create(code=row["code"], defaults={"name": row["name"]})
+        site = existing.get(row["code"])
+        if site is None:
+            to_create.append(Topography(code=row["code"], name=row["name"]))
+        elif site.name != row["name"]:
+            site.name = row["name"]
+            to_update.append(site)
+    Topography.objects.bulk_create(to_create)
+    Topography.objects.bulk_update(to_update, ["name"])
 
 
 def _load_genes(apps):
@@ -134,30 +147,56 @@ def _load_diagnoses(apps):
                 name__iexact=family["name"],
                 defaults={"name": family["name"], "category": cat, "position": f_pos},
             )
-    saved = {}
-    for position, (_, family, entry, parent) in enumerate(walk_diagnoses(data)):
-        values = {
-            "name": entry["name"],
-            "icdo3_code": entry["code"],
-            "family": families[family["name"]],
-            "rank": "subtype" if parent else "entity",
-            "parent": saved[parent["name"]] if parent else None,
-            "synonyms": entry["synonyms"],
-            "older_names": entry["older_names"],
-            "search_terms": entry["search_terms"],
-            "source": entry.get("code_source") or entry.get("code_note", ""),
-            "position": position,
-        }
-        diagnosis = Diagnosis.objects.filter(name__iexact=entry["name"]).first()
-        if diagnosis is None:
-            diagnosis = Diagnosis(**_only_known(Diagnosis, values))
-        else:
-            for name, value in _only_known(Diagnosis, values).items():
-                setattr(diagnosis, name, value)
-        diagnosis.save()
+    entries = list(walk_diagnoses(data))
+    names = [
+        "name",
+        "icdo3_code",
+        "family",
+        "rank",
+        "parent",
+        "synonyms",
+        "older_names",
+        "search_terms",
+        "source",
+        "position",
+    ]
+    names = [n for n in names if n in _fields(Diagnosis)]
+    saved = {d.name.lower(): d for d in Diagnosis.objects.all()}
+    # Entities first, then subtypes (they point at their entity): two bulk passes.
+    for want_subtypes in (False, True):
+        to_create, to_update = [], []
+        for position, (_, family, entry, parent) in enumerate(entries):
+            if (parent is not None) != want_subtypes:
+                continue
+            values = {
+                "name": entry["name"],
+                "icdo3_code": entry["code"],
+                "family": families[family["name"]],
+                "rank": "subtype" if parent else "entity",
+                "parent": saved[parent["name"].lower()] if parent else None,
+                "synonyms": entry["synonyms"],
+                "older_names": entry["older_names"],
+                "search_terms": entry["search_terms"],
+                "source": entry.get("code_source") or entry.get("code_note", ""),
+                "position": position,
+            }
+            values = {n: values[n] for n in names}
+            diagnosis = saved.get(entry["name"].lower())
+            if diagnosis is None:
+                to_create.append(Diagnosis(**values))
+                continue
+            if any(getattr(diagnosis, n) != v for n, v in values.items()):
+                for n, v in values.items():
+                    setattr(diagnosis, n, v)
+                to_update.append(diagnosis)
+        Diagnosis.objects.bulk_update(to_update, names, batch_size=500)
+        for diagnosis in Diagnosis.objects.bulk_create(to_create, batch_size=500):
+            saved[diagnosis.name.lower()] = diagnosis
+        if to_create and not to_create[0].pk:  # a backend that returns no ids
+            saved = {d.name.lower(): d for d in Diagnosis.objects.all()}
+    for _, _, entry, _ in entries:
         for old_name in entry.get("replaces", []):
-            merge_diagnosis(apps, old_name, into=diagnosis)
-        saved[entry["name"]] = diagnosis
+            merge_diagnosis(apps, old_name, into=saved[entry["name"].lower()])
 
 
 def merge_diagnosis(apps, old_name: str, *, into) -> bool:
@@ -197,26 +236,44 @@ def _load_markers(apps):
     Marker = apps.get_model("curation", "Marker")
     Gene = apps.get_model("curation", "Gene")
     Clone = apps.get_model("curation", "Clone")
-    for row in read("marker")["markers"]:
-        gene = Gene.objects.get(symbol=row["gene"]) if row["gene"] else None
-        marker, _ = Marker.objects.update_or_create(
-            name__iexact=row["name"],
-            defaults=_only_known(
-                Marker,
-                {
-                    "name": row["name"],
-                    "gene": gene,
-                    "synonyms": row["synonyms"],
-                    "source": row.get("gene_source", ""),
-                },
-            ),
-        )
+    rows = read("marker")["markers"]
+    genes = {
+        g.symbol: g for g in Gene.objects.filter(symbol__in=[r["gene"] for r in rows if r["gene"]])
+    }
+    names = [n for n in ("name", "gene", "synonyms", "source") if n in _fields(Marker)]
+    existing = {m.name.lower(): m for m in Marker.objects.all()}
+    to_create, to_update = [], []
+    for row in rows:
+        values = {
+            "name": row["name"],
+            "gene": genes[row["gene"]] if row["gene"] else None,
+            "synonyms": row["synonyms"],
+            "source": row.get("gene_source", ""),
+        }
+        values = {n: values[n] for n in names}
+        marker = existing.get(row["name"].lower())
+        if marker is None:
+            to_create.append(Marker(**values))
+        elif any(getattr(marker, n) != v for n, v in values.items()):
+            for n, v in values.items():
+                setattr(marker, n, v)
+            to_update.append(marker)
+    Marker.objects.bulk_update(to_update, names)
+    Marker.objects.bulk_create(to_create)
+    markers = {m.name.lower(): m for m in Marker.objects.all()}
+    clones = {(c.marker_id, c.name.lower()): c for c in Clone.objects.all()}
+    new_clones, changed_clones = [], []
+    for row in rows:
+        marker = markers[row["name"].lower()]
         for clone in row.get("clones", []):
-            Clone.objects.update_or_create(
-                marker=marker,
-                name__iexact=clone["name"],
-                defaults={"name": clone["name"], "source": clone["source"]},
-            )
+            known = clones.get((marker.pk, clone["name"].lower()))
+            if known is None:
+                new_clones.append(Clone(marker=marker, name=clone["name"], source=clone["source"]))
+            elif known.source != clone["source"]:
+                known.source = clone["source"]
+                changed_clones.append(known)
+    Clone.objects.bulk_create(new_clones)
+    Clone.objects.bulk_update(changed_clones, ["source"])
 
 
 def link_clones(apps, schema_editor=None):

@@ -255,3 +255,24 @@ def test_a_reviewer_does_not_decide_on_their_own_proposal(reviewer, reviewer2):
     map_proposal(proposal, by=reviewer2, term=diagnosis("dermatofibroma"))
     case.refresh_from_db()
     assert case.final_diagnosis == diagnosis("dermatofibroma")
+
+
+def test_a_case_with_pending_terms_is_not_published_until_they_are_decided(
+    client, curator, reviewer, draft
+):
+    from curation.actions.review import TransitionError, approve_case
+
+    log_in(client, curator)
+    _post(
+        client,
+        draft,
+        **founding_case(final_diagnosis=NEW_DX, final_diagnosis_propose="on"),
+        ihc=[{"marker": "ALK", "result": "positive"}],
+    )
+    draft.refresh_from_db()
+    submit_case(draft, by=curator, expected_version=draft.version)
+    with pytest.raises(TransitionError, match="1 proposed term waiting"):
+        approve_case(draft, reviewer)
+    map_proposal(TermProposal.objects.get(), by=reviewer, term=diagnosis("dermatofibroma"))
+    published = approve_case(draft, reviewer)
+    assert published.status == "published" and published.final_diagnosis.name == "dermatofibroma"
