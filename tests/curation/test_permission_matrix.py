@@ -176,8 +176,10 @@ def _objects(author):
     transition(submitted, workflow.SUBMITTED, author)
     published = make_published_case(created_by=author)
     job = FetchJob.objects.create(requested_by=author, state=FetchJob.State.DONE)
+    # On a case of its own: a pending term holds back the approval of its case.
+    proposing = CaseFactory(created_by=author)
     proposal = TermProposal.objects.create(
-        case=submitted, proposed_by=author, kind="diagnosis", field="final_diagnosis", text="x"
+        case=proposing, proposed_by=author, kind="diagnosis", field="final_diagnosis", text="x"
     )
     return {
         "draft": [draft.pk],
