@@ -34,6 +34,16 @@ class CurationConfig(AppConfig):
             "add_marker",
             "change_marker",
             "view_marker",
+            "add_clone",
+            "change_clone",
+            "view_clone",
+            "add_diagnosiscategory",
+            "change_diagnosiscategory",
+            "view_diagnosiscategory",
+            "add_diagnosisfamily",
+            "change_diagnosisfamily",
+            "view_diagnosisfamily",
+            "view_vocabularyversion",
         ],
     }
 

@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import REVIEWER, has_role
 from curation.actions.proposals import ProposalRefused, accept_proposal, map_proposal
 from curation.forms.fields import Diagnoses, Markers, _fold
 from curation.models import DiagnosisFamily, TermProposal, resolve_gene
-from curation.roles import REVIEWER, has_role
 
 MAX_SHOWN = 200
 
