@@ -8,6 +8,7 @@ turns every such skip into a failure, so that "skipped" can never hide there.
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -339,8 +340,10 @@ def celery_worker(transactional_db, redis_url, tmp_path):
 
 
 def _start_worker(redis_url, tmp_path, extra_env, concurrency=1, name="w1"):
-    # Messages an earlier test left in this session's queues must not reach the worker.
-    forget_own_redis_keys()
+    # Messages an earlier test left in this session's queues must not reach the
+    # worker; a second worker of the same test keeps the first one's.
+    if not any(tmp_path.glob("celery-*.log")):
+        forget_own_redis_keys()
     log = tmp_path / f"celery-{name}.log"
     cmd = [
         str(Path(sys.executable).parent / "celery"),
@@ -363,6 +366,10 @@ def _start_worker(redis_url, tmp_path, extra_env, concurrency=1, name="w1"):
         env=subprocess_env(**extra_env),
         stdout=handle,
         stderr=subprocess.STDOUT,
+        # Its own process group (main process and pool children), so that a
+        # test can kill the whole worker at once, as an OOM killer or a lost
+        # host would: os.killpg(worker.proc.pid, signal.SIGKILL).
+        start_new_session=True,
     )
     celery_app.conf.task_always_eager = False
     try:
@@ -378,13 +385,22 @@ def _start_worker(redis_url, tmp_path, extra_env, concurrency=1, name="w1"):
         yield WorkerProcess(proc, log)
     finally:
         celery_app.conf.task_always_eager = True
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop_process_group(proc)
         handle.close()
+
+
+def _stop_process_group(proc: subprocess.Popen) -> None:
+    """Stop a process started in a session of its own, and whatever it started."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    # Pool children left behind by a main process that died first.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -402,6 +418,49 @@ def start_worker(transactional_db, redis_url, tmp_path):
     for gen in reversed(gens):
         with contextlib.suppress(StopIteration):
             next(gen)
+
+
+@pytest.fixture
+def start_beat(transactional_db, redis_url, tmp_path):
+    """Start a real `celery -A config beat` process: start_beat(ENV=...) -> WorkerProcess.
+
+    It sends the periodic tasks of settings.CELERY_BEAT_SCHEDULE on their own
+    schedule, as in production; its schedule file lives in the test's folder.
+    """
+    started = []
+
+    def start(**env):
+        log = tmp_path / "beat.log"
+        handle = log.open("w")
+        cmd = [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "--loglevel=INFO",
+            f"--schedule={tmp_path / 'celerybeat-schedule'}",
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=subprocess_env(**env),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append((proc, handle))
+        beat = WorkerProcess(proc, log)
+        deadline = time.monotonic() + 60
+        while "beat: Starting" not in beat.output():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"celery beat did not start:\n{beat.output()}")
+            time.sleep(0.2)
+        return beat
+
+    yield start
+    for proc, handle in reversed(started):
+        _stop_process_group(proc)
+        handle.close()
 
 
 # -- the browser --------------------------------------------------------------
