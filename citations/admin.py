@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from citations.models import Author, Citation, FetchJob, FetchJobItem
+from citations.models import Author, Citation, FetchBatch, FetchJob, FetchJobItem
 
 
 class AuthorInline(admin.TabularInline):
@@ -44,11 +44,34 @@ class FetchJobItemInline(admin.TabularInline):
         return False
 
 
+class FetchBatchInline(admin.TabularInline):
+    """Which worker holds each batch, when it last beat, how often it was sent and started."""
+
+    model = FetchBatch
+    extra = 0
+    fields = (
+        "state",
+        "worker",
+        "heartbeat_at",
+        "queued_at",
+        "sends",
+        "runs",
+        "started_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+    ordering = ("pk",)
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(FetchJob)
 class FetchJobAdmin(admin.ModelAdmin):
     list_display = ("pk", "state", "source", "requested_by", "created_at", "finished_at")
     list_filter = ("state",)
     ordering = ("-pk",)
-    readonly_fields = ("created_at", "queued_at", "started_at", "finished_at")
+    readonly_fields = ("created_at", "queued_at", "started_at", "finished_at", "heartbeat_at")
     raw_id_fields = ("requested_by",)
-    inlines = [FetchJobItemInline]
+    inlines = [FetchBatchInline, FetchJobItemInline]

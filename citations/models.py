@@ -201,6 +201,12 @@ class FetchJob(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # While a worker turns the job's DOIs into PMIDs and its items into
+    # batches, it refreshes this every few seconds; null when nobody does.
+    # The sweep hands the job to another worker when it stops (a dead worker).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery worker (its node name) doing so; "" for a process that is not one.
+    worker = models.CharField(max_length=255, blank=True)
 
     class Meta:
         indexes = [
@@ -213,6 +219,55 @@ class FetchJob(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("citations:job", args=[self.pk])
+
+
+class FetchBatch(models.Model):
+    """One efetch of a job's items (at most ENTREZ_BATCH_SIZE PMIDs), one task at a time.
+
+    A batch is a row before it is a message, like its job. The task that runs
+    it claims it (a fresh run_token), refreshes heartbeat_at every few seconds
+    from a thread while it fetches, and stores the answer only if it still
+    holds the claim. The sweep hands a running batch whose heartbeat stopped
+    (its worker died) to another worker, and sends again a queued batch whose
+    message was lost: whichever task comes late finds the batch done, or
+    claimed by a live run, and does nothing.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Fetching"
+        DONE = "done", "Finished"
+
+    job = models.ForeignKey(FetchJob, on_delete=models.CASCADE, related_name="batches")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When its last message was handed to the broker; null when the broker
+    # refused it (the sweep sends it at its next run).
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sends = models.PositiveIntegerField(default=0, help_text="Messages sent for this batch.")
+    runs = models.PositiveIntegerField(default=0, help_text="Times a worker started it.")
+    # The run holding the batch: its own token, its Celery task id (a message
+    # re-delivered because its worker process died may take the batch back at
+    # once) and its worker's node name ("" for a process that is not a worker).
+    run_token = models.UUIDField(null=True, blank=True)
+    task_id = models.CharField(max_length=255, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The sweep, every few seconds: WHERE state IN ('queued', 'running').
+            models.Index(
+                fields=["state", "heartbeat_at"],
+                condition=~Q(state="done"),
+                name="citations_fetchbatch_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Batch {self.pk} of fetch job {self.job_id} ({self.get_state_display().lower()})"
 
 
 class FetchJobItem(models.Model):
@@ -240,6 +295,11 @@ class FetchJobItem(models.Model):
         related_name="fetch_items",
     )
     tries = models.PositiveSmallIntegerField(default=0)
+    # The batch that fetches it; null until the job's dispatcher batches it
+    # (and again when "retry failed" puts it back to pending).
+    batch = models.ForeignKey(
+        FetchBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,9 +1,9 @@
 """Celery tasks of citations: thin, take ids, idempotent (see citations/actions/jobs.py).
 
-A fetch job is one run_fetch_job task that resolves its DOIs and queues one
-fetch_job_batch task per efetch batch (≤ 200 PMIDs), so every worker takes a
-share of a large job. Every task may run twice (acks_late, the sweep): items
-already final are skipped.
+A fetch job is one run_fetch_job task that resolves its DOIs and writes a
+FetchBatch row per efetch (≤ 200 PMIDs), then queues one fetch_batch task per
+row, so every worker takes a share of a large job. Every task may run twice
+(acks_late, the sweep): a batch done, or held by a live run, is left alone.
 """
 
 from celery import shared_task
@@ -11,19 +11,35 @@ from celery import shared_task
 from citations import actions
 
 
-@shared_task(name="citations.run_fetch_job")
-def run_fetch_job(job_id: int) -> None:
+def _worker(task) -> str:
+    """The node name of the worker running this task ("" when it runs inline)."""
+    return "" if task.request.is_eager else task.request.hostname or ""
+
+
+@shared_task(name="citations.run_fetch_job", bind=True)
+def run_fetch_job(self, job_id: int) -> None:
     """Start a FetchJob: resolve its DOIs, then queue a task per batch of pending PMIDs."""
-    actions.dispatch_job(job_id)
+    actions.dispatch_job(job_id, worker=_worker(self))
 
 
-@shared_task(name="citations.fetch_job_batch")
-def fetch_job_batch(job_id: int, item_ids: list[int]) -> None:
-    """Fetch one batch of a FetchJob's items from PubMed and store it in one transaction."""
-    actions.run_batch(job_id, item_ids)
+@shared_task(name="citations.fetch_batch", bind=True)
+def fetch_batch(self, batch_id: int) -> None:
+    """Fetch one FetchBatch from PubMed and store it in one transaction, with a heartbeat."""
+    actions.run_batch(batch_id, task_id=self.request.id or "", worker=_worker(self))
+
+
+@shared_task(name="citations.fetch_job_batch", bind=True)
+def fetch_job_batch(self, job_id: int, item_ids: list[int]) -> None:
+    """A message queued before batches were rows (an upgrade): the job's items are batched anew.
+
+    Only its items still pending and in no batch are, so this is a no-op for
+    a job the sweep or another message dispatched already.
+    """
+    actions.dispatch_job(job_id, worker=_worker(self))
 
 
 @shared_task(name="citations.sweep_fetch_jobs")
 def sweep_fetch_jobs() -> None:
-    """Queue again fetch jobs left pending (broker was down) or stuck (worker died)."""
+    """Queue again fetch jobs and batches whose message was lost or whose worker died."""
     actions.requeue_stalled_jobs()
+    actions.requeue_stalled_batches()

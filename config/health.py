@@ -62,6 +62,21 @@ def forget_worker(hostname: str) -> None:
     _redis_client().delete(_heartbeat_pattern() + hostname)
 
 
+def workers_alive(hostnames) -> set[str] | None:
+    """Which of these workers have a fresh heartbeat; None when there is no Redis to ask.
+
+    One MGET of their keys (a SCAN would walk the whole database, cache included).
+    """
+    names = sorted(set(hostnames))
+    if not settings.REDIS_URL:
+        return None
+    if not names:
+        return set()
+    pattern = _heartbeat_pattern()
+    values = _redis_client().mget([pattern + name for name in names])
+    return {name for name, value in zip(names, values, strict=True) if value is not None}
+
+
 def live_workers() -> list[str]:
     """Hostnames of the workers whose heartbeat is fresh."""
     pattern = _heartbeat_pattern()

@@ -192,11 +192,13 @@ if REDIS_KEY_PREFIX != "rarederm":
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks, run by `celery -A config beat`. Each app adds its entries.
 CELERY_BEAT_SCHEDULE: dict = {}
-# A fetch job is a row before it is a message: if the broker lost the message,
-# this puts the job back on the queue.
+# A fetch job and its batches are rows before they are messages: this puts
+# back on the queue those whose message was lost (the broker was down) and
+# those whose worker died mid-fetch. Every 10 s, so that a dead worker's
+# batch is running again within a minute (README, "Reliability").
 CELERY_BEAT_SCHEDULE["citations-sweep-fetch-jobs"] = {
     "task": "citations.sweep_fetch_jobs",
-    "schedule": 60.0,
+    "schedule": 10.0,
 }
 
 # NCBI E-utilities (citations/entrez.py is the only module that uses these).
@@ -223,6 +225,11 @@ if ENTREZ_MAX_TRIES * ENTREZ_DEADLINE >= CELERY_TASK_SOFT_TIME_LIMIT:
     )
 # First pause (seconds) before retrying a failed NCBI request; doubles per try, with jitter.
 ENTREZ_BACKOFF = env_float("ENTREZ_BACKOFF", 1.0, minimum=0.0)
+# Seconds a running fetch (one batch, or a job's DOI look-ups) may go without
+# a heartbeat before the sweep hands it to another worker. Its task beats
+# every sixth of this; a batch whose worker is gone altogether (its worker
+# key in Redis expired) goes sooner, a third of this after its last beat.
+FETCH_HEARTBEAT_TIMEOUT = env_int("FETCH_HEARTBEAT_TIMEOUT", 60, minimum=6)
 
 # Email: printed to the console unless an SMTP host is configured.
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from citations import actions, tasks
-from citations.models import Citation, FetchJob, FetchJobItem
+from citations.models import Citation, FetchBatch, FetchJob, FetchJobItem
 
 pytestmark = pytest.mark.django_db
 
@@ -266,14 +266,16 @@ def test_a_job_larger_than_a_batch_is_fetched_one_task_per_batch(
 ):
     settings.ENTREZ_BATCH_SIZE = 4
     queued = []
-    run_batch = tasks.fetch_job_batch.delay
+    run_batch = tasks.fetch_batch.delay
     monkeypatch.setattr(
-        tasks.fetch_job_batch, "delay", lambda *args: (queued.append(args), run_batch(*args))
+        tasks.fetch_batch, "delay", lambda *args: (queued.append(args), run_batch(*args))
     )
     pmids = [str(p) for p in fake_eutils.recorded_pmids]  # 9 PMIDs: batches of 4, 4, 1
     job = fetch(pmids, django_capture_on_commit_callbacks)
-    assert [len(item_ids) for _, item_ids in queued] == [4, 4, 1]
-    assert {job_id for job_id, _ in queued} == {job.pk}
+    batches = {batch.pk: batch for batch in job.batches.all()}
+    assert sorted(batch_id for (batch_id,) in queued) == sorted(batches)
+    assert [batches[batch_id].items.count() for (batch_id,) in queued] == [4, 4, 1]
+    assert {batch.state for batch in batches.values()} == {FetchBatch.State.DONE}
     assert [r.endpoint for r in fake_eutils.requests] == ["efetch"] * 3
     assert job.state == FetchJob.State.DONE and job.finished_at is not None
     assert {status for _, status, _ in outcomes(job)} == {"new"}
@@ -283,9 +285,9 @@ def test_a_job_larger_than_a_batch_is_fetched_one_task_per_batch(
 def test_a_batch_delivered_twice_does_no_harm(fake_eutils, django_capture_on_commit_callbacks):
     job = fetch(["35560368", "9997"], django_capture_on_commit_callbacks)
     requests = fake_eutils.count()
-    item_ids = list(job.items.values_list("pk", flat=True))
-    tasks.fetch_job_batch(job.pk, item_ids)  # a re-delivered message (acks_late)
-    assert fake_eutils.count() == requests  # nothing pending: NCBI is not asked again
+    batch = job.batches.get()
+    tasks.fetch_batch(batch.pk)  # a re-delivered message (acks_late, visibility timeout)
+    assert fake_eutils.count() == requests  # the batch is done: NCBI is not asked again
     assert outcomes(job) == [("35560368", "new", ""), ("9997", "new", "")]
     assert Citation.objects.count() == 2
 
@@ -305,17 +307,18 @@ def test_a_running_job_whose_batches_were_lost_is_queued_again_by_the_sweep(
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.fetch_job_batch, "delay", broker_down)
+    monkeypatch.setattr(tasks.fetch_batch, "delay", broker_down)
     job = fetch(["35560368"], django_capture_on_commit_callbacks)
     assert job.state == FetchJob.State.RUNNING
     assert outcomes(job) == [("35560368", "pending", "")]
+    batch = job.batches.get()
+    assert (batch.state, batch.queued_at) == (FetchBatch.State.QUEUED, None)  # kept, unsent
 
     monkeypatch.undo()
-    # A running job may have batches in progress: it waits a whole task time limit.
-    soon = timezone.now() + actions.REQUEUE_AFTER + timedelta(seconds=1)
-    assert actions.requeue_stalled_jobs(now=soon) == []
-    later = timezone.now() + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 61)
-    assert actions.requeue_stalled_jobs(now=later) == [job.pk]
+    # The batch is a row: the next sweep sends it (the job itself needs nothing).
+    assert actions.requeue_stalled_jobs() == []
+    next_sweep = timezone.now() + actions.UNSENT_GRACE + timedelta(seconds=1)
+    assert actions.requeue_stalled_batches(now=next_sweep) == [batch.pk]
     job.refresh_from_db()
     assert job.state == FetchJob.State.DONE
     assert outcomes(job) == [("35560368", "new", "")]

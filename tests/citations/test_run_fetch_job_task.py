@@ -81,7 +81,7 @@ def test_two_workers_share_the_batches_of_one_job(start_worker, fake_eutils, pos
     assert fake_eutils.count("efetch") == 9  # one efetch per batch, none twice
     # One job, yet both workers fetched batches of it.
     for worker in (first, second):
-        assert "Task citations.fetch_job_batch" in worker.output(), worker.output()
+        assert "Task citations.fetch_batch" in worker.output(), worker.output()
     assert set(job.items.values_list("status", flat=True)) == {"new"}
     assert Citation.objects.count() == 9
     job.refresh_from_db()
