@@ -533,3 +533,24 @@ def fake_eutils(settings):
         yield server
     finally:
         server.stop()
+
+
+# -- e-mail: a real SMTP server -------------------------------------------------
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server on 127.0.0.1 (tests/smtp_sink.py) that this process sends to.
+
+    For a worker process pass `smtp_sink.env` to `start_worker(**smtp_sink.env)`.
+    """
+    from tests.smtp_sink import SmtpSink
+
+    sink = SmtpSink().start()
+    for name, value in sink.env.items():
+        setattr(settings, name, int(value) if name in {"EMAIL_PORT", "EMAIL_TIMEOUT"} else value)
+    settings.EMAIL_USE_TLS = False
+    try:
+        yield sink
+    finally:
+        sink.stop()
