@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "accounts",
+    "outbox",
     "citations",
     "curation",
 ]
@@ -200,6 +201,9 @@ CELERY_BEAT_SCHEDULE["citations-sweep-fetch-jobs"] = {
     "task": "citations.sweep_fetch_jobs",
     "schedule": 10.0,
 }
+# Every e-mail is an outbox row written with what causes it (outbox/actions.py):
+# this sends those whose message the broker refused or lost, and retries due.
+CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "outbox.sweep", "schedule": 30.0}
 
 # NCBI E-utilities (citations/entrez.py is the only module that uses these).
 ENTREZ_EMAIL = env_str("ENTREZ_EMAIL", "rarederm@example.org")
@@ -245,6 +249,11 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "RareDerm <rarederm@example.org>")
+# An e-mail the mail server did not take is tried again after this many
+# seconds, then twice as long each time (at most an hour between tries), up
+# to OUTBOX_MAX_ATTEMPTS tries; a permanent refusal (SMTP 5xx) is not retried.
+OUTBOX_RETRY_BACKOFF = env_int("OUTBOX_RETRY_BACKOFF", 60, minimum=1)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,10 +1,11 @@
 """Emails about a case's life: to reviewers when it is submitted, to its curator on a decision.
 
-Actions call `queue_event_emails(event)` inside their transaction; the email
-task is queued only once the transaction commits (a rolled-back decision
-mails nobody), and a broker or mail server that is down never undoes or
-blocks the decision: the queueing is `robust` (logged, not raised) and the
-task retries on its own (curation.tasks).
+Actions call `queue_event_emails(event)` inside their transaction: the
+e-mails are written to the outbox (outbox.actions) in that same transaction,
+so a rolled-back decision mails nobody and a committed one cannot lose its
+e-mails, whatever the broker does; the outbox sends them after the commit, at
+least once, retrying while the mail server fails. A broker or mail server
+that is down never undoes or blocks the decision.
 """
 
 from __future__ import annotations
@@ -13,35 +14,51 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.roles import REVIEWER
-from config.celery import queue_task
 from curation import workflow
 from curation.models import CaseEvent
+from outbox.actions import queue_emails
 
 logger = logging.getLogger(__name__)
 
 DECISIONS = (workflow.PUBLISHED, workflow.CHANGES_REQUESTED, workflow.REJECTED)
 
 
-def queue_event_emails(event: CaseEvent) -> None:
-    """Send this event's emails (if it has any) from a Celery task, after the commit."""
-    if event.is_comment:
-        return  # on the timeline, not in anyone's inbox
-    if event.to_status != workflow.SUBMITTED and event.to_status not in DECISIONS:
-        return
-    event_id = event.pk
-    transaction.on_commit(lambda: _enqueue(event_id), robust=True)
+def queue_event_emails(event: CaseEvent) -> list[int]:
+    """Write this event's e-mails (if it has any) to the outbox, in the current transaction.
+
+    Idempotent: each e-mail is keyed by event and recipient, so writing an
+    event's e-mails twice writes them once. Returns the outbox ids written.
+    """
+    emails = emails_for_event(event)
+    if not emails:
+        return []
+    keys = [f"case-event:{event.pk}:user:{user.pk}" for user, _ in emails]
+    return queue_emails(
+        [message for _, message in emails], kind=f"case {event.to_status}", keys=keys
+    )
 
 
-def _enqueue(event_id: int) -> None:
-    # By name: curation.tasks imports this module.
-    queue_task("curation.send_case_event_emails", event_id)
+def queue_emails_of_event_id(event_id: int) -> int:
+    """Write the e-mails of a committed event by its id (a message queued by an older release)."""
+    event = (
+        CaseEvent.objects.select_related(
+            "case", "case__created_by", "case__final_diagnosis", "actor"
+        )
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        logger.info("case event %s no longer exists; no email", event_id)
+        return 0
+    with transaction.atomic():
+        return len(queue_event_emails(event))
 
 
 def absolute_url(path: str) -> str:
@@ -65,12 +82,13 @@ def curator_to_notify(event: CaseEvent):
     return event.case.created_by
 
 
-def messages_for_event(event: CaseEvent) -> list[EmailMessage]:
-    """The emails an event sends (one per recipient, so addresses stay private)."""
+def emails_for_event(event: CaseEvent) -> list[tuple]:
+    """(recipient, email) for each person this event concerns, one e-mail each so that
+    addresses stay private; none for a comment."""
+    if event.is_comment:
+        return []  # on the timeline, not in anyone's inbox
     case = event.case
     context = {"event": event, "case": case, "actor": event.actor}
-    if event.is_comment:
-        return []
     if event.to_status == workflow.SUBMITTED:
         template = "curation/review/email/submitted.txt"
         context["url"] = absolute_url(reverse("curation:review_case", args=[case.pk]))
@@ -86,11 +104,11 @@ def messages_for_event(event: CaseEvent) -> list[EmailMessage]:
         subject = f"[RareDerm] {case.number}: {_DECISION_WORDS[event.to_status]}"
     else:
         return []
-    messages = []
+    emails = []
     for user in recipients:
         body = render_to_string(template, {**context, "recipient": user})
-        messages.append(EmailMessage(subject, body, to=[user.email]))
-    return messages
+        emails.append((user, EmailMessage(subject, body, to=[user.email])))
+    return emails
 
 
 _DECISION_WORDS = {
@@ -98,26 +116,3 @@ _DECISION_WORDS = {
     workflow.CHANGES_REQUESTED: "changes requested",
     workflow.REJECTED: "rejected",
 }
-
-
-def send_event_emails(event_id: int) -> int:
-    """Send an event's emails over one connection; how many were sent.
-
-    A vanished event (its case deleted) sends nothing. Mail-server errors
-    (OSError, which includes smtplib's) propagate to the task, which retries.
-    """
-    event = (
-        CaseEvent.objects.select_related(
-            "case", "case__created_by", "case__final_diagnosis", "actor"
-        )
-        .filter(pk=event_id)
-        .first()
-    )
-    if event is None:
-        logger.info("case event %s no longer exists; no email", event_id)
-        return 0
-    messages = messages_for_event(event)
-    if not messages:
-        return 0
-    with get_connection(fail_silently=False) as connection:
-        return connection.send_messages(messages) or 0

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
-from curation.notifications import send_event_emails
-
-logger = logging.getLogger(__name__)
-
-MAIL_RETRIES = 5
+from curation.notifications import queue_emails_of_event_id
 
 
-@shared_task(name="curation.send_case_event_emails", bind=True, max_retries=MAIL_RETRIES)
-def send_case_event_emails(self, event_id: int) -> int:
-    """Email the people a case event concerns; retry (with backoff) while the mail server fails."""
-    try:
-        return send_event_emails(event_id)
-    except OSError as exc:  # smtplib.SMTPException is an OSError, as are refused connections
-        if self.request.is_eager:
-            # No worker (single-machine run): the request that made the
-            # decision is waiting; do not make it wait for retries too.
-            logger.warning("emails for case event %s not sent: %s", event_id, exc)
-            return 0
-        logger.warning(
-            "emails for case event %s not sent (attempt %s): %s",
-            event_id,
-            self.request.retries + 1,
-            exc,
-        )
-        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+@shared_task(name="curation.send_case_event_emails")
+def send_case_event_emails(event_id: int) -> int:
+    """A message queued before e-mails went through the outbox (an upgrade): the event's
+    e-mails are written to the outbox now, which sends them; how many were written.
+
+    Idempotent: an e-mail the outbox holds already (keyed by event and
+    recipient) is not written twice.
+    """
+    return queue_emails_of_event_id(event_id)

@@ -351,8 +351,8 @@ def transition(
         comment=comment,
         created_at=now,
     )
-    # Emails (reviewers on a submission, the curator on a decision) go out
-    # from a task queued when this transaction commits.
+    # Emails (reviewers on a submission, the curator on a decision) are
+    # outbox rows of this transaction, sent once it commits.
     notifications.queue_event_emails(event)
     _refresh(case, locked)
     return locked

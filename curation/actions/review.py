@@ -15,8 +15,9 @@ records the change. The revision row is then deleted: its events move to the
 published case, so the whole story stays on one timeline, and its own field
 history stays in the history tables.
 
-Emails go out after the commit (curation.notifications, queued by
-transition() and by the revision approval), never inside it.
+Emails are written to the outbox in the same transaction as the event
+(curation.notifications, called by transition() and by the revision
+approval) and sent after the commit, never inside it.
 """
 
 from __future__ import annotations

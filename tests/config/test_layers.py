@@ -1,6 +1,7 @@
-"""The layers: accounts below citations below curation, never the other way round.
+"""The layers: outbox and accounts below citations below curation, never the other way round.
 
-accounts knows no citation and no case; citations knows no case. Every module,
+outbox (outgoing e-mail) knows no user, no citation and no case; accounts
+knows no citation and no case; citations knows no case. Every module,
 migration and template of a lower app is read, and any reference to a higher
 app fails: an import (at the top or inside a function), a string naming it (a
 migration dependency, `apps.get_model("curation", ...)`, a task or URL name, a
@@ -16,9 +17,13 @@ import pytest
 from django.db.migrations.loader import MigrationLoader
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-APPS = ("accounts", "citations", "curation")
+APPS = ("outbox", "accounts", "citations", "curation")
 # What each app may not know: every app above it.
-ABOVE = {"accounts": ("citations", "curation"), "citations": ("curation",)}
+ABOVE = {
+    "outbox": ("accounts", "citations", "curation"),
+    "accounts": ("citations", "curation"),
+    "citations": ("curation",),
+}
 # The templates each app owns (Django's auth views look in registration/).
 TEMPLATES = {"accounts": ["templates/registration"], "citations": ["templates/citations"]}
 TAG = re.compile(r"{%.*?%}", re.DOTALL)
@@ -129,6 +134,8 @@ def test_the_walk_covers_migrations_commands_and_templates():
     walked = {str(path.relative_to(ROOT)) for _, path in LOWER_FILES + LOWER_TEMPLATES}
     assert "citations/migrations/0001_citations.py" in walked
     assert "accounts/migrations/0001_roles.py" in walked
+    assert "outbox/migrations/0001_emails.py" in walked
+    assert "outbox/actions.py" in walked
     assert "accounts/management/commands/create_user.py" in walked
     assert "templates/citations/_job_progress.html" in walked
     assert "templates/registration/login.html" in walked
