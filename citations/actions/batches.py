@@ -35,6 +35,12 @@ from config.heartbeat import Heartbeat
 logger = logging.getLogger(__name__)
 
 
+# A batch whose run stopped this many times (its worker killed each time: a
+# record that exhausts memory, say) is not started again: its PMIDs fail with
+# the reason, and "retry failed" can ask for them later.
+MAX_RUNS = 5
+
+
 def heartbeat_seconds() -> float:
     """How often a running fetch says it is alive: a sixth of FETCH_HEARTBEAT_TIMEOUT."""
     return settings.FETCH_HEARTBEAT_TIMEOUT / 6
@@ -77,7 +83,7 @@ def claim_batch(batch_id: int, *, task_id: str = "", worker: str = "") -> uuid.U
     if task_id:
         takeable |= models.Q(state=FetchBatch.State.RUNNING, task_id=task_id)
     claimed = (
-        FetchBatch.objects.filter(pk=batch_id)
+        FetchBatch.objects.filter(pk=batch_id, runs__lt=MAX_RUNS)
         .filter(takeable)
         .update(
             state=FetchBatch.State.RUNNING,
@@ -100,7 +106,12 @@ def run_batch(batch_id: int, *, task_id: str = "", worker: str = "") -> bool:
     """
     token = claim_batch(batch_id, task_id=task_id, worker=worker)
     if token is None:
-        logger.info("fetch batch %s is done or held by a live run; nothing to do", batch_id)
+        if FetchBatch.objects.filter(pk=batch_id, runs__gte=MAX_RUNS).exclude(
+            state=FetchBatch.State.DONE
+        ):
+            give_up_batch(batch_id)
+        else:
+            logger.info("fetch batch %s is done or held by a live run; nothing to do", batch_id)
         return False
     job_id = FetchBatch.objects.values_list("job_id", flat=True).get(pk=batch_id)
     mine = FetchBatch.objects.filter(pk=batch_id, run_token=token, state=FetchBatch.State.RUNNING)
@@ -153,6 +164,28 @@ def _fetch_and_store(batch_id: int, mine) -> bool:
         _save_items(items)
         mine.update(state=FetchBatch.State.DONE, finished_at=timezone.now())
     return True
+
+
+def give_up_batch(batch_id: int) -> None:
+    """A batch started MAX_RUNS times and never finished: its pending items fail, with why."""
+    message = (
+        f"The worker fetching this PMID stopped {MAX_RUNS} times before it finished "
+        "(killed or crashed); it was not tried again. Retry it later."
+    )
+    with transaction.atomic():
+        batch = FetchBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None or batch.state == FetchBatch.State.DONE:
+            return
+        FetchJobItem.objects.filter(batch_id=batch_id, status=FetchJobItem.Status.PENDING).update(
+            status=FetchJobItem.Status.FAILED, error=message, updated_at=timezone.now()
+        )
+        FetchBatch.objects.filter(pk=batch_id).update(
+            state=FetchBatch.State.DONE, run_token=None, finished_at=timezone.now()
+        )
+    logger.error(
+        "fetch batch %s of job %s given up after %d runs", batch_id, batch.job_id, MAX_RUNS
+    )
+    finish_job_if_done(batch.job_id)
 
 
 def finish_job_if_done(job_id: int) -> bool:

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from citations.actions.batches import send_batches
+from citations.actions.batches import MAX_RUNS, give_up_batch, send_batches
 from citations.actions.jobs import queue_job
 from citations.models import FetchBatch, FetchJob, FetchJobItem
 from config import health
@@ -46,9 +46,7 @@ UNSENT_GRACE = timedelta(seconds=15)
 def stopped_beating(rows, now: datetime) -> list:
     """The rows (with heartbeat_at and worker) whose run has stopped, by the two rules above."""
     timeout = timedelta(seconds=settings.FETCH_HEARTBEAT_TIMEOUT)
-    silent = list(
-        rows.filter(heartbeat_at__lt=now - timeout / 3).only("pk", "heartbeat_at", "worker")
-    )
+    silent = list(rows.filter(heartbeat_at__lt=now - timeout / 3))
     recent = [row for row in silent if row.heartbeat_at >= now - timeout and row.worker]
     alive: set[str] | None = set()
     if recent:
@@ -131,6 +129,9 @@ def requeue_stalled_batches(now: datetime | None = None) -> list[int]:
     dead = stopped_beating(FetchBatch.objects.filter(state=FetchBatch.State.RUNNING), now)
     handed_on = []
     for batch in dead:
+        if batch.runs >= MAX_RUNS:
+            give_up_batch(batch.pk)
+            continue
         # Only if it did not beat since it was read: a run that came back keeps it.
         if FetchBatch.objects.filter(
             pk=batch.pk, state=FetchBatch.State.RUNNING, heartbeat_at=batch.heartbeat_at

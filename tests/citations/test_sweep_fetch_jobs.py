@@ -235,3 +235,30 @@ def test_items_retried_are_batched_anew(fake_eutils, django_capture_on_commit_ca
     assert item.status == "new"
     assert item.batch_id != first.pk
     assert job.batches.count() == 2
+
+
+def test_a_batch_whose_worker_died_five_times_is_given_up_with_the_reason(
+    fake_eutils, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    """A record that kills every worker fetching it (memory, say) does not kill them forever."""
+    job, batch = batched_job([35560368], django_capture_on_commit_callbacks, monkeypatch)
+    sent = []
+    monkeypatch.setattr(tasks.fetch_batch, "delay", lambda *args: sent.append(args))
+    for run in range(1, 6):
+        # A worker takes the message, starts the batch... and dies.
+        assert claim_batch(batch.pk, task_id=f"run-{run}") is not None
+        beat_ago(batch, settings.FETCH_HEARTBEAT_TIMEOUT + 1)
+        assert actions.requeue_stalled_batches() == ([batch.pk] if run < 5 else [])
+    monkeypatch.undo()
+    assert len(sent) == 4
+    assert fake_eutils.count("efetch") == 0
+    item = job.items.get()
+    assert item.status == "failed"
+    assert "stopped 5 times" in item.error
+    job.refresh_from_db()
+    assert job.state == FetchJob.State.DONE
+    # A late message for it does nothing; "retry failed" asks again.
+    assert actions.run_batch(batch.pk, task_id="run-5") is False
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.retry_failed(job) == 1
+    assert job.items.get().status == "new"
