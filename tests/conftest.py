@@ -360,17 +360,7 @@ def _start_worker(redis_url, tmp_path, extra_env, concurrency=1, name="w1"):
         "--include=tests.worker_tasks",
     ]
     handle = log.open("w")
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=subprocess_env(**extra_env),
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        # Its own process group (main process and pool children), so that a
-        # test can kill the whole worker at once, as an OOM killer or a lost
-        # host would: os.killpg(worker.proc.pid, signal.SIGKILL).
-        start_new_session=True,
-    )
+    proc = _spawn(cmd, handle, extra_env)
     celery_app.conf.task_always_eager = False
     try:
         deadline = time.monotonic() + 60
@@ -387,6 +377,23 @@ def _start_worker(redis_url, tmp_path, extra_env, concurrency=1, name="w1"):
         celery_app.conf.task_always_eager = True
         _stop_process_group(proc)
         handle.close()
+
+
+def _spawn(cmd: list[str], output, env: dict) -> subprocess.Popen:
+    """Start a Celery process on this test's services, its output into a file.
+
+    In a process group of its own (main process and pool children), so that a
+    test can kill the whole worker at once, as an OOM killer or a lost host
+    would: os.killpg(worker.proc.pid, signal.SIGKILL).
+    """
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=subprocess_env(**env),
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _stop_process_group(proc: subprocess.Popen) -> None:
@@ -440,14 +447,7 @@ def start_beat(transactional_db, redis_url, tmp_path):
             "--loglevel=INFO",
             f"--schedule={tmp_path / 'celerybeat-schedule'}",
         ]
-        proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=subprocess_env(**env),
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = _spawn(cmd, handle, env)
         started.append((proc, handle))
         beat = WorkerProcess(proc, log)
         deadline = time.monotonic() + 60

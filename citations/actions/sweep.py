@@ -63,6 +63,24 @@ def stopped_beating(rows, now: datetime) -> list:
     ]
 
 
+def _hand_on(row, now: datetime, **changes) -> bool:
+    """Let a stopped run's job or batch go (with these changes), and say so.
+
+    Only if the row did not beat or change state since it was read: a run that
+    came back meanwhile keeps it.
+    """
+    unchanged = type(row).objects.filter(pk=row.pk, state=row.state, heartbeat_at=row.heartbeat_at)
+    if not unchanged.update(**changes):
+        return False
+    logger.warning(
+        "%s: its run on %s stopped beating %.0f s ago; queued again",
+        row,
+        row.worker or "a process that is not a worker",
+        (now - row.heartbeat_at).total_seconds(),
+    )
+    return True
+
+
 def requeue_stalled_jobs(now: datetime | None = None) -> list[int]:
     """Queue again jobs whose message was lost or whose dispatcher died; their ids.
 
@@ -94,19 +112,7 @@ def requeue_stalled_jobs(now: datetime | None = None) -> list[int]:
     dead = stopped_beating(
         FetchJob.objects.filter(state=FetchJob.State.RUNNING, heartbeat_at__isnull=False), now
     )
-    released = []
-    for job in dead:
-        # Only if it did not beat since it was read: a run that came back keeps it.
-        if FetchJob.objects.filter(pk=job.pk, heartbeat_at=job.heartbeat_at).update(
-            heartbeat_at=None, worker=""
-        ):
-            released.append(job.pk)
-            logger.warning(
-                "fetch job %s: its dispatcher %s stopped beating %.0f s ago; queued again",
-                job.pk,
-                job.worker or "(not a worker)",
-                (now - job.heartbeat_at).total_seconds(),
-            )
+    released = [job.pk for job in dead if _hand_on(job, now, heartbeat_at=None, worker="")]
     unbatched = (
         FetchJob.objects.filter(state=FetchJob.State.RUNNING, heartbeat_at=None)
         .filter(long_queued)
@@ -132,17 +138,8 @@ def requeue_stalled_batches(now: datetime | None = None) -> list[int]:
         if batch.runs >= MAX_RUNS:
             give_up_batch(batch.pk)
             continue
-        # Only if it did not beat since it was read: a run that came back keeps it.
-        if FetchBatch.objects.filter(
-            pk=batch.pk, state=FetchBatch.State.RUNNING, heartbeat_at=batch.heartbeat_at
-        ).update(state=FetchBatch.State.QUEUED, run_token=None):
+        if _hand_on(batch, now, state=FetchBatch.State.QUEUED, run_token=None):
             handed_on.append(batch.pk)
-            logger.warning(
-                "fetch batch %s: its worker %s stopped beating %.0f s ago; queued again",
-                batch.pk,
-                batch.worker or "(not a worker)",
-                (now - batch.heartbeat_at).total_seconds(),
-            )
     waiting = FetchBatch.objects.filter(state=FetchBatch.State.QUEUED).filter(
         models.Q(queued_at__isnull=True, created_at__lt=now - UNSENT_GRACE)
         | models.Q(queued_at__lt=now - REQUEUE_AFTER)
