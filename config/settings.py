@@ -6,13 +6,19 @@ sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL (PostgreSQL) and
 CELERY_BROKER_URL (Redis).
 """
 
+import os
 import re
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config import env, production
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
+# A value that cannot be used is noted, and all of them are reported together
+# at the end of this file (one message, not one traceback per try).
+env.collect()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR") or BASE_DIR / "data")
@@ -20,23 +26,16 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", True)
 
-# Only ever used with DEBUG on (refused below otherwise).
+# Only ever used with DEBUG on (refused at the end of this file otherwise).
 _DEV_SECRET_KEY = "django-insecure-rarederm-development-only-never-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY") or _DEV_SECRET_KEY
-if not DEBUG and (
-    SECRET_KEY == _DEV_SECRET_KEY
-    or SECRET_KEY.startswith("django-insecure")
-    or len(SECRET_KEY) < 50
-    or len(set(SECRET_KEY)) < 5
-):
-    raise ImproperlyConfigured(
-        "DEBUG is off, so SECRET_KEY must be set to a random value of at least 50 "
-        "characters (for example: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
-    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address, for links made outside a request (e-mails, commands).
+# Unset, a page's links use the address it was asked at (config/site.py);
+# `make run` sets it to the address it serves.
+SITE_URL = env_str("SITE_URL").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,9 +54,12 @@ INSTALLED_APPS = [
     "outbox",
     "citations",
     "curation",
+    "config",  # manage.py preflight
 ]
 
 MIDDLEWARE = [
+    # /healthz answers before host validation: probes ask by address (config/health.py).
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -121,7 +123,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "staticfiles"
+# Collected static files belong to the code, not to the data: an image carries
+# them (a data volume would keep an old release's assets after an upgrade).
+STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -145,9 +149,10 @@ REDIS_URL = env_str("REDIS_URL") or (
 # several deployments, or a test run, can share one Redis database.
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "rarederm")
 if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", REDIS_KEY_PREFIX):
-    raise ImproperlyConfigured(
+    env.refuse(
         f"REDIS_KEY_PREFIX={REDIS_KEY_PREFIX!r}: use 1-64 letters, digits, '.', '_' or '-'."
     )
+    REDIS_KEY_PREFIX = "rarederm"
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -223,7 +228,7 @@ PUBMED_MAX_ARTICLE_CHARS = env_int("PUBMED_MAX_ARTICLE_CHARS", 5_000_000, minimu
 if ENTREZ_MAX_TRIES * ENTREZ_DEADLINE >= CELERY_TASK_SOFT_TIME_LIMIT:
     # A batch whose every try is cut off at the deadline must still end (with
     # a recorded error for its PMIDs) before Celery stops its task.
-    raise ImproperlyConfigured(
+    env.refuse(
         f"ENTREZ_MAX_TRIES ({ENTREZ_MAX_TRIES}) x ENTREZ_DEADLINE ({ENTREZ_DEADLINE:g} s) must "
         f"stay below CELERY_TASK_SOFT_TIME_LIMIT ({CELERY_TASK_SOFT_TIME_LIMIT} s)."
     )
@@ -281,11 +286,11 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Health checks come from load balancers over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", LOG_LEVELS)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -298,5 +303,33 @@ LOGGING = {
             "filters": ["no_403_traceback"],
         }
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own console handler (DEBUG only) would print every django.*
+    # line a second time, beside the root handler's copy.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
 }
+
+# What production asks of these settings (config/production.py): preflight
+# reports all of them; with DEBUG off, the ones it cannot run without stop it.
+PRODUCTION_PROBLEMS = production.problems(
+    debug=DEBUG,
+    secret_key=SECRET_KEY,
+    development_key=_DEV_SECRET_KEY,
+    allowed_hosts=env_list("ALLOWED_HOSTS", []),
+    site_url=SITE_URL,
+    database_engine=DATABASES["default"]["ENGINE"],
+    broker_url=CELERY_BROKER_URL,
+    proxy_ssl_header=env_bool("SECURE_PROXY_SSL_HEADER", False),
+    ssl_redirect=env_bool("SECURE_SSL_REDIRECT", True),
+    entrez_email=ENTREZ_EMAIL,
+    email_backend=EMAIL_BACKEND,
+    default_from_email=DEFAULT_FROM_EMAIL,
+)
+# Values that could not be read (their defaults were used meanwhile).
+SETTINGS_ERRORS = env.collected()
+STARTUP_PROBLEMS = SETTINGS_ERRORS + [
+    f"{problem} (DEBUG is off)" for problem in PRODUCTION_PROBLEMS if problem.refused and not DEBUG
+]
+# `manage.py preflight` loads these settings to report the problems itself.
+if STARTUP_PROBLEMS and os.environ.get("RAREDERM_PREFLIGHT") != "1":
+    raise ImproperlyConfigured("RareDerm cannot start: " + env.report(STARTUP_PROBLEMS))

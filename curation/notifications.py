@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -21,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.roles import REVIEWER
+from config.site import absolute_url
 from curation import workflow
 from curation.models import CaseEvent
 from outbox.actions import queue_emails
@@ -59,10 +59,6 @@ def queue_emails_of_event_id(event_id: int) -> int:
         return 0
     with transaction.atomic():
         return len(queue_event_emails(event))
-
-
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def reviewers_to_notify(event: CaseEvent):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from config.site import site_url
 from curation.search import cache as search_cache
 from curation.search import exports
 from curation.search.engine import export_cases, run_search
@@ -76,7 +76,7 @@ def export(request, fmt: str):
     cases = export_cases(params)
     content_type, extension = exports.FORMATS[fmt]
     response = StreamingHttpResponse(
-        exports.stream(cases, fmt, settings.SITE_URL), content_type=content_type
+        exports.stream(cases, fmt, site_url(request)), content_type=content_type
     )
     what = "cases" if fmt in ("csv", "json") else "citations"
     stamp = timezone.now().strftime("%Y%m%d")

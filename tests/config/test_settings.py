@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list
+from config.env import env_bool, env_int, env_list, env_str
 from tests.conftest import ROOT
 
 
@@ -66,7 +66,38 @@ def test_the_app_refuses_to_start_with_a_bad_boolean():
 def test_production_refuses_to_start_without_a_real_secret_key():
     result = run_manage("check", DEBUG="false", ALLOWED_HOSTS="rarederm.example")
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert "SECRET_KEY: not set. Set SECRET_KEY to 50+ random characters" in result.stderr
+
+
+def test_an_empty_text_variable_means_its_default(monkeypatch):
+    # docker compose passes `${NAME:-}` for every setting an operator left unset.
+    monkeypatch.setenv("ENTREZ_BASE_URL", "")
+    assert env_str("ENTREZ_BASE_URL", "https://eutils.example/") == "https://eutils.example/"
+
+
+def test_every_unusable_setting_is_reported_at_once_without_a_traceback():
+    result = run_manage("check", DEBUG="false", LOG_LEVEL="loud", EMAIL_PORT="25x")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    for line in (
+        "EMAIL_PORT='25x' is not a whole number.",
+        "LOG_LEVEL='loud' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL.",
+        "SECRET_KEY: not set.",
+        "ALLOWED_HOSTS: empty. Set ALLOWED_HOSTS to the host names the site answers to",
+    ):
+        assert line in result.stderr, result.stderr
+    assert "4 settings need attention" in result.stderr
+
+
+def test_a_bad_log_level_names_the_variable():
+    result = run_manage("check", LOG_LEVEL="verbose")
+    assert result.returncode != 0
+    assert "LOG_LEVEL='verbose' is not one of" in result.stderr
+
+
+def test_a_log_level_is_read_without_regard_to_case():
+    result = run_manage("check", LOG_LEVEL="warning")
+    assert result.returncode == 0, result.stderr
 
 
 def test_production_settings_pass_the_deployment_checklist_without_warnings():

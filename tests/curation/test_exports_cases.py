@@ -150,3 +150,21 @@ def test_rows_are_read_in_chunks_not_all_at_once(client, db, monkeypatch):
     prefetches = [q["sql"] for q in queries.captured_queries if "curation_ihcresult" in q["sql"]]
     assert len(prefetches) == 3  # chunks of 3, 3 and 1
     assert len(before_first_row.captured_queries) <= 4  # gene/marker look-ups, nothing per row
+
+
+def test_links_point_at_the_address_the_export_was_asked_at_when_site_url_is_unset(
+    client, registry, settings
+):
+    # `manage.py runserver 127.0.0.1:8123`: the links must say 8123, not 8000.
+    settings.SITE_URL = ""
+    response = client.get(reverse("curation:export", args=["csv"]), HTTP_HOST="127.0.0.1:8123")
+    rows = read_csv(b"".join(response.streaming_content).decode("utf-8"))
+    scalp = next(r for r in rows if int(r["case_id"]) == registry["scalp_imt"].pk)
+    assert scalp["url"] == f"http://127.0.0.1:8123{registry['scalp_imt'].get_absolute_url()}"
+
+
+def test_links_use_site_url_when_it_is_set(client, registry, settings):
+    settings.SITE_URL = "https://rarederm.example.org"
+    response = client.get(reverse("curation:export", args=["json"]), HTTP_HOST="127.0.0.1:8123")
+    rows = json.loads(b"".join(response.streaming_content))
+    assert all(row["url"].startswith("https://rarederm.example.org/cases/") for row in rows)

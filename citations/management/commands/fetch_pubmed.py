@@ -1,10 +1,10 @@
 """fetch_pubmed PMID [PMID ...] [--sync]: fetch PubMed records into the registry."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from citations import actions
 from citations.models import FetchJobItem
+from config.site import absolute_url
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             job.refresh_from_db()
             self.stdout.write(
                 f"Fetch job {job.pk} ({job.get_state_display().lower()}): "
-                f"{settings.SITE_URL}{job.get_absolute_url()}"
+                + absolute_url(job.get_absolute_url())
             )
             return
         actions.run_job(job.pk)
