@@ -99,11 +99,25 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
-if IS_POSTGRES:
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
-        "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
+# A read replica of the primary for the public's reads (config/replica.py).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+# Seconds the replica may lag: search counts read from it are not cached for
+# that long after a change (curation/search/cache.py).
+DATABASE_REPLICA_LAG = env_float("DATABASE_REPLICA_LAG", 5.0, minimum=0.0)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
     )
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "config.replica.PublicReadsMiddleware")
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+for _database in DATABASES.values():
+    if _database["ENGINE"].endswith("postgresql"):
+        _database.setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

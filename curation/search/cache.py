@@ -35,6 +35,7 @@ from django.db import transaction
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "search:generation"
+BUMPED_AT_KEY = "search:bumped-at"  # when the generation last changed (with a replica only)
 TIMEOUT = 6 * 3600  # seconds; a generation bump makes entries unreachable long before
 
 
@@ -59,6 +60,11 @@ def generation() -> int | None:
 
 
 def _bump_now() -> None:
+    if _replica_in_use():
+        try:
+            cache.set(BUMPED_AT_KEY, time.time(), TIMEOUT)
+        except Exception:
+            log.warning("search cache unavailable", exc_info=True)
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # no such key (evicted, never set)
@@ -105,11 +111,34 @@ def cached(kind: str, parts, compute, *, bypass: bool = False):
         return compute()
     if value is None:
         value = compute()
-        try:
-            cache.set(key, value, TIMEOUT)
-        except Exception:
-            log.warning("search cache unavailable", exc_info=True)
+        if _settled():
+            try:
+                cache.set(key, value, TIMEOUT)
+            except Exception:
+                log.warning("search cache unavailable", exc_info=True)
     return value
+
+
+def _replica_in_use() -> bool:
+    return "replica" in settings.DATABASES
+
+
+def _settled() -> bool:
+    """May what was just computed be kept for the whole generation?
+
+    Not when it was read from a replica that may not yet have the change that
+    started the generation (DATABASE_REPLICA_LAG seconds): kept, it would hide
+    that change until the next one. Until then such counts are computed anew.
+    """
+    from config.replica import reads_from_replica
+
+    if not reads_from_replica():
+        return True
+    try:
+        bumped_at = cache.get(BUMPED_AT_KEY)
+    except Exception:
+        return False
+    return bumped_at is None or time.time() - bumped_at >= settings.DATABASE_REPLICA_LAG
 
 
 def _published(status) -> bool:
