@@ -211,6 +211,9 @@ if REDIS_KEY_PREFIX != "rarederm":
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{REDIS_KEY_PREFIX}:"
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks, run by `celery -A config beat`. Each app adds its entries.
+# Only the beat holding a lock in Redis sends them (config/beat.py): a second
+# beat stands by instead of sending every task twice.
+CELERY_BEAT_SCHEDULER = "config.beat:SingletonScheduler"
 CELERY_BEAT_SCHEDULE: dict = {}
 # A fetch job and its batches are rows before they are messages: this puts
 # back on the queue those whose message was lost (the broker was down) and
