@@ -85,8 +85,7 @@ worker: install ## Run a Celery worker (needs CELERY_BROKER_URL)
 
 beat: install ## Run Celery beat, the periodic-task scheduler (needs CELERY_BROKER_URL)
 	$(need-broker)
-	mkdir -p data
-	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=data/celerybeat-schedule
+	$(VENV)/bin/celery -A config beat --loglevel=INFO
 
 preflight: install-production ## Is this environment ready for production? Every problem at once (see README)
 	$(PROD_VENV)/bin/python manage.py preflight

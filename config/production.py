@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-EXAMPLE_EMAIL_DOMAIN = "@example.org"
+# The embedded defaults of two settings: fine on a laptop, wrong in production.
+EXAMPLE_ENTREZ_EMAIL = "rarederm@example.org"
+EXAMPLE_FROM_EMAIL = "RareDerm <rarederm@example.org>"
 MAKE_A_SECRET_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"  # noqa: S105 (a command, not a key)
 
 
@@ -118,7 +120,7 @@ def problems(
             "redirected to HTTPS again and again. Set SECURE_PROXY_SSL_HEADER=true (the proxy of "
             "deploy/nginx.conf.template sets X-Forwarded-Proto; never expose gunicorn itself).",
         )
-    if entrez_email.endswith(EXAMPLE_EMAIL_DOMAIN):
+    if entrez_email == EXAMPLE_ENTREZ_EMAIL:
         add(
             "ENTREZ_EMAIL",
             f"{entrez_email!r} is the example address. Set your own contact address: NCBI "
@@ -131,7 +133,7 @@ def problems(
             "EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS as your mail "
             "server needs).",
         )
-    if EXAMPLE_EMAIL_DOMAIN in default_from_email:
+    if default_from_email == EXAMPLE_FROM_EMAIL:
         add(
             "DEFAULT_FROM_EMAIL",
             f"{default_from_email!r} is the example sender. Set an address of your domain.",

@@ -214,6 +214,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # Only the beat holding a lock in Redis sends them (config/beat.py): a second
 # beat stands by instead of sending every task twice.
 CELERY_BEAT_SCHEDULER = "config.beat:SingletonScheduler"
+# Beat's record of when each task last ran (`celery beat` needs no --schedule).
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 # A fetch job and its batches are rows before they are messages: this puts
 # back on the queue those whose message was lost (the broker was down) and
@@ -228,7 +230,7 @@ CELERY_BEAT_SCHEDULE["citations-sweep-fetch-jobs"] = {
 CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "outbox.sweep", "schedule": 30.0}
 
 # NCBI E-utilities (citations/entrez.py is the only module that uses these).
-ENTREZ_EMAIL = env_str("ENTREZ_EMAIL", "rarederm@example.org")
+ENTREZ_EMAIL = env_str("ENTREZ_EMAIL", production.EXAMPLE_ENTREZ_EMAIL)
 ENTREZ_TOOL = env_str("ENTREZ_TOOL", "rarederm")
 ENTREZ_API_KEY = env_str("ENTREZ_API_KEY")
 ENTREZ_BASE_URL = env_str("ENTREZ_BASE_URL", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/")
@@ -270,7 +272,7 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "RareDerm <rarederm@example.org>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", production.EXAMPLE_FROM_EMAIL)
 # An e-mail the mail server did not take is tried again after this many
 # seconds, then twice as long each time (at most an hour between tries), up
 # to OUTBOX_MAX_ATTEMPTS tries; a permanent refusal (SMTP 5xx) is not retried.
