@@ -5,15 +5,15 @@ import re
 import pytest
 
 from tests.conftest import ROOT
+from tests.deployment import readme_section, settings_read_by_app
 
 README = (ROOT / "README.md").read_text()
-SETTINGS = (ROOT / "config" / "settings.py").read_text()
-SETTINGS_TABLE = README.split("## Settings", 1)[1].split("\n## ", 1)[0]
+SETTINGS_TABLE = readme_section("Settings")
 
 
-@pytest.mark.parametrize("name", sorted(set(re.findall(r'env_\w+\(\s*"([A-Z_]+)"', SETTINGS))))
+@pytest.mark.parametrize("name", sorted(settings_read_by_app()))
 def test_every_setting_the_app_reads_is_in_the_readme_table(name):
-    assert f"`{name}`" in SETTINGS_TABLE, f"{name} is read by config/settings.py"
+    assert f"`{name}`" in SETTINGS_TABLE, f"{name} is read by config/settings.py or gunicorn.py"
 
 
 def test_the_readme_shows_the_two_commands():
@@ -28,6 +28,6 @@ def test_every_picture_in_the_readme_exists(image):
 
 def test_every_make_target_in_the_readme_exists():
     makefile = (ROOT / "Makefile").read_text()
-    targets = set(re.findall(r"^([a-z]+):", makefile, flags=re.MULTILINE))
-    for target in set(re.findall(r"`make ([a-z]+)`", README)):
+    targets = set(re.findall(r"^([a-z-]+):", makefile, flags=re.MULTILINE))
+    for target in set(re.findall(r"`make ([a-z-]+)", README)):
         assert target in targets, f"README mentions make {target}"
