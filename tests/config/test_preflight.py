@@ -56,7 +56,6 @@ def test_a_bare_environment_gets_every_production_setting_listed_at_once(tmp_pat
         "EMAIL_HOST: not set: review e-mails are printed to the log",
         "DEFAULT_FROM_EMAIL:",
         "migrations are not applied",
-        "Run: manage.py collectstatic --no-input",
     ):
         assert expected in result.stderr, result.stderr
 
@@ -95,3 +94,16 @@ def test_a_site_url_on_a_host_that_is_not_allowed_is_named(tmp_path):
         SITE_URL="https://www.rarederm.example.org",
     )
     assert "SITE_URL: its host 'www.rarederm.example.org' is not in ALLOWED_HOSTS" in result.stderr
+
+
+def test_static_files_not_collected_are_reported_with_the_command_that_collects_them(
+    settings, tmp_path
+):
+    from config.management.commands.preflight import static_problems
+
+    settings.STATIC_ROOT = tmp_path
+    (problem,) = static_problems()
+    assert problem.startswith("STATIC_ROOT: no collected static files")
+    assert "Run: manage.py collectstatic --no-input" in problem
+    (tmp_path / "staticfiles.json").write_text("{}")
+    assert static_problems() == []
