@@ -319,6 +319,26 @@ def subprocess_env(**extra) -> dict[str, str]:
     return env
 
 
+def run_python(
+    args: list[str], *, drop: tuple[str, ...] = (), stdin: str | None = None, **env
+) -> subprocess.CompletedProcess:
+    """Run this venv's Python in the project folder, with `env` over this process's
+    environment less `drop` (settings a test must not inherit)."""
+    full_env = {
+        k: v for k, v in os.environ.items() if k not in (*drop, "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    full_env.update({k: str(v) for k, v in env.items()})
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 class WorkerProcess:
     def __init__(self, proc: subprocess.Popen, log: Path):
         self.proc = proc

@@ -1,11 +1,8 @@
 """GET /healthz tells a load balancer and an operator what works."""
 
 import json
-import os
-import subprocess
-import sys
 
-from tests.conftest import ROOT
+from tests.conftest import run_python
 
 PROBE = """
 import django, json
@@ -18,18 +15,9 @@ print(json.dumps({"code": response.status_code, "body": response.json()}))
 """
 
 
-def probe(**env):
-    """Ask /healthz of an app started with the given environment."""
-    full_env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", **env)
-    full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def probe(script: str = PROBE, **env):
+    """Run a probe script in an app started with the given environment; what it printed."""
+    result = run_python(["-c", script], DJANGO_SETTINGS_MODULE="config.settings", **env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -108,25 +96,13 @@ print(json.dumps({"health": health.status_code, "page": page.status_code}))
 def test_in_production_healthz_answers_a_probe_that_asks_by_address(tmp_path):
     # docker compose's health check asks http://127.0.0.1:8000/healthz inside the
     # container: 127.0.0.1 is not one of the site's ALLOWED_HOSTS, and must not be.
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="config.settings",
+    answer = probe(
+        AS_A_PROBE,
         DEBUG="false",
         SECRET_KEY="a-production-key-for-this-test-only-" + "x1y2z3" * 5,
         ALLOWED_HOSTS="rarederm.example.org",
         DATABASE_URL=f"sqlite:///{tmp_path / 'h.sqlite3'}",
         CELERY_BROKER_URL="",
     )
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    result = subprocess.run(
-        [sys.executable, "-c", AS_A_PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["health"] == 200
     assert answer["page"] == 400  # every other page keeps the strict host check

@@ -1,10 +1,6 @@
 """Log lines: each printed once, at the level LOG_LEVEL asks for."""
 
-import os
-import subprocess
-import sys
-
-from tests.conftest import ROOT
+from tests.conftest import run_python
 
 LOG = """
 import django, logging
@@ -16,17 +12,11 @@ logging.getLogger("django.request").info("probe: an info line")
 
 
 def logged(**env) -> list[str]:
-    full_env = {
-        k: v for k, v in os.environ.items() if k not in ("DEBUG", "LOG_LEVEL", "SECRET_KEY")
-    }
-    full_env.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
-    result = subprocess.run(
-        [sys.executable, "-c", LOG],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run_python(
+        ["-c", LOG],
+        drop=("DEBUG", "LOG_LEVEL", "SECRET_KEY"),
+        DJANGO_SETTINGS_MODULE="config.settings",
+        **env,
     )
     assert result.returncode == 0, result.stderr
     return [line for line in result.stderr.splitlines() if "probe:" in line]

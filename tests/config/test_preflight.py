@@ -1,11 +1,8 @@
 """manage.py preflight: every missing or unsafe production setting at once, with what to set."""
 
-import os
 import secrets
-import subprocess
-import sys
 
-from tests.conftest import ROOT
+from tests.conftest import run_python
 
 # Every variable preflight looks at; each test starts from none of them.
 _CLEARED = (
@@ -28,16 +25,7 @@ _CLEARED = (
 
 
 def preflight(tmp_path, **env):
-    full_env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
-    full_env.update(DATA_DIR=str(tmp_path), **env)
-    return subprocess.run(
-        [sys.executable, "manage.py", "preflight"],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_python(["manage.py", "preflight"], drop=_CLEARED, DATA_DIR=tmp_path, **env)
 
 
 def test_a_bare_environment_gets_every_production_setting_listed_at_once(tmp_path):

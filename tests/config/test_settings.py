@@ -1,32 +1,16 @@
 """Settings are read strictly: a value the app does not understand stops it with a clear error."""
 
-import os
 import secrets
-import subprocess
-import sys
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
-from tests.conftest import ROOT
+from tests.conftest import run_python
 
 
 def run_manage(*args, **env):
-    full_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    }
-    full_env.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_python(["manage.py", *args], drop=("DEBUG", "SECRET_KEY"), **env)
 
 
 def test_an_unrecognised_boolean_is_refused_with_its_name_and_value(monkeypatch):

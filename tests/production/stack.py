@@ -100,14 +100,7 @@ class Databases:
         return f"postgres://{auth}@{self.server['host']}:{self.server['port']}/{name}"
 
     def admin(self, sql: str, *params) -> list[tuple]:
-        connection = psycopg2.connect(dbname="postgres", **self.server)
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall() if cursor.description else []
-        finally:
-            connection.close()
+        return self.query("postgres", sql, *params)
 
     def query(self, name: str, sql: str, *params) -> list[tuple]:
         connection = psycopg2.connect(dbname=name, **self.server)
