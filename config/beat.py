@@ -26,7 +26,6 @@ from django.conf import settings
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = "rarederm:beat:lock"
 LOCK_TTL = 60  # seconds a silent holder keeps the lock
 RENEW_EVERY = 15  # seconds between two ticks at most: the holder renews, a standby retries
 
@@ -39,6 +38,11 @@ _RELEASE = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
     "return redis.call('del', KEYS[1]) else return 0 end"
 )
+
+
+def lock_key() -> str:
+    """The lock's key, under the deployment's REDIS_KEY_PREFIX like all of its keys."""
+    return f"{settings.REDIS_KEY_PREFIX}:beat:lock"
 
 
 def _lock_url(app) -> str:
@@ -71,11 +75,11 @@ class SingletonScheduler(PersistentScheduler):
         ttl_ms = LOCK_TTL * 1000
         try:
             if self.holding:
-                if self.lock_client.eval(_RENEW, 1, LOCK_KEY, self.lock_token, ttl_ms):
+                if self.lock_client.eval(_RENEW, 1, lock_key(), self.lock_token, ttl_ms):
                     return True
                 self.holding = False
                 log.warning("beat: the beat lock expired while this beat held it; trying again")
-            if self.lock_client.set(LOCK_KEY, self.lock_token, nx=True, px=ttl_ms):
+            if self.lock_client.set(lock_key(), self.lock_token, nx=True, px=ttl_ms):
                 self.holding = True
                 log.info("beat: this beat (%s) sends the periodic tasks", self.lock_token)
                 return True
@@ -84,7 +88,7 @@ class SingletonScheduler(PersistentScheduler):
             log.warning("beat: Redis does not answer (%s); sending nothing until it does", exc)
             return False
         if not self._standby_said:
-            holder = self.lock_client.get(LOCK_KEY)
+            holder = self.lock_client.get(lock_key())
             log.info(
                 "beat: another beat (%s) sends the periodic tasks; this one stands by",
                 holder.decode() if holder else "?",
@@ -95,6 +99,6 @@ class SingletonScheduler(PersistentScheduler):
     def close(self):
         if self.lock_client is not None and self.holding:
             with contextlib.suppress(redis.RedisError):  # else it expires by itself
-                self.lock_client.eval(_RELEASE, 1, LOCK_KEY, self.lock_token)
+                self.lock_client.eval(_RELEASE, 1, lock_key(), self.lock_token)
             self.holding = False
         super().close()

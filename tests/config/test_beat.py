@@ -13,9 +13,9 @@ from config import beat
 def probe_app(redis_url):
     app = Celery("beat-probe", broker=redis_url)
     app.conf.beat_schedule = {"probe": {"task": "tests.probe", "schedule": 0.05}}
-    redis.Redis.from_url(redis_url).delete(beat.LOCK_KEY)
+    redis.Redis.from_url(redis_url).delete(beat.lock_key())
     yield app
-    redis.Redis.from_url(redis_url).delete(beat.LOCK_KEY)
+    redis.Redis.from_url(redis_url).delete(beat.lock_key())
 
 
 class RecordingScheduler(beat.SingletonScheduler):
@@ -75,14 +75,14 @@ def test_a_holder_that_lost_its_lock_stops_sending(probe_app, tmp_path, redis_ur
         first.tick()
         assert first.holding
         # Its lock expired (the beat was stalled past LOCK_TTL) and another beat took it.
-        redis.Redis.from_url(redis_url).set(beat.LOCK_KEY, "another beat", px=60_000)
+        redis.Redis.from_url(redis_url).set(beat.lock_key(), "another beat", px=60_000)
         first.sent.clear()
         first.tick()
         assert first.sent == []
         assert not first.holding
     finally:
         first.close()
-    assert redis.Redis.from_url(redis_url).get(beat.LOCK_KEY) == b"another beat"
+    assert redis.Redis.from_url(redis_url).get(beat.lock_key()) == b"another beat"
 
 
 def test_the_deployment_uses_the_singleton_scheduler():

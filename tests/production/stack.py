@@ -24,6 +24,7 @@ from pathlib import Path
 
 import dj_database_url
 import psycopg2
+import redis
 
 from tests.conftest import ROOT
 from tests.deployment import CHECKED_COMMANDS, readme_commands, settings_read_by_app
@@ -127,6 +128,7 @@ class Stack:
     root: Path
     databases: Databases
     broker_url: str
+    redis_prefix: str  # every key of the stack's in Redis starts with it
     eutils_url: str
     smtp_port: int
     web_port: int = field(default_factory=free_port)
@@ -173,6 +175,7 @@ class Stack:
             SECURE_PROXY_SSL_HEADER="true",
             DATABASE_URL=self.databases.url_of(self.databases.name),
             CELERY_BROKER_URL=self.broker_url,
+            REDIS_KEY_PREFIX=self.redis_prefix,
             ENTREZ_EMAIL="production-check@rarederm.test",
             DEFAULT_FROM_EMAIL="RareDerm <rarederm@rarederm.test>",
             EMAIL_HOST="127.0.0.1",
@@ -231,6 +234,13 @@ class Stack:
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
+
+    def forget_redis_keys(self) -> None:
+        """Delete the stack's keys (its prefix's) from the broker's Redis, and no other."""
+        client = redis.Redis.from_url(self.broker_url)
+        keys = list(client.scan_iter(match=f"{self.redis_prefix}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
 
     def stop(self) -> None:
         for service in reversed(self.services):

@@ -18,6 +18,7 @@ import socket
 import ssl
 import subprocess
 import time
+import uuid
 
 import pytest
 import redis
@@ -138,12 +139,14 @@ def _boot(stack: Stack) -> None:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     url, broker = _requirements()
-    redis.Redis.from_url(broker).flushdb()  # this session's Redis number
     fake = FakeEutils(rate_limit=4).start()
     smtp = SmtpSink(free_port()).start()
     databases = Databases(url)
     databases.create(databases.name)
-    built = Stack(tmp_path_factory.mktemp("production"), databases, broker, fake.url, smtp.port)
+    # Redis keys of its own, beside the suite's and anybody else's in that database.
+    prefix = f"rarederm-test-{uuid.uuid4().hex[:12]}"
+    root = tmp_path_factory.mktemp("production")
+    built = Stack(root, databases, broker, prefix, fake.url, smtp.port)
     built.fake, built.smtp, built.state = fake, smtp, {}
     started = time.monotonic()
     try:
@@ -152,6 +155,7 @@ def stack(tmp_path_factory):
         yield built
     finally:
         built.stop()
+        built.forget_redis_keys()
         fake.stop()
         smtp.stop()
         databases.drop(databases.replica)
