@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import threading
 import time
 
@@ -27,6 +28,9 @@ class SmtpSink:
         self.lock = threading.Lock()
         self.controller = Controller(_Keep(self), hostname="127.0.0.1", port=port)
         self.port = port
+        # aiosmtpd logs every connection at INFO from its own thread, some of
+        # them after the test that caused them has ended (and its log capture).
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
 
     def start(self) -> SmtpSink:
         self.controller.start()
