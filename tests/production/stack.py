@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,8 +139,12 @@ class Stack:
     ran: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
 
     def __post_init__(self):
-        for folder in ("data", "logs", "tls", "nginx/conf.d", "nginx/temp"):
+        for folder in ("data", "logs", "tls", "nginx/conf.d"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
+        # nginx's workers (www-data when it starts as root) write buffered bodies
+        # here: a folder they can reach (pytest's own are private to root).
+        self.nginx_temp = Path(tempfile.mkdtemp(prefix="rarederm-nginx-"))
+        self.nginx_temp.chmod(0o777)
         self.site_url = f"https://localhost:{self.https_port}"
         self.env = self._environment()
 
@@ -253,6 +258,7 @@ class Stack:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(service.proc.pid, signal.SIGKILL)
                 service.proc.wait()
+        shutil.rmtree(self.nginx_temp, ignore_errors=True)
 
     # -- the parts README leaves to the operator ---------------------------------
 
@@ -287,8 +293,7 @@ class Stack:
     def nginx_main_config(self) -> Path:
         """nginx's main configuration: Debian's shape (http { include conf.d/*.conf; })."""
         nginx = self.root / "nginx"
-        temp = nginx / "temp"
-        temp.chmod(0o777)  # nginx's workers drop root for www-data
+        temp = self.nginx_temp
         user = "user www-data;\n" if os.geteuid() == 0 else ""
         paths = "\n".join(
             f"    {kind}_temp_path {temp}/{kind};"
