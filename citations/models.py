@@ -121,6 +121,7 @@ class Citation(models.Model):
 
     def save(self, *args, **kwargs):
         self.doi = (self.doi or "").strip().lower()
+        _clean_markup(self)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -137,6 +138,20 @@ class Citation(models.Model):
     @property
     def pmc_url(self) -> str:
         return f"https://www.ncbi.nlm.nih.gov/pmc/articles/{self.pmcid}/" if self.pmcid else ""
+
+
+def _clean_markup(citation: Citation) -> None:
+    """Title and abstract through the one sanitiser, on every write (the admin's too)."""
+    from citations.pubmed import sanitize_inline
+
+    citation.title = sanitize_inline(citation.title)
+    if isinstance(citation.abstract, list):
+        citation.abstract = [
+            {**section, "text": sanitize_inline(section.get("text", ""))}
+            if isinstance(section, dict)
+            else section
+            for section in citation.abstract
+        ]
 
 
 class Author(models.Model):
