@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BACKUP_DIR ?= data/backups
 
-.PHONY: help install install-production run test lint format bench worker beat preflight backup restore lock clean
+.PHONY: help install install-production run test lint format bench worker beat preflight backup restore lock clean audit
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -95,6 +95,9 @@ backup: ## pg_dump DATABASE_URL into BACKUP_DIR (data/backups), then run BACKUP_
 
 restore: ## Replace DATABASE_URL's database with FILE=data/backups/rarederm-....dump (stop the app first)
 	@$(PYTHON) scripts/backup.py restore "$(FILE)"
+
+audit: $(VENV)/.installed ## Known vulnerabilities in requirements.lock (pip-audit) and package-lock.json (npm audit); exit 2 when the services cannot be reached
+	$(PY) scripts/audit.py
 
 lock: $(VENV)/.installed ## Re-pin every transitive dependency into requirements.lock
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
