@@ -54,6 +54,7 @@ def problems(
     entrez_email: str,
     email_backend: str,
     default_from_email: str,
+    forwarded_for_proxies: int = 0,
 ) -> list[Problem]:
     """Every production rule that these settings break, in the README's table order."""
     found: list[Problem] = []
@@ -119,6 +120,13 @@ def problems(
             "off: behind the TLS-terminating proxy every request looks like plain HTTP and is "
             "redirected to HTTPS again and again. Set SECURE_PROXY_SSL_HEADER=true (the proxy of "
             "deploy/nginx.conf.template sets X-Forwarded-Proto; never expose gunicorn itself).",
+        )
+    if proxy_ssl_header and not forwarded_for_proxies:
+        add(
+            "FORWARDED_FOR_PROXIES",
+            "0 behind a proxy: every client then has the proxy's address, and one address's "
+            "failed logins pause logging in for everybody. Set FORWARDED_FOR_PROXIES=1 behind "
+            "deploy/nginx.conf.template (it appends the client's address to X-Forwarded-For).",
         )
     if entrez_email == EXAMPLE_ENTREZ_EMAIL:
         add(

@@ -8,6 +8,7 @@ CELERY_BROKER_URL (Redis).
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import csp.constants as csp
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "csp",
+    "axes",
     "accounts",
     "outbox",
     "citations",
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Answers a locked-out login with accounts.throttle.lockout_response (last, as axes asks).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -130,6 +134,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (accounts/throttle.py): the first backend refuses a locked-out
+# account or client address before the second one hashes a password.
+AUTHENTICATION_BACKENDS = [
+    "accounts.throttle.ThrottledLoginBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Proxies in front of gunicorn that append the client's address to
+# X-Forwarded-For: 1 behind deploy/nginx.conf.template, 0 when nothing is.
+FORWARDED_FOR_PROXIES = env_int("FORWARDED_FOR_PROXIES", 0, minimum=0)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+# Either one counts: an account guessed at from many addresses, or one
+# address guessing at many accounts.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # one's own good login must not clear an address's count
+# A refused attempt during a pause is not counted: one log line per lockout, and
+# the pause ends LOGIN_LOCKOUT_MINUTES after the failure that started it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+# The log lines name the account and the address (the password is never logged).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "curation:home"
 LOGOUT_REDIRECT_URL = "curation:home"
@@ -365,6 +394,7 @@ PRODUCTION_PROBLEMS = production.problems(
     entrez_email=ENTREZ_EMAIL,
     email_backend=EMAIL_BACKEND,
     default_from_email=DEFAULT_FROM_EMAIL,
+    forwarded_for_proxies=FORWARDED_FOR_PROXIES,
 )
 # Values that could not be read (their defaults were used meanwhile).
 SETTINGS_ERRORS = env.collected()

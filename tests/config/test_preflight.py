@@ -15,6 +15,7 @@ _CLEARED = (
     "CELERY_BROKER_URL",
     "REDIS_URL",
     "SECURE_PROXY_SSL_HEADER",
+    "FORWARDED_FOR_PROXIES",
     "SECURE_SSL_REDIRECT",
     "ENTREZ_EMAIL",
     "EMAIL_HOST",
@@ -82,6 +83,13 @@ def test_a_site_url_on_a_host_that_is_not_allowed_is_named(tmp_path):
         SITE_URL="https://www.rarederm.example.org",
     )
     assert "SITE_URL: its host 'www.rarederm.example.org' is not in ALLOWED_HOSTS" in result.stderr
+
+
+def test_behind_a_proxy_the_client_address_header_must_be_trusted(tmp_path):
+    behind = preflight(tmp_path, SECURE_PROXY_SSL_HEADER="true")
+    assert "FORWARDED_FOR_PROXIES: 0 behind a proxy" in behind.stderr, behind.stderr
+    trusted = preflight(tmp_path, SECURE_PROXY_SSL_HEADER="true", FORWARDED_FOR_PROXIES="1")
+    assert "FORWARDED_FOR_PROXIES" not in trusted.stderr
 
 
 def test_static_files_not_collected_are_reported_with_the_command_that_collects_them(

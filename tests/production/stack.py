@@ -178,6 +178,7 @@ class Stack:
             ALLOWED_HOSTS="localhost",
             SITE_URL=self.site_url,
             SECURE_PROXY_SSL_HEADER="true",
+            FORWARDED_FOR_PROXIES="1",
             DATABASE_URL=self.databases.url_of(self.databases.name),
             CELERY_BROKER_URL=self.broker_url,
             REDIS_KEY_PREFIX=self.redis_prefix,
