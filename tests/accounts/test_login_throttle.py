@@ -142,3 +142,20 @@ def test_without_a_proxy_x_forwarded_for_is_ignored(client, settings):
     settings.FORWARDED_FOR_PROXIES = 0
     _login(client, "nobody", "guess", address="192.0.2.33", HTTP_X_FORWARDED_FOR="10.0.0.1")
     assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["192.0.2.33"]
+
+
+def test_passwords_guessed_through_the_api_basic_auth_are_throttled_too(client, curator, hashed):
+    import base64
+
+    def basic(password):
+        token = base64.b64encode(f"{curator.username}:{password}".encode()).decode()
+        return client.get(
+            "/api/cases/", HTTP_AUTHORIZATION=f"Basic {token}", REMOTE_ADDR="192.0.2.77"
+        )
+
+    for n in range(settings.LOGIN_FAILURE_LIMIT):
+        assert basic(f"guess {n}").status_code in (401, 403, 429)
+    assert len(hashed) == settings.LOGIN_FAILURE_LIMIT
+    refused = basic(PASSWORD)
+    assert refused.status_code in (401, 403, 429)
+    assert len(hashed) == settings.LOGIN_FAILURE_LIMIT, "a locked-out login reached the hasher"
