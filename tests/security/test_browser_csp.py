@@ -107,3 +107,26 @@ def test_htmx_follows_a_job_and_the_curator_and_review_pages_work_under_the_poli
     _visit(watched, base + "/admin/")
     _visit(watched, base + reverse("admin:citations_citation_change", args=[draft.citation.pk]))
     _visit(watched, base + reverse("admin:curation_case_change", args=[submitted.pk]))
+
+
+def test_a_script_in_a_citation_does_not_run_in_the_browser(watched, live_server):
+    from citations.models import Citation
+
+    case = make_published_case()
+    # Written past Citation.save (as a raw import might): only the filter stands in the way.
+    Citation.objects.filter(pk=case.citation.pk).update(
+        title=(
+            '<img src=x onerror="window.__pwned=1">A <i>title</i><script>window.__pwned=2</script>'
+        ),
+        abstract=[{"label": "", "text": '<svg onload="window.__pwned=3"></svg>Text'}],
+    )
+    for path in [
+        reverse("citations:list"),
+        reverse("citations:detail", args=[case.citation.pmid]),
+        reverse("curation:case_detail", args=[case.pk]),
+    ]:
+        _visit(watched, live_server.url + path)
+        assert watched.evaluate("window.__pwned === undefined"), path
+        if path.startswith("/citations/"):
+            # PubMed's own markup still works.
+            assert watched.locator("a i, h1 i", has_text="title").count() >= 1, path

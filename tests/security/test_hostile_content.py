@@ -3,7 +3,8 @@ role, with markup in every such field: none of it may reach the page as markup.
 
 Every free-text field of a case, its IHC and fusion rows, its comments, its
 citation and authors, term proposals, fetch jobs and the users themselves
-(user name, first and last name, e-mail) holds a payload that names its field
+(user name, first and last name, e-mail), and the names of the vocabulary
+terms the cases use (which reviewers edit in the admin) hold a payload that names its field
 (`<rdx-leak f=case.histology>`), found by introspecting the models, so a field
 added later is covered too. Then every GET page of the permission matrix is
 opened as each role, plus the admin's pages of the same rows. A page fails if
@@ -122,6 +123,18 @@ def hostile(client, curator, curator2, reviewer, admin):
         for obj in model.objects.all():
             _fill(obj, label)
     _hostile_users(curator, curator2, reviewer, admin)
+    # Vocabulary names, which reviewers edit in the admin: those the cases use.
+    for case in Case.objects.all():
+        for term in (case.final_diagnosis, case.topography):
+            if term is not None:
+                term.name = payload(f"vocabulary.{term._meta.model_name}", 200)
+                term.save()
+    for row in IHCResult.objects.select_related("marker"):
+        row.marker.name = payload("vocabulary.marker", 100)
+        row.marker.save()
+    for row in FusionFinding.objects.select_related("three_prime_gene"):
+        row.three_prime_gene.name = payload("vocabulary.gene", 300)
+        row.three_prime_gene.save()
     # The published case is also "another report of the same patient" of itself.
     published.other_citations.add(Citation.objects.exclude(pk=published.citation_id).first())
     return objects
@@ -197,5 +210,8 @@ def test_no_field_reaches_any_page_as_markup_for_any_role(
         "termproposal.text",
         "fetchjobitem.query",
         "fetchjobitem.error",
+        "vocabulary.diagnosis",
+        "vocabulary.topography",
+        "vocabulary.marker",
     ]:
         assert field in seen, f"no page showed {field}: {sorted(seen)}"
