@@ -29,7 +29,14 @@ from curation.actions.cases import (
     transition,
     update_case,
 )
-from curation.models import Case, CaseEvent, FusionFinding, IHCResult, TermProposal
+from curation.models import (
+    Case,
+    CaseDraftInput,
+    CaseEvent,
+    FusionFinding,
+    IHCResult,
+    TermProposal,
+)
 
 __all__ = [
     "COPIED_FIELDS",
@@ -198,6 +205,20 @@ def save_draft(
     if case is not locked:
         case.refresh_from_db()
     return SaveResult(case, changed)
+
+
+# Posted names that are the form's machinery, not what the curator typed.
+NOT_TYPED = frozenset({"csrfmiddlewaretoken", "action", "version", "version_override"})
+
+
+def keep_unsaved_input(case: Case, posted, *, version: int) -> None:
+    """Keep the case form as posted (a QueryDict) while some of it could not be saved,
+    against the case version it was saved on; `posted=None` (all saved) forgets it."""
+    if posted is None:
+        CaseDraftInput.objects.filter(case=case).delete()
+        return
+    data = {name: posted.getlist(name) for name in posted if name not in NOT_TYPED}
+    CaseDraftInput.objects.update_or_create(case=case, defaults={"version": version, "data": data})
 
 
 def _ihc_rows(case: Case) -> list[IHCResult]:

@@ -142,7 +142,10 @@ class CaseForm(forms.Form):
     def clean(self):
         data = super().clean()
         age, unit = data.get("age"), data.get("age_unit")
-        if age is not None:
+        if age is None and "age" not in self.errors:
+            # The unit is preselected (initial_for): without an age it says nothing.
+            data["age_unit"] = ""
+        elif age is not None:
             if not unit:
                 self.add_error(
                     "age_unit", "Say whether the age is in years, months, weeks or days."
@@ -188,15 +191,28 @@ class CaseForm(forms.Form):
                 out[name] = text
         return out
 
+    # Fields one rule of clean() reads together: one in error keeps the other unsaved too
+    # (an age without its unit, a follow-up without its outcome).
+    TOGETHER = (("age", "age_unit"), ("follow_up_months", "outcome"))
+
     def values(self) -> dict:
-        """The cleaned values as the actions take them ("" for blank text, None for blank FKs)."""
+        """The cleaned values as the actions take them ("" for blank text, None for blank
+        FKs): of the valid fields only, when some are in error (the rest stay unsaved)."""
         proposal_fields = {
             name
             for prefix in self.propose
             for name in self.fields
             if name.startswith(f"{prefix}_")
         }
-        return {k: v for k, v in self.cleaned_data.items() if k not in proposal_fields}
+        unsaved = set(self.errors)
+        for group in self.TOGETHER:
+            if unsaved.intersection(group):
+                unsaved.update(group)
+        return {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k not in proposal_fields and k not in unsaved
+        }
 
     @staticmethod
     def initial_for(case: Case) -> dict:
@@ -258,15 +274,10 @@ class CaseForms:
         results = [self.form.is_valid(), self.ihc.is_valid(), self.fusions.is_valid()]
         return all(results)
 
-    @property
-    def error_count(self) -> int:
-        count = len(self.form.errors)
-        for formset in (self.ihc, self.fusions):
-            count += len(formset.non_form_errors())
-            count += sum(len(errors) for errors in formset.errors) if formset.is_bound else 0
-        return count
-
     def values(self) -> dict:
+        """What save_draft takes: every valid field and row (after is_valid()). A row in
+        error is left out; a formset whose management data is wrong leaves its rows as
+        saved (None)."""
         ihc_rows = self.ihc.rows()
         fusion_rows = self.fusions.rows()
         proposals = list(self.form.proposals)
@@ -275,11 +286,39 @@ class CaseForms:
         proposals += [r.pop("proposal") for r in ihc_rows + fusion_rows if "proposal" in r]
         return {
             "fields": self.form.values(),
-            "ihc_rows": [r for r in ihc_rows if "marker" in r],
-            "fusion_rows": [r for r in fusion_rows if "three_prime_gene" in r],
+            "ihc_rows": self._rows(self.ihc, [r for r in ihc_rows if "marker" in r]),
+            "fusion_rows": self._rows(
+                self.fusions, [r for r in fusion_rows if "three_prime_gene" in r]
+            ),
             "proposals": proposals,
             "withdrawn": self.withdrawn,
         }
+
+    @staticmethod
+    def _rows(formset, rows):
+        return None if formset.is_bound and formset.non_form_errors() else rows
+
+    def still_to_correct(self) -> list[str]:
+        """What is in error, one line per field or row: "Age: An age cannot be negative."."""
+        out = [
+            f"{self._label(self.form, name)}: {' '.join(errors)}"
+            for name, errors in self.form.errors.items()
+        ]
+        for title, formset in (("IHC result", self.ihc), ("Fusion", self.fusions)):
+            if not formset.is_bound:
+                continue
+            out += [f"{title}s: {message}" for message in formset.non_form_errors()]
+            for number, form in enumerate(formset.forms, start=1):
+                for name, errors in form.errors.items():
+                    field = self._label(form, name)
+                    out.append(f"{title} row {number} ({field}): {' '.join(errors)}")
+        return out
+
+    @staticmethod
+    def _label(form, name) -> str:
+        if name == forms.forms.NON_FIELD_ERRORS or name not in form.fields:
+            return "Form"
+        return str(form.fields[name].label or name.replace("_", " ").capitalize())
 
     @property
     def withdrawn(self) -> tuple[int, ...]:

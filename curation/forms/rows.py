@@ -331,11 +331,13 @@ class FusionRowForm(forms.Form):
 
 class _RowFormSet(forms.BaseFormSet):
     def rows(self) -> list[dict]:
+        """The valid rows (a row in error is left out: CaseForms keeps its text)."""
         return [
             form.row()
             for form in self.forms
             if form.has_changed() or form in self.initial_forms
             if not self._should_delete_form(form)
+            if not form.errors
         ]
 
 

@@ -1,6 +1,7 @@
 """Curation models, split by topic."""
 
 from curation.models.case import Case, CaseQuerySet
+from curation.models.draft_input import CaseDraftInput
 from curation.models.events import CaseEvent
 from curation.models.findings import FusionFinding, IHCResult
 from curation.models.proposals import TermProposal
@@ -21,6 +22,7 @@ from curation.models.vocabulary import (
 
 __all__ = [
     "Case",
+    "CaseDraftInput",
     "CaseEvent",
     "CaseQuerySet",
     "Clone",

@@ -27,6 +27,7 @@ from curation.actions.submission import (
     Incomplete,
     discard_draft,
     find_duplicates,
+    keep_unsaved_input,
     link_other_report,
     missing_for_submission,
     save_draft,
@@ -35,7 +36,7 @@ from curation.actions.submission import (
 )
 from curation.forms import VOCABULARIES, CaseForm, CaseForms
 from curation.forms.fields import Clones
-from curation.models import Case, CaseEvent, FusionFinding, TermProposal
+from curation.models import Case, CaseDraftInput, CaseEvent, FusionFinding, TermProposal
 
 AUTOSAVE_SECONDS = 15
 # What the form's inputs suggest as the curator types: the vocabularies, and the clones.
@@ -187,7 +188,13 @@ def case_edit(request, pk: int):
         return redirect("curation:case_detail", pk=case.pk)
 
     if request.method == "GET":
-        return _render_case_form(request, case, CaseForms(case))
+        unsaved = CaseDraftInput.objects.filter(case=case).first()
+        if unsaved is None:
+            return _render_case_form(request, case, CaseForms(case))
+        # What could not be saved yet, as typed, with what still needs correcting.
+        bundle = CaseForms(case, unsaved.as_query_dict())
+        bundle.is_valid()
+        return _render_case_form(request, case, bundle, version=unsaved.version, unsaved=unsaved)
 
     bundle = CaseForms(case, request.POST)
     version = _posted_version(request)
@@ -196,12 +203,10 @@ def case_edit(request, pk: int):
             request, "The form lost its version number: nothing was saved. Reload the page."
         )
         return _render_case_form(request, case, bundle, status=400)
-    if not bundle.is_valid():
-        messages.error(request, "Not saved: correct the fields marked below (your text is kept).")
-        return _render_case_form(request, case, bundle, status=422, version=version)
+    complete = bundle.is_valid()
     values = bundle.values()
     try:
-        result = save_draft(case, by=request.user, expected_version=version, **values)
+        result = _save(request, case, values, version, complete=complete)
     except Conflict as exc:
         current = Case.objects.get(pk=case.pk)
         if request.POST.get("action") == "submit" and _already_submitted_by(current, request.user):
@@ -222,6 +227,14 @@ def case_edit(request, pk: int):
         messages.error(request, "Not saved: " + _message(exc))
         return _render_case_form(request, case, bundle, status=422, version=version)
     case = result.case
+    if not complete:
+        messages.error(
+            request,
+            ("Not submitted. " if request.POST.get("action") == "submit" else "")
+            + f"Saved what is valid (version {case.version}); correct the fields marked "
+            "below — your text is kept in the draft.",
+        )
+        return _render_case_form(request, case, bundle, status=422)
 
     if request.POST.get("action") == "submit":
         try:
@@ -251,8 +264,29 @@ def case_edit(request, pk: int):
     return redirect("curation:case_edit", pk=case.pk)
 
 
+def _save(request, case, values: dict, version: int, *, complete: bool):
+    """Save every valid field and row of the posted form (`CaseForms.values()`); keep
+    the posted text in the draft while any of it is in error (also when nothing could be
+    saved: a conflict, a database rule), forget it once everything is saved."""
+    try:
+        result = save_draft(case, by=request.user, expected_version=version, **values)
+    except (Conflict, ValidationError):
+        keep_unsaved_input(case, request.POST, version=version)
+        raise
+    keep_unsaved_input(case, None if complete else request.POST, version=result.case.version)
+    return result
+
+
 def _render_case_form(
-    request, case, bundle, *, status=200, conflict=None, findings_error="", version=None
+    request,
+    case,
+    bundle,
+    *,
+    status=200,
+    conflict=None,
+    findings_error="",
+    version=None,
+    unsaved=None,
 ):
     """The case page. `version`: the one the form carries — the posted one when nothing
     was saved (so that a stale form stays stale), else the case's."""
@@ -291,6 +325,8 @@ def _render_case_form(
         "form_version": version or case.version,
         "findings_error": findings_error,
         "autosave_seconds": AUTOSAVE_SECONDS,
+        "unsaved": unsaved,
+        "still_to_correct": bundle.still_to_correct() if bundle.data is not None else [],
         "can_discard": case.status == workflow.DRAFT and not case.submitted_at,
     }
     return render(request, "curation/curate/case_form.html", context, status=status)
@@ -362,19 +398,9 @@ def case_autosave(request, pk: int):
             {"status": "invalid", "message": "No version: reload the page."}, status=400
         )
     bundle = CaseForms(case, request.POST)
-    if not bundle.is_valid():
-        count = bundle.error_count
-        return JsonResponse(
-            {
-                "status": "invalid",
-                "version": version,
-                "errors": count,
-                "message": f"Not autosaved: {count} field(s) need correcting — press Save to see "
-                "them. What you typed is still here.",
-            }
-        )
+    complete = bundle.is_valid()
     try:
-        result = save_draft(case, by=request.user, expected_version=version, **bundle.values())
+        result = _save(request, case, bundle.values(), version, complete=complete)
     except Conflict as exc:
         return JsonResponse(
             {
@@ -388,6 +414,18 @@ def case_autosave(request, pk: int):
     except (NotEditable, ValidationError) as exc:
         return JsonResponse({"status": "invalid", "message": "Not autosaved: " + _message(exc)})
     saved_at = timezone.localtime().strftime("%H:%M:%S")
+    if not complete:
+        to_correct = bundle.still_to_correct()
+        return JsonResponse(
+            {
+                "status": "partial",
+                "version": result.case.version,
+                "to_correct": to_correct,
+                "message": f"Autosaved what is valid at {saved_at} (version "
+                f"{result.case.version}). Still to correct (your text is kept): "
+                + " ".join(to_correct),
+            }
+        )
     return JsonResponse(
         {
             "status": "saved" if result.changed else "unchanged",

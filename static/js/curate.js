@@ -70,7 +70,8 @@
     }).then(function (response) {
       return response.json().catch(function () { return { status: "error", message: "The server answered oddly (HTTP " + response.status + "); not saved." }; });
     }).then(function (answer) {
-      if (answer.status === "saved" || answer.status === "unchanged") {
+      if (answer.status === "saved" || answer.status === "unchanged" || answer.status === "partial") {
+        // "partial": the valid fields and rows are saved, the rest is kept as typed.
         setVersion(answer.version);
       } else if (answer.status === "conflict" || answer.status === "readonly") {
         stopped = true;

@@ -95,7 +95,7 @@ def test_a_term_not_in_the_vocabulary_is_refused_next_to_the_field(client_, draf
     page = response.content.decode()
     assert "“tumour of unknown kind” is not in the diagnosis list" in page
     draft.refresh_from_db()
-    assert draft.version == 1 and draft.final_diagnosis is None
+    assert draft.final_diagnosis is None  # the rest of the form is saved, not this
 
 
 def test_a_gene_symbol_is_resolved_on_the_spot_while_typing(client_):
@@ -185,7 +185,8 @@ def test_a_100_kb_text_is_refused_with_a_message_and_kept_in_the_form(client_, d
     assert "At most 20,000 characters here" in page
     assert blob in page  # what was typed is not lost
     draft.refresh_from_db()
-    assert draft.histology == "" and draft.treatment == "" and draft.version == 1
+    assert draft.histology == "" and draft.treatment == "excision"  # the valid rest is saved
+    assert blob in client_.get(edit_url(draft)).content.decode()  # and kept in the draft
 
 
 def test_html_and_script_are_stored_as_text_and_shown_escaped(client_, draft):
@@ -222,7 +223,7 @@ def test_negative_and_absurd_numbers_are_refused_next_to_the_field(
     assert message in page
     assert f'data-field="{field}"' in page
     draft.refresh_from_db()
-    assert draft.version == 1
+    assert getattr(draft, field) is None  # not saved; the valid rest of the form is
 
 
 def test_a_percentage_over_100_is_refused(client_, draft):
@@ -348,13 +349,54 @@ def test_autosave_saves_and_returns_the_new_version(client_, draft):
     assert draft.version == answer["version"]  # nothing written when nothing changed
 
 
-def test_autosave_of_an_invalid_form_saves_nothing_and_says_so(client_, draft):
+def test_autosave_saves_the_valid_fields_and_keeps_the_invalid_text(client_, draft):
     url = reverse("curation:case_autosave", args=[draft.pk])
     answer = client_.post(url, case_post(draft, age="-1", histology="kept")).json()
-    assert answer["status"] == "invalid"
-    assert "Not autosaved" in answer["message"]
+    assert answer["status"] == "partial"
+    assert "Age: An age cannot be negative." in answer["message"]
     draft.refresh_from_db()
-    assert draft.histology == "" and draft.version == 1
+    assert draft.histology == "kept" and draft.age is None
+    assert answer["version"] == draft.version
+    # A reload (or a browser crash) shows the text still to correct, with its message.
+    page = client_.get(edit_url(draft)).content.decode()
+    assert "Not everything you typed is saved yet" in page
+    assert 'name="age" value="-1"' in page
+    assert "An age cannot be negative." in page
+    # Once corrected, everything is saved and the kept text is forgotten.
+    fixed = client_.post(url, case_post(draft, age="38", histology="kept")).json()
+    assert fixed["status"] == "saved"
+    page = client_.get(edit_url(draft)).content.decode()
+    assert "Not everything you typed is saved yet" not in page
+    assert 'name="age" value="38"' in page
+
+
+def test_autosave_keeps_the_valid_rows_and_the_text_of_the_invalid_one(client_, draft):
+    url = reverse("curation:case_autosave", args=[draft.pk])
+    rows = [
+        {"marker": "ALK", "result": "positive"},
+        {"marker": "SMA", "result": "positive", "percent_cells": "most"},
+        {"marker": "CD34", "result": "negative"},
+    ]
+    answer = client_.post(url, case_post(draft, ihc=rows, fusions=[{"written": "CARS-ALK"}]))
+    answer = answer.json()
+    assert answer["status"] == "partial"
+    assert "IHC result row 2 (% cells): Enter a whole number from 0 to 100." in answer["message"]
+    assert [r.marker.name for r in draft.ihc_results.order_by("position")] == ["ALK", "CD34"]
+    assert [f.notation for f in draft.fusions.all()] == ["CARS1::ALK"]
+    page = client_.get(edit_url(draft)).content.decode()
+    assert 'name="ihc-1-percent_cells" value="most"' in page
+    assert 'name="ihc-1-marker" value="SMA"' in page
+
+
+def test_an_explicit_save_with_an_error_saves_the_rest_and_keeps_the_text(client_, draft):
+    response = _save(client_, draft, histology="saved", size_mm="huge")
+    assert response.status_code == 422
+    assert "Saved what is valid" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.histology == "saved"
+    page = client_.get(edit_url(draft)).content.decode()
+    assert 'name="size_mm" value="huge"' in page
+    assert "Size (mm): Enter a number, e.g. 38 or 2.5." in page
 
 
 def test_autosave_of_a_stale_form_is_a_conflict(client_, draft):
