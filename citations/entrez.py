@@ -417,15 +417,27 @@ def resolve_doi(doi: str) -> int | None:
             "give the article's PMID instead."
         )
     # Quotes keep DOI punctuation (parentheses, semicolons) out of query syntax.
-    term = f'"{normalized}"[doi]'
+    return _pmid_of(f'"{normalized}"[doi]', f"the DOI {normalized}")
+
+
+def resolve_pmcid(pmcid: str) -> int | None:
+    """The PMID of a PubMed Central id (PMC5442267) through esearch `<id>[pmcid]`; None
+    when PubMed has none."""
+    if not re.fullmatch(r"PMC\d{1,10}", pmcid or ""):
+        raise ValueError(f"{pmcid!r} is not a PMC id (PMC followed by digits)")
+    return _pmid_of(f"{pmcid}[pmcid]", f"the PMC id {pmcid}")
+
+
+def _pmid_of(term: str, what: str) -> int | None:
+    """The one PMID an esearch term finds; None for none, EntrezError for several."""
     result, _ = _call(
-        f"DOI lookup of {normalized}",
+        f"lookup of {what}",
         lambda: Entrez.esearch(db="pubmed", term=term, retmax=2, **_params()),
         _read_esearch,
     )
     ids = [int(value) for value in result.get("IdList", []) if re.fullmatch(r"\d+", value)]
     if len(ids) > 1:
-        raise EntrezError(f"the DOI {normalized} matches several PubMed records: {ids}")
+        raise EntrezError(f"{what} matches several PubMed records: {ids}")
     return ids[0] if ids else None
 
 

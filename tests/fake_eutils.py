@@ -9,8 +9,10 @@ tests/fixtures/entrez/ (see the README there):
   known PMID, in the order asked, under the recorded DOCTYPE; unknown PMIDs
   are left out, as NCBI does (so an unknown PMID alone gets an empty set).
   `WebEnv` + `query_key` from an epost work too.
-- esearch.fcgi: `<doi>[doi]` (quoted or not) finds the PMID with that DOI;
-  no hit gives NCBI's recorded "no items found" answer (esearch8.xml).
+- esearch.fcgi: `<doi>[doi]` (quoted or not) finds the PMID with that DOI, and
+  `<PMC id>[pmcid]` the PMID whose recorded article lists that PMC id (pubmed4.xml:
+  27797938 is PMC5442267); no hit gives NCBI's recorded "no items found" answer
+  (esearch8.xml).
 - epost.fcgi: stores the ids and answers WebEnv/QueryKey (epost1.xml shape),
   or NCBI's recorded error for an empty or invalid id list (epost3.xml).
 
@@ -46,6 +48,7 @@ _DOI_RE = re.compile(
     r'<ArticleId IdType="doi">([^<]+)</ArticleId>'
     r'|<ELocationID EIdType="doi"[^>]*>([^<]+)</ELocationID>'
 )
+_PMC_ID_RE = re.compile(r'<ArticleId IdType="pmc">([^<]+)</ArticleId>')
 _DOCTYPE_RE = re.compile(r"<!DOCTYPE PubmedArticleSet[^>]*>")
 
 
@@ -85,6 +88,7 @@ class FakeEutils:
         self._articles: dict[int, str] = {}
         self._synthetic: dict[int, int] = {}  # new PMID -> recorded PMID it copies
         self._dois: dict[str, int] = {}
+        self._pmcids: dict[str, int] = {}
         self._posted: dict[str, list[str]] = {}
         self._webenv_ids = itertools.count(1)
         self.doctype = ""
@@ -114,6 +118,10 @@ class FakeEutils:
         doi = _doi_of(article_xml)
         if doi:
             self._dois[doi] = pmid
+        # The article's own PMC id: in PubmedData, after the references' lists.
+        own = _PMC_ID_RE.findall(article_xml.rsplit("</ReferenceList>", 1)[-1])
+        if own:
+            self._pmcids[own[0].strip().upper()] = pmid
         return pmid
 
     def article_xml(self, pmid: int) -> str | None:
@@ -243,6 +251,12 @@ class FakeEutils:
         if request.endpoint == "esearch":
             term = request.params.get("term", "")
             match = re.fullmatch(r'\s*"?([^"\[]+?)"?\s*\[doi\]\s*', term, re.IGNORECASE)
+            by_pmc = re.fullmatch(r"\s*(PMC\d+)\s*\[pmcid\]\s*", term, re.IGNORECASE)
+            if by_pmc:
+                pmid = self._pmcids.get(by_pmc.group(1).upper())
+                if pmid is None:
+                    return 200, xml, self.no_hits, {}
+                return 200, xml, esearch_answer([pmid], term), {}
             if not match:
                 return 200, xml, self.search_hits, {}
             pmid = self._dois.get(match.group(1).strip().lower())

@@ -3,7 +3,7 @@
 Views, tasks and management commands call them; none of them writes a
 Citation or a FetchJob any other way. By topic:
 
-- identifiers: what a user may ask for (PMID, PubMed URL, DOI), parsed once;
+- identifiers: what a user may ask for (PMID, DOI, PMC id, their links), parsed once;
 - jobs: fetch jobs, from the request to their batches, and retries;
 - batches: one efetch of a job, claimed by one run at a time, with a heartbeat;
 - sweep: jobs and batches whose message was lost or whose worker died go again;

@@ -179,7 +179,8 @@ def start_job(job_id: int, *, worker: str = "", in_hand: bool = False) -> list[i
 
 
 def _resolve_dois(job_id: int) -> None:
-    """Each pending DOI becomes a PMID (one esearch each) or a failed item, saved at once."""
+    """Each pending DOI or PMC id becomes a PMID (one esearch each) or a failed item, saved
+    at once."""
     # job_id is loaded too: a deferred one would cost a query per item.
     dois = FetchJobItem.objects.filter(
         job_id=job_id, status=FetchJobItem.Status.PENDING, pmid=None
@@ -190,9 +191,14 @@ def _resolve_dois(job_id: int) -> None:
         try:
             if identifier.error:
                 raise ValueError(identifier.error)
-            item.pmid = entrez.resolve_doi(identifier.doi)
+            if identifier.pmcid:
+                item.pmid = entrez.resolve_pmcid(identifier.pmcid)
+                missing = f"PubMed has no article with the PMC id {identifier.pmcid}."
+            else:
+                item.pmid = entrez.resolve_doi(identifier.doi)
+                missing = f"PubMed has no article with the DOI {identifier.doi}."
             if item.pmid is None:
-                fail_items([item], f"PubMed has no article with the DOI {identifier.doi}.")
+                fail_items([item], missing)
         except (entrez.EntrezError, ValueError) as exc:
             fail_items([item], str(exc))
         item.save(update_fields=["pmid", "status", "error", "tries", "updated_at"])

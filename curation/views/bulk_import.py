@@ -9,7 +9,6 @@ reason, so they stay on the record).
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
 
 from django import forms
@@ -22,12 +21,11 @@ from citations import actions as citation_actions
 from citations.models import FetchJob
 from citations.views import job_progress_context, render_job_progress
 from curation.views.curate import curator_required
-from curation.views.new_report import _fetch_job_for, normalise_identifier
+from curation.views.new_report import _fetch_job_for
 
 MAX_PMIDS = 1_000
 MAX_UPLOAD_BYTES = 1_000_000
 ITEMS_SHOWN = MAX_PMIDS
-_PMID_PREFIX = re.compile(r"\bpmid\s*:?\s*(?=\d)", re.IGNORECASE)
 
 
 @dataclass
@@ -60,14 +58,14 @@ def parse_list(text: str, *, is_csv: bool = False) -> ParsedList:
             continue
         if is_csv:
             cells = [cell.strip() for cell in next(csv.reader([line]), []) if cell.strip()]
-            if number == 1 and cells and all(normalise_identifier(c).error for c in cells):
+            parse = citation_actions.parse_identifier
+            if number == 1 and cells and all(parse(c).error for c in cells):
                 parsed.header = line.strip()[:200]
                 continue
         else:
-            # "PMID: 123" is one identifier, not "PMID:" and "123".
-            cells = citation_actions.split_identifiers(_PMID_PREFIX.sub("", line))
+            cells = citation_actions.split_identifiers(line)
         for cell in cells:
-            found = normalise_identifier(cell)
+            found = citation_actions.parse_identifier(cell)
             entry = Entry(number, cell[:200], found.query, found.error)
             if found.error:
                 parsed.invalid.append(entry)

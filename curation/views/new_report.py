@@ -1,4 +1,4 @@
-"""New report: a PMID, DOI or PubMed link -> the stored citation, or a fetch with progress.
+"""New report: a PMID, DOI, PMC id or link -> the stored citation, or a fetch with progress.
 
 If the citation is stored the curator goes straight to its report page;
 otherwise a FetchJob is written (citations.actions.request_fetch, queued on
@@ -8,7 +8,6 @@ appears — or shows the reason and "try again".
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from django import forms
@@ -25,38 +24,18 @@ from citations.models import Citation, FetchJob
 from citations.views import job_progress_context, render_job_progress
 from curation.views.curate import _citation_with_authors, curator_required
 
-_BARE_PUBMED_URL = re.compile(
-    r"^(?:https?://)?(?:www\.)?(pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/(\d+)",
-    re.IGNORECASE,
-)
-
-
-def normalise_identifier(text: str) -> citation_actions.Identifier:
-    """What a curator pastes, tidied for citations.actions.parse_identifier.
-
-    Adds what the shared parser leaves to the caller: a PubMed URL without a
-    scheme or with a query string, "PMID35560368", spaces inside.
-    """
-    raw = " ".join((text or "").split())
-    match = _BARE_PUBMED_URL.match(raw)
-    if match:
-        raw = match.group(2)
-    raw = re.sub(r"^pmid\s*:?\s*(?=\d)", "", raw, flags=re.IGNORECASE)
-    raw = raw.rstrip(".")
-    return citation_actions.parse_identifier(raw)
-
 
 class IdentifierForm(forms.Form):
     identifier = forms.CharField(
         label="PMID, DOI or PubMed link",
         max_length=500,
         help_text="e.g. 35560368, PMID: 35560368, 10.1111/cup.14261, "
-        "https://pubmed.ncbi.nlm.nih.gov/35560368/",
+        "https://pubmed.ncbi.nlm.nih.gov/35560368/, PMC5442267 or a PMC link",
         error_messages={"required": "Enter a PMID, a DOI or a PubMed link."},
     )
 
     def clean_identifier(self):
-        found = normalise_identifier(self.cleaned_data["identifier"])
+        found = citation_actions.parse_identifier(self.cleaned_data["identifier"])
         if found.error:
             raise ValidationError(found.error)
         return found
@@ -70,8 +49,7 @@ def new_report(request):
     )
     if request.method == "POST" and form.is_valid():
         found = form.cleaned_data["identifier"]
-        lookup = {"pmid": found.pmid} if found.pmid else {"doi": found.doi}
-        citation = Citation.objects.filter(**lookup).only("pmid").first()
+        citation = Citation.objects.filter(**found.lookup).only("pmid").first()
         if citation is not None:
             return redirect("curation:report", pmid=citation.pmid)
         job = citation_actions.request_fetch([found.query], by=request.user, source="new report")

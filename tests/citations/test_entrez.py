@@ -132,6 +132,15 @@ def test_a_doi_is_resolved_through_esearch(fake_eutils):
         entrez.resolve_doi("not a doi")
 
 
+def test_a_pmc_id_is_resolved_through_esearch(fake_eutils):
+    assert entrez.resolve_pmcid("PMC5442267") == 27797938
+    assert entrez.resolve_pmcid("PMC1") is None
+    (request,) = [r for r in fake_eutils.requests if r.endpoint == "esearch"][:1]
+    assert request.params["term"] == "PMC5442267[pmcid]"
+    with pytest.raises(ValueError, match="not a PMC id"):
+        entrez.resolve_pmcid("PMC1 OR cancer")
+
+
 def test_a_doi_with_a_double_quote_never_reaches_pubmed_as_query_syntax(fake_eutils):
     # Inside the quoted term a `"` would end the phrase: the rest would be
     # read by PubMed as query syntax (here: OR every record with PMID 9997).

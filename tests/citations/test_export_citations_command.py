@@ -61,10 +61,25 @@ def test_without_pmids_every_citation_is_exported_in_pmid_order(imported):
 
 
 def test_unknown_or_malformed_pmids_are_refused(imported):
-    with pytest.raises(CommandError, match="No citation with PMID 1"):
+    with pytest.raises(CommandError, match=r"No stored citation with 1$"):
         export("--format", "ris", "--pmid", "35560368", "1")
-    with pytest.raises(CommandError, match="Not a PMID: x1"):
+    with pytest.raises(CommandError, match="“x1” is not a PMID"):
         export("--format", "ris", "--pmid", "x1")
+
+
+def test_citations_are_named_in_the_one_identifier_grammar(imported):
+    """The same forms the new-report page and fetch_pubmed take: a link, a DOI, a PMC id."""
+    items = json.loads(
+        export(
+            "--format",
+            "json",
+            "--id",
+            "pubmed.ncbi.nlm.nih.gov/35560368/",
+            "https://doi.org/10.1111/CUP.14261",
+            "PMC5442267",
+        )
+    )
+    assert sorted(item["pmid"] for item in items) == [27797938, 35560368]
 
 
 def test_an_unknown_format_is_refused():

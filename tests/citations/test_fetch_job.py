@@ -109,7 +109,8 @@ def test_a_non_numeric_pmid_fails_at_once_without_asking_ncbi(
         (
             "12ab34",
             "failed",
-            "“12ab34” is neither a PMID (a positive whole number) nor a DOI (10.xxxx/...).",
+            "“12ab34” is not a PMID (35560368), a DOI (10.1111/cup.14261), a PMC id "
+            "(PMC5442267) or a PubMed, doi.org or PMC link.",
         )
     ]
     assert fake_eutils.count() == 0

@@ -26,7 +26,7 @@ def test_the_requester_sees_each_outcome(
     assert response.status_code == 200
     assert 'data-new="1"' in html and 'data-failed="2"' in html
     assert "PubMed has no record with PMID 1." in html
-    assert "is neither a PMID" in html
+    assert "is not a PMID" in html
     assert "Cutaneous inflammatory myofibroblastic tumor" in html
     assert "Retry failed" in html
     assert "hx-trigger" not in html  # finished: no more polling

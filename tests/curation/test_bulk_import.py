@@ -60,7 +60,7 @@ def test_invalid_lines_stop_the_import_until_the_curator_decides(
     response = client_.post(URL, {"pmids": text})
     assert response.status_code == 422
     page = response.content.decode()
-    assert "Line 2: “not-a-pmid” is neither a PMID" in page
+    assert "Line 2: “not-a-pmid” is not a PMID" in page
     assert "Line 4: “&lt;script&gt;alert(1)&lt;/script&gt;”" in page
     assert "<script>alert(1)</script>" not in page
     assert "not-a-pmid" in page.split("<textarea")[1]  # the list is kept for correcting

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from citations.actions import parse_identifier
 from citations.models import Citation, FetchJob
-from curation.views.new_report import normalise_identifier
 from tests.conftest import PASSWORD
 from tests.factories import CitationFactory
 
@@ -33,14 +33,14 @@ def as_curator(client, curator):
     ],
 )
 def test_every_usual_way_of_writing_a_pmid_is_understood(typed):
-    assert normalise_identifier(typed).pmid == 35560368
+    assert parse_identifier(typed).pmid == 35560368
 
 
 @pytest.mark.parametrize(
     "typed", ["https://doi.org/10.1111/CUP.14261", "doi:10.1111/cup.14261", "10.1111/cup.14261"]
 )
 def test_a_doi_is_normalised_to_lower_case(typed):
-    assert normalise_identifier(typed).doi == "10.1111/cup.14261"
+    assert parse_identifier(typed).doi == "10.1111/cup.14261"
 
 
 def test_a_reader_without_the_curator_role_is_refused(client, reader):
@@ -129,14 +129,24 @@ def test_try_again_fetches_the_failed_pmid_again(
     assert "Found 35560368" in as_curator.get(response["Location"]).content.decode()
 
 
+def test_a_pmc_link_finds_the_stored_paper_or_asks_pubmed_for_it(as_curator):
+    CitationFactory(pmid=27797938, pmcid="PMC5442267")
+    link = "https://pmc.ncbi.nlm.nih.gov/articles/PMC5442267/"
+    response = as_curator.post(URL, {"identifier": link})
+    assert response["Location"] == reverse("curation:report", args=[27797938])
+    assert FetchJob.objects.count() == 0
+    as_curator.post(URL, {"identifier": "PMCID: PMC1234567"})
+    assert FetchJob.objects.get().items.get().query == "PMC1234567"
+
+
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
         ("", "Enter a PMID, a DOI or a PubMed link."),
-        ("hello", "is neither a PMID"),
-        ("-5", "is neither a PMID"),
+        ("hello", "is not a PMID"),
+        ("-5", "is not a PMID"),
         ("<script>alert(1)</script>", "&lt;script&gt;"),
-        ("9" * 400, "is neither a PMID"),
+        ("9" * 400, "is too long (400 characters)"),
     ],
 )
 def test_input_that_is_no_identifier_is_refused_next_to_the_field(as_curator, typed, message):

@@ -1,8 +1,10 @@
-"""export_citations --format json|csl-json|ris|bibtex|csv|ama [--pmid PMID ...]"""
+"""export_citations --format json|csl-json|ris|bibtex|csv|ama [--pmid PMID|DOI|PMC id|link ...]"""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 
 from citations import exports
+from citations.actions import parse_identifier
 from citations.models import Citation
 
 
@@ -11,19 +13,33 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--format", required=True, choices=list(exports.FORMATS))
-        parser.add_argument("--pmid", nargs="+", default=[], metavar="PMID")
+        parser.add_argument(
+            "--pmid",
+            "--id",
+            nargs="+",
+            default=[],
+            metavar="ID",
+            help="stored citations by PMID, DOI, PMC id or PubMed/doi.org/PMC link",
+        )
 
     def handle(self, *args, format, pmid, **options):
         citations = Citation.objects.order_by("pmid")
         if pmid:
-            wrong = [value for value in pmid if not value.isdigit()]
+            found = [parse_identifier(value) for value in pmid]
+            wrong = [f.error for f in found if f.error]
             if wrong:
-                raise CommandError(f"Not a PMID: {', '.join(wrong)}")
-            wanted = [int(value) for value in pmid]
-            citations = citations.filter(pmid__in=wanted)
-            found = set(citations.values_list("pmid", flat=True))
-            unknown = [str(value) for value in wanted if value not in found]
+                raise CommandError(" ".join(wrong))
+            wanted = Q()
+            for identifier in found:
+                wanted |= Q(**identifier.lookup)
+            citations = citations.filter(wanted)
+            stored = list(citations.values_list("pmid", "doi", "pmcid"))
+            unknown = [
+                f.query
+                for f in found
+                if not any(f.query in (str(p), d, c) for p, d, c in stored if f.query)
+            ]
             if unknown:
-                raise CommandError(f"No citation with PMID {', '.join(unknown)}")
+                raise CommandError(f"No stored citation with {', '.join(unknown)}")
         records = citations.with_authors().iterator(chunk_size=500)
         self.stdout.write(exports.export(records, format), ending="")

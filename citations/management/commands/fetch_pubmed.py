@@ -9,12 +9,15 @@ from config.site import absolute_url
 
 class Command(BaseCommand):
     help = (
-        "Fetch PubMed records by PMID (or DOI). Queues a fetch job for the workers, "
+        "Fetch PubMed records by PMID, DOI, PMC id or PubMed/doi.org/PMC link. "
+        "Queues a fetch job for the workers, "
         "or with --sync fetches here and prints each outcome."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("pmids", nargs="+", metavar="PMID", help="PMIDs or DOIs")
+        parser.add_argument(
+            "pmids", nargs="+", metavar="PMID", help="PMIDs, DOIs, PMC ids or links"
+        )
         parser.add_argument(
             "--sync", action="store_true", help="fetch in this process instead of a worker"
         )
