@@ -11,15 +11,14 @@ download.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from citations.pubmed import to_plain
+from config.csvfile import csv_lines
 
 FORMATS = {
     "json": ("application/json", "json"),
@@ -386,23 +385,10 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_safe(value: Any) -> Any:
-    """Spreadsheets run cells that start with = + @ (or - then a letter) as formulas."""
-    if (
-        isinstance(value, str)
-        and value
-        and (value[0] in "=+@\t\r" or (value[0] == "-" and not value[1:2].isdigit()))
-    ):
-        return "'" + value
-    return value
-
-
-def to_csv(records: Iterable[Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+def csv_rows(records: Iterable[Any]) -> Iterator[list]:
+    """One row of CSV_COLUMNS per record."""
     for record in records:
-        row = [
+        yield [
             record.pmid,
             record.doi,
             record.pmcid,
@@ -424,8 +410,10 @@ def to_csv(records: Iterable[Any]) -> str:
             "yes" if record.retracted else "no",
             ama(record),
         ]
-        writer.writerow([_csv_safe(value) for value in row])
-    return buffer.getvalue()
+
+
+def to_csv(records: Iterable[Any]) -> str:
+    return "".join(csv_lines(CSV_COLUMNS, csv_rows(records)))
 
 
 def to_ama(records: Iterable[Any]) -> str:

@@ -10,7 +10,6 @@ results and fusions flattened into text columns (documented in README).
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -19,6 +18,7 @@ from django.urls import reverse
 
 from citations import exports as citation_exports
 from citations.models import Citation
+from config.csvfile import csv_lines
 from curation.models import FusionFinding, IHCResult
 from curation.notation import format_fusion
 
@@ -199,22 +199,9 @@ def _row(case: dict, ihc: list, fusions: list, citation, url: str) -> dict:
     }
 
 
-class _Echo:
-    """A file-like object whose write returns the line (csv.writer into a generator)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def stream_csv(cases, site_url: str = "") -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # BOM: spreadsheets then read the file as UTF-8
-    yield writer.writerow(COLUMN_NAMES)
-    for row in case_rows(cases, site_url):
-        # citations.exports guards cells that spreadsheets would run as formulas.
-        yield writer.writerow(
-            [citation_exports._csv_safe(_text(row[name])) for name in COLUMN_NAMES]
-        )
+    rows = case_rows(cases, site_url)
+    return csv_lines(COLUMN_NAMES, ([_text(row[name]) for name in COLUMN_NAMES] for row in rows))
 
 
 def stream_json(cases, site_url: str = "") -> Iterator[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -13,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import ADMIN, CURATOR, REVIEWER, has_role
 from citations.models import Author
+from config.csvfile import csv_download, csv_lines
 from curation import permissions, workflow
 from curation.actions.cases import CASE_FIELDS, CaseActionError
 from curation.actions.review import (
@@ -486,19 +486,6 @@ def activity(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_safe(value) -> str:
-    """Text a spreadsheet will not run as a formula (comments are user input)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 CSV_HEADER = ["when", "case", "who", "role", "from", "to", "kind", "comment"]
 
 
@@ -506,25 +493,18 @@ CSV_HEADER = ["when", "case", "who", "role", "from", "to", "kind", "comment"]
 def activity_csv(request):
     """The filtered activity log as CSV, streamed row by row (any size)."""
     _form, events = _activity_events(request)
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(CSV_HEADER)
-        for e in events.iterator(chunk_size=1000):
-            yield writer.writerow(
-                [
-                    e.created_at.isoformat(),
-                    e.case_id,
-                    _csv_safe(e.actor.get_username() if e.actor_id else ""),
-                    e.role,
-                    e.from_status,
-                    e.to_status,
-                    e.kind,
-                    _csv_safe(e.comment),
-                ]
-            )
-
+    rows = (
+        [
+            e.created_at.isoformat(),
+            e.case_id,
+            e.actor.get_username() if e.actor_id else "",
+            e.role,
+            e.from_status,
+            e.to_status,
+            e.kind,
+            e.comment,
+        ]
+        for e in events.iterator(chunk_size=1000)
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="rarederm-activity-{stamp}.csv"'
-    return response
+    return csv_download(csv_lines(CSV_HEADER, rows), f"rarederm-activity-{stamp}.csv")

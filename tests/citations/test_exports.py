@@ -212,7 +212,9 @@ def test_citeproc_renders_the_csl_json():
 def test_csv_has_one_row_per_article_and_defuses_formulas():
     record = founding()
     record.title = "=HYPERLINK(&quot;http://evil&quot;)"
-    rows = list(csv.DictReader(io.StringIO(exports.to_csv([record, casanova()]))))
+    text = exports.to_csv([record, casanova()])
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
     assert [row["pmid"] for row in rows] == ["35560368", "32004796"]
     assert rows[0]["title"].startswith("'=")
     assert rows[0]["authors"] == "McCollum KJ"

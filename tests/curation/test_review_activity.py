@@ -91,7 +91,7 @@ def test_the_csv_export_streams_the_filtered_log_safe_for_spreadsheets(
     assert response.streaming
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == ["when", "case", "who", "role", "from", "to", "kind", "comment"]
     assert [r[2] for r in rows[1:]] == [reviewer.username] * 3
     assert [r[6] for r in rows[1:]] == ["transition", "comment", "transition"]
