@@ -11,11 +11,26 @@ download.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
+import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
+
+import bibtexparser
+import bibtexparser.middlewares
+import rispy
+from citeproc import (
+    Citation,
+    CitationItem,
+    CitationStylesBibliography,
+    CitationStylesStyle,
+    formatter,
+)
+from citeproc.source.json import CiteProcJSON
 
 from citations.pubmed import to_plain
 from config.csvfile import csv_lines
@@ -28,22 +43,11 @@ FORMATS = {
     "csv": ("text/csv", "csv"),
     "ama": ("text/plain", "txt"),
 }
-AMA_MAX_AUTHORS = 6  # AMA 11th ed.: more than 6 authors -> the first 3, then "et al."
-AMA_LISTED_WHEN_MORE = 3
-MONTH_NAMES = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+# The AMA reference style: american-medical-association.csl of the CSL styles repository
+# (citations/csl/README.md: source, commit, licence CC BY-SA 3.0), rendered by citeproc-py.
+AMA_STYLE = Path(__file__).resolve().parent / "csl" / "american-medical-association.csl"
+_AMA = threading.local()
+_CITATION_NUMBER = re.compile(r"^\s*\d+\.\s*")
 
 
 # -- shared helpers ------------------------------------------------------------
@@ -101,42 +105,42 @@ def _ama_author(author: Any) -> str:
     return f"{name} {author.suffix}".strip() if author.suffix else name
 
 
-def _ama_authors(record: Any) -> str:
-    authors = [_ama_author(author) for author in authors_of(record)]
-    if not authors:
-        return ""
-    if len(authors) > AMA_MAX_AUTHORS:
-        return ", ".join(authors[:AMA_LISTED_WHEN_MORE]) + ", et al."
-    if not record.authors_complete:
-        return ", ".join(authors) + ", et al."
-    return ", ".join(authors) + "."
+def _ama_style():
+    """The AMA CSL style (citations/csl/, CC BY-SA 3.0), parsed once per thread."""
+    style = getattr(_AMA, "style", None)
+    if style is None:
+        style = _AMA.style = CitationStylesStyle(str(AMA_STYLE), validate=False)
+    return style
 
 
-def _end_sentence(text: str) -> str:
-    text = text.strip()
-    return text if not text or text[-1] in ".?!" else text + "."
+def _ama_render(records: Iterable[Any], output) -> list[str]:
+    """AMA references rendered by citeproc-py from the CSL-JSON of `to_csl`, in order."""
+    items = []
+    for number, record in enumerate(records):
+        csl = record.item if isinstance(record, _CSLRecord) else to_csl(record)
+        item = {**csl, "id": f"ref{number}"}
+        # PubMed lists only some authors (CompleteYN="N"): AMA ends the list "et al.".
+        if item.get("author") and not record.authors_complete:
+            item["author"] = [*item["author"], {"literal": "et al"}]
+        # citeproc-py's HTML output adds its tags (<i>) but escapes nothing: the text does.
+        items.append(_escaped(item) if output is formatter.html else item)
+    if not items:
+        return []
+    bibliography = CitationStylesBibliography(_ama_style(), CiteProcJSON(items), output)
+    for item in items:
+        bibliography.register(Citation([CitationItem(item["id"])]))
+    # The style numbers its entries (citation-number); callers number their own lists.
+    return [_CITATION_NUMBER.sub("", str(entry)) for entry in bibliography.bibliography()]
 
 
-def _ama_parts(record: Any) -> tuple[str, str, str, str]:
-    """(authors, title, journal, rest) of an AMA reference, plain text."""
-    journal = (record.journal_iso or record.journal or "").replace(".", "")
-    year = year_of(record)
-    rest = ""
-    if record.volume or record.pages:
-        rest = f"{year or ''};{record.volume or ''}"
-        if record.issue:
-            rest += f"({record.issue})"
-        if record.pages:
-            rest += f":{full_pages(record.pages)}"
-        rest += "."
-    elif record.epub_date:
-        date = record.epub_date
-        rest = f"Published online {MONTH_NAMES[date.month - 1]} {date.day}, {date.year}."
-    elif year:
-        rest = f"{year}."
-    if record.doi:
-        rest = f"{rest} doi:{record.doi}".strip()
-    return _ama_authors(record), _end_sentence(plain_title(record)), journal, rest
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, dict):
+        return {key: _escaped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_escaped(item) for item in value]
+    return value
 
 
 def ama(record: Any) -> str:
@@ -144,24 +148,32 @@ def ama(record: Any) -> str:
     'Casanova M, Brennan B, Alaggio R, et al. Inflammatory myofibroblastic
     tumor: ... Eur J Cancer. 2020;127:123-129. doi:10.1016/j.ejca.2019.12.021'
     """
-    authors, title, journal, rest = _ama_parts(record)
-    parts = [authors, title, f"{journal}." if journal else "", rest]
-    return " ".join(part for part in parts if part)
-
-
-format_ama = ama
+    return _ama_one(_csl_key(record), html=False)
 
 
 def ama_html(record: Any) -> str:
     """The AMA reference as safe HTML, journal in italics (mark it safe when rendering)."""
-    authors, title, journal, rest = _ama_parts(record)
-    parts = [
-        html.escape(authors),
-        html.escape(title),
-        f"<i>{html.escape(journal)}</i>." if journal else "",
-        html.escape(rest),
-    ]
-    return " ".join(part for part in parts if part)
+    return _ama_one(_csl_key(record), html=True)
+
+
+def _csl_key(record: Any) -> str:
+    return json.dumps([to_csl(record), bool(record.authors_complete)], sort_keys=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ama_one(key: str, *, html: bool) -> str:
+    """One reference, rendered once per content (a case export repeats its papers)."""
+    item, complete = json.loads(key)
+    record = _CSLRecord(item, complete)
+    (text,) = _ama_render([record], formatter.html if html else formatter.plain)
+    return text
+
+
+class _CSLRecord:
+    """What _ama_render reads of a record, from its CSL-JSON (for the cache above)."""
+
+    def __init__(self, item: dict, complete: bool):
+        self.item, self.authors_complete = item, complete
 
 
 # -- the formats ---------------------------------------------------------------
@@ -237,7 +249,9 @@ def to_csl(record: Any) -> dict[str, Any]:
         if author.collective_name:
             authors.append({"literal": author.collective_name})
         else:
-            name = {"family": author.last_name, "given": author.fore_name or author.initials}
+            # Initials alone are given as "K. J." so that CSL processors read two names.
+            initials = " ".join(f"{letter}." for letter in author.initials or "")
+            name = {"family": author.last_name, "given": author.fore_name or initials}
             if author.suffix:
                 name["suffix"] = author.suffix
             authors.append(name)
@@ -256,109 +270,130 @@ def to_csl_json(records: Iterable[Any]) -> str:
     return json.dumps([to_csl(record) for record in records], ensure_ascii=False, indent=2)
 
 
-def _ris_line(tag: str, value: Any) -> str:
-    text = re.sub(r"\s+", " ", str(value)).strip()
-    return f"{tag}  - {text}" if text else ""
+class _RisWriter(rispy.RisWriter):
+    """rispy's RIS writer without its "1." counter line before each reference."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
+def _one_line(value: Any) -> str:
+    return re.sub(r"\s+", " ", str(value or "")).strip()
+
+
+def _ris_entry(record: Any) -> dict[str, Any]:
+    """One reference as rispy's keys (TY, AU, TI, ...: rispy.TAG_KEY_MAPPING)."""
+    authors = []
+    for author in authors_of(record):
+        if author.collective_name:
+            authors.append(_one_line(author.collective_name))
+            continue
+        given = author.fore_name or author.initials
+        name = f"{author.last_name}, {given}" if given else author.last_name
+        authors.append(_one_line(f"{name}, {author.suffix}" if author.suffix else name))
+    start, end = page_range(record.pages)
+    year = year_of(record)
+    date = ""
+    if year:
+        month = f"{record.month:02d}" if record.month else ""
+        day = f"{record.day:02d}" if record.month and record.day else ""
+        date = f"{year}/{month}/{day}/"
+    entry = {
+        "type_of_reference": "JOUR",
+        "authors": authors,
+        "title": _one_line(plain_title(record)),
+        "secondary_title": _one_line(record.journal),
+        "alternate_title1": _one_line(record.journal_iso),  # J2
+        "year": year or "",
+        "date": date,
+        "volume": _one_line(record.volume),
+        "number": _one_line(record.issue),
+        "start_page": start,
+        "end_page": end,
+        "abstract": _one_line(abstract_text(record)),
+        "language": _one_line(record.language),
+        "doi": _one_line(record.doi),
+        "accession_number": record.pmid,
+        "urls": [f"https://pubmed.ncbi.nlm.nih.gov/{record.pmid}/"],
+        "keywords": [_one_line(keyword) for keyword in record.keywords or []],
+        "notes": ["Retracted publication"] if record.retracted else [],
+    }
+    return {key: value for key, value in entry.items() if value not in ("", [], None)}
 
 
 def to_ris(records: Iterable[Any]) -> str:
-    out = []
-    for record in records:
-        lines = [_ris_line("TY", "JOUR")]
-        for author in authors_of(record):
-            if author.collective_name:
-                lines.append(_ris_line("AU", author.collective_name))
-            else:
-                given = author.fore_name or author.initials
-                name = f"{author.last_name}, {given}" if given else author.last_name
-                if author.suffix:
-                    name += f", {author.suffix}"
-                lines.append(_ris_line("AU", name))
-        start, end = page_range(record.pages)
-        year = year_of(record)
-        date = ""
-        if year:
-            month = f"{record.month:02d}" if record.month else ""
-            day = f"{record.day:02d}" if record.month and record.day else ""
-            date = f"{year}/{month}/{day}/"
-        lines += [
-            _ris_line("TI", plain_title(record)),
-            _ris_line("T2", record.journal),
-            _ris_line("J2", record.journal_iso),
-            _ris_line("PY", year or ""),
-            _ris_line("DA", date),
-            _ris_line("VL", record.volume),
-            _ris_line("IS", record.issue),
-            _ris_line("SP", start),
-            _ris_line("EP", end),
-            _ris_line("AB", abstract_text(record)),
-            _ris_line("LA", record.language),
-            _ris_line("DO", record.doi),
-            _ris_line("AN", record.pmid),
-            _ris_line("UR", f"https://pubmed.ncbi.nlm.nih.gov/{record.pmid}/"),
-        ]
-        lines += [_ris_line("KW", keyword) for keyword in record.keywords or []]
-        if record.retracted:
-            lines.append(_ris_line("N1", "Retracted publication"))
-        lines.append("ER  - ")
-        out.append("\n".join(line for line in lines if line))
-    return "\n\n".join(out) + ("\n" if out else "")
-
-
-_BIBTEX_ESCAPES = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-
-
-def bibtex_escape(text: str) -> str:
-    return "".join(_BIBTEX_ESCAPES.get(char, char) for char in re.sub(r"\s+", " ", text or ""))
+    """RIS, written by rispy."""
+    entries = [_ris_entry(record) for record in records]
+    return rispy.dumps(entries, implementation=_RisWriter) if entries else ""
 
 
 def to_bibtex(records: Iterable[Any]) -> str:
-    entries = []
+    """BibTeX, written by bibtexparser; LaTeX's special characters escaped by
+    pylatexenc (bibtexparser's LatexEncodingMiddleware)."""
+    library = bibtexparser.Library()
     for record in records:
         names = []
         for author in authors_of(record):
             if author.collective_name:
-                names.append("{" + bibtex_escape(author.collective_name) + "}")
+                names.append("{" + _latex(author.collective_name) + "}")
             else:
                 given = author.fore_name or author.initials
-                name = bibtex_escape(author.last_name)
+                name = _latex(author.last_name)
                 if author.suffix:
-                    name += ", " + bibtex_escape(author.suffix)
-                names.append(f"{name}, {bibtex_escape(given)}" if given else name)
+                    name += ", " + _latex(author.suffix)
+                names.append(f"{name}, {_latex(given)}" if given else name)
         if names and not record.authors_complete:
             names.append("others")
         start, end = page_range(record.pages)
         fields = {
             "author": " and ".join(names),
             # Double braces keep capitalisation (gene names, eponyms) as written.
-            "title": "{" + bibtex_escape(plain_title(record)) + "}" if record.title else "",
-            "journal": bibtex_escape(record.journal),
-            "shortjournal": bibtex_escape(record.journal_iso),
+            "title": "{" + _latex(plain_title(record)) + "}" if record.title else "",
+            "journal": _latex(record.journal),
+            "shortjournal": _latex(record.journal_iso),
             "year": str(year_of(record) or ""),
             "month": str(record.month or ""),
-            "volume": bibtex_escape(record.volume),
-            "number": bibtex_escape(record.issue),
+            "volume": _latex(record.volume),
+            "number": _latex(record.issue),
             "pages": f"{start}--{end}" if end else start,
-            "doi": bibtex_escape(record.doi),
+            "doi": _latex(record.doi),
             "pmid": str(record.pmid),
             "pmcid": record.pmcid,
-            "language": bibtex_escape(record.language),
-            "keywords": bibtex_escape(", ".join(record.keywords or [])),
+            "language": _latex(record.language),
+            "keywords": _latex(", ".join(record.keywords or [])),
         }
-        body = ",\n".join(f"  {key} = {{{value}}}" for key, value in fields.items() if value)
-        entries.append(f"@article{{pmid{record.pmid},\n{body}\n}}")
-    return "\n\n".join(entries) + ("\n" if entries else "")
+        library.add(
+            bibtexparser.model.Entry(
+                "article",
+                f"pmid{record.pmid}",
+                [bibtexparser.model.Field(key, value) for key, value in fields.items() if value],
+            )
+        )
+    if not library.entries:
+        return ""
+    text = bibtexparser.write_string(
+        library,
+        unparse_stack=[
+            bibtexparser.middlewares.AddEnclosingMiddleware(
+                reuse_previous_enclosing=False, enclose_integers=True, default_enclosing="{"
+            )
+        ],
+    )
+    return text.strip() + "\n"
+
+
+_LATEX = None
+
+
+def _latex(text: str) -> str:
+    """Plain text as LaTeX (pylatexenc, the encoder bibtexparser's middleware uses)."""
+    global _LATEX
+    if _LATEX is None:
+        from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+        # Non-ASCII letters stay (BibTeX files are UTF-8 today); LaTeX's specials are escaped.
+        _LATEX = UnicodeToLatexEncoder(non_ascii_only=False, unknown_char_policy="keep")
+    return _LATEX.unicode_to_latex(_one_line(text))
 
 
 CSV_COLUMNS = [
@@ -418,7 +453,8 @@ def to_csv(records: Iterable[Any]) -> str:
 
 def to_ama(records: Iterable[Any]) -> str:
     """Numbered AMA reference list."""
-    lines = [f"{number}. {ama(record)}" for number, record in enumerate(records, start=1)]
+    rendered = _ama_render(records, formatter.plain)
+    lines = [f"{number}. {text}" for number, text in enumerate(rendered, start=1)]
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import bibtexparser
+import jsonschema
 import pytest
 import rispy
 from citeproc import (
@@ -25,6 +26,7 @@ from citations import exports
 from citations.pubmed import ParsedArticle, ParsedAuthor, iter_records
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "entrez"
+CSL_SCHEMA = Path(__file__).resolve().parent.parent / "fixtures" / "csl"
 
 
 def founding() -> ParsedArticle:
@@ -207,6 +209,27 @@ def test_citeproc_renders_the_csl_json():
     assert "Journal of cutaneous pathology" in founding_entry
     assert "49(9), pp. 795\u2013801" in founding_entry  # citeproc sets an en dash
     assert any("Casanova" in entry and "127" in entry for entry in rendered)
+
+
+def test_the_csl_json_export_validates_against_the_csl_data_schema():
+    """The schema of the CSL project (tests/fixtures/csl/, MIT), every recorded article."""
+    schema = json.loads((CSL_SCHEMA / "csl-data.json").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator.check_schema(schema)
+    data = json.loads(exports.to_csl_json([*recorded(), casanova()]))
+    assert len(data) == len(recorded()) + 1
+    jsonschema.validate(data, schema, cls=jsonschema.Draft7Validator)
+    # ... and the schema does reject what is not CSL data.
+    broken = [{**data[0], "type": "journal article", "author": "McCollum KJ"}]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema, cls=jsonschema.Draft7Validator)
+
+
+def test_the_ama_style_shipped_is_the_csl_projects_with_its_licence():
+    style = (exports.AMA_STYLE).read_text(encoding="utf-8")
+    assert "<id>http://www.zotero.org/styles/american-medical-association</id>" in style
+    assert 'license="http://creativecommons.org/licenses/by-sa/3.0/"' in style
+    licence = exports.AMA_STYLE.parent / "LICENSE-CC-BY-SA-3.0.txt"
+    assert "Attribution-ShareAlike 3.0 Unported" in licence.read_text(encoding="utf-8")
 
 
 def test_csv_has_one_row_per_article_and_defuses_formulas():
