@@ -11,13 +11,17 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from config.text import search_text
+
+SEARCH_TEXT_LIMIT = 200  # characters of a citation search that are read
+
 
 class CitationQuerySet(models.QuerySet):
     def search(self, text: str):
         """PMID, DOI, or words found in the title, journal or an author's name."""
         from citations.pubmed import normalize_doi
 
-        text = (text or "").strip()[:200]
+        text = search_text(text, SEARCH_TEXT_LIMIT)
         if not text:
             return self
         if text.isdigit():

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 
+from config.errors import require_database
+
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,8 +45,18 @@ def csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[
         yield writer.writerow([spreadsheet_safe(value) for value in row])
 
 
-def csv_download(lines: Iterable[str], filename: str) -> StreamingHttpResponse:
-    """A streamed attachment of csv_lines' output."""
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+def streamed_download(chunks: Iterable[str], content_type: str, filename: str):
+    """A download streamed chunk by chunk, once the database has answered.
+
+    The check comes first because a 200 cannot be taken back: with the
+    database down the user gets the 503 page, not a file cut short.
+    """
+    require_database()
+    response = StreamingHttpResponse(chunks, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def csv_download(lines: Iterable[str], filename: str) -> StreamingHttpResponse:
+    """A streamed attachment of csv_lines' output."""
+    return streamed_download(lines, "text/csv; charset=utf-8", filename)

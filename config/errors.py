@@ -8,12 +8,15 @@ dictionary) are replaced by a plain sentence.
 
 import logging
 
-from django.http import Http404, HttpResponseServerError
+from django.db import InterfaceError, OperationalError, connection
+from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
 GENERIC_404 = "There is no page at this address."
+DATABASE_RETRY_SECONDS = 30
+logger = logging.getLogger(__name__)
 
 
 def _reason(exception) -> str:
@@ -39,6 +42,39 @@ def server_error(request):
     # Rendered without the request: the database (behind the user and the
     # context processors) may be what failed.
     return HttpResponseServerError(loader.get_template("500.html").render({}))
+
+
+def database_unavailable_page() -> HttpResponse:
+    """503 saying the database is not answering (rendered without it), to try again later."""
+    response = HttpResponse(loader.get_template("503.html").render({}), status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response
+
+
+def require_database() -> None:
+    """Raise OperationalError now if the database does not answer.
+
+    A streamed download calls this before its first byte: once a 200 has
+    gone out, a database that fails can only cut the file short.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+class DatabaseDownAnswers503:
+    """A view that finds the database down answers 503 with a page saying so, not a bare 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            logger.error("Database unavailable answering %s: %s", request.path, exception)
+            return database_unavailable_page()
+        return None
 
 
 def csrf_failure(request, reason=""):

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     # /healthz answers before host validation: probes ask by address (config/health.py).
     "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # 503 with a page saying so when the database is down (config/errors.py).
+    "config.errors.DatabaseDownAnswers503",
     # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

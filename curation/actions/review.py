@@ -25,6 +25,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.roles import CURATOR, REVIEWER, has_role, primary_role
+from config.text import stored_text
 from curation import notifications, permissions, workflow
 from curation.actions.cases import (
     CASE_FIELDS,
@@ -121,13 +122,8 @@ def reject_case(case: Case, by, comment: str, *, expected_version: int | None = 
     return _decide(case, workflow.REJECTED, by, comment, expected_version)
 
 
-def clean_text(text: str) -> str:
-    """User text as stored: stripped, without NUL characters (PostgreSQL refuses them)."""
-    return (text or "").replace("\x00", "").strip()
-
-
 def _decide(case: Case, to_status: str, by, comment: str, expected_version: int | None) -> Case:
-    comment = clean_text(comment)
+    comment = stored_text(comment)
     rule = workflow.TRANSITIONS[(workflow.SUBMITTED, to_status)]
     if not has_role(by, REVIEWER):
         raise TransitionError(f"Only a reviewer may {rule.verb} a case.")
@@ -291,7 +287,7 @@ def comment_on_case(case: Case, by, text: str) -> CaseEvent:
     take no comments (nobody else can see them, and a draft with events is no
     longer a never-submitted draft that its curator may discard).
     """
-    text = clean_text(text)
+    text = stored_text(text)
     if not text:
         raise CommentRefused("Write something first: the comment was empty.")
     if len(text) > COMMENT_MAX_LENGTH:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
+from config.text import search_text
+
 MAX_TEXT = 300  # characters of free text kept (a 10 KB query string is cut, not refused)
 MAX_VALUES = 20  # values kept per multi-valued facet
 PAGE_SIZES = (10, 25, 50, 100)
@@ -49,14 +51,11 @@ SITE_GROUPS = {
     "C69": "Eye and adnexa (conjunctiva)",
 }
 _SITE = re.compile(r"^C[0-9]{2}(\.[0-9])?$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_text(value: str, limit: int = MAX_TEXT) -> str:
-    """One line of user text: control characters (NUL breaks PostgreSQL) out, bounded."""
-    value = _CONTROL.sub(" ", value or "")
-    value = re.sub(r"\s+", " ", value).strip()
-    return value[:limit].strip()
+    """One line of searched text, at most MAX_TEXT characters unless told (config.text)."""
+    return search_text(value, limit)
 
 
 def _int(value: str, low: int, high: int) -> int | None:

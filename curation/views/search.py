@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from config.csvfile import streamed_download
 from config.site import site_url
 from curation.search import cache as search_cache
 from curation.search import exports
@@ -75,10 +76,10 @@ def export(request, fmt: str):
     params = SearchParams.from_query(request.GET)
     cases = export_cases(params)
     content_type, extension = exports.FORMATS[fmt]
-    response = StreamingHttpResponse(
-        exports.stream(cases, fmt, site_url(request)), content_type=content_type
-    )
     what = "cases" if fmt in ("csv", "json") else "citations"
     stamp = timezone.now().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="rarederm-{what}-{stamp}.{extension}"'
-    return response
+    return streamed_download(
+        exports.stream(cases, fmt, site_url(request)),
+        content_type,
+        f"rarederm-{what}-{stamp}.{extension}",
+    )

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from config import errors
 from tests.curation.curate_forms import log_in
+from tests.factories import CitationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +70,50 @@ def test_an_expired_form_token_is_explained(client, curator):
     response = strict.post(reverse("curation:new_report"), {"identifier": "35560368"})
     assert response.status_code == 403
     assert "security token was missing or out of date" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path", ["/citations/?q=lung%00", "/citations/export/?format=csv&q=lung%00"]
+)
+def test_a_nul_character_in_the_citation_search_is_dropped_not_a_500(client, path):
+    """Before: PostgreSQL refused the NUL and the page was a 500."""
+    CitationFactory(title="Metastatic lung carcinoma to the skin.")
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Metastatic lung carcinoma" in response.content.decode("utf-8-sig")
+
+
+DATABASE_DOWN = """
+import django, json
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+client = Client(raise_request_exception=False)
+answers = {}
+for path in ("/", "/search/?q=alk", "/citations/", "/search/export/csv/", "/search/export/json/"):
+    response = client.get(path)
+    body = b"" if response.streaming else response.content
+    answers[path] = [response.status_code, response.streaming, body.decode()]
+print(json.dumps(answers))
+"""
+
+
+def test_with_the_database_down_pages_and_exports_answer_503_saying_so():
+    """Before: a bare 500, and an export that answered 200 then stopped mid-file."""
+    import json
+
+    from tests.conftest import run_python
+
+    result = run_python(
+        ["-c", DATABASE_DOWN],
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere",
+        DATABASE_CONNECT_TIMEOUT="1",
+        CELERY_BROKER_URL="",
+    )
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    for path, (status, streaming, body) in answers.items():
+        assert (path, status, streaming) == (path, 503, False)
+        assert "database is not answering" in body and 'class="brand"' in body
