@@ -359,3 +359,31 @@ def find_duplicates(case: Case, *, user) -> Duplicates:
         .order_by("pk")[:DUPLICATES_SHOWN]
     )
     return found
+
+
+def duplicate_label_message(citation_id: int, label: str, *, author_id, exclude_pk=None) -> str:
+    """Why `label` cannot be used for another case of this paper by author_id ("" if it can).
+
+    Labels are unique per paper among cases (not revisions). The clashing case
+    is named when the author may see it (published, or their own); another
+    curator's draft is private, so its existence is told but never its number.
+    """
+    if not label:
+        return ""
+    clash = (
+        Case.objects.filter(citation_id=citation_id, label=label, revision_of__isnull=True)
+        .exclude(pk=exclude_pk)
+        .only("pk", "status", "created_by_id", "label")
+        .first()
+    )
+    if clash is None:
+        return ""
+    if clash.is_published or clash.created_by_id == author_id:
+        return (
+            f"This paper already has a case labelled “{label}” ({clash.number}): "
+            "give this one the paper's own label, e.g. Case 2."
+        )
+    return (
+        f"“{label}”: another curator's draft of this paper already uses that label; "
+        "give this one the paper's own label, e.g. Case 2."
+    )

@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from curation.actions.proposals import PendingTerm
+from curation.actions.submission import duplicate_label_message
 from curation.forms.fields import (
     VOCABULARIES,
     ProposeTerm,
@@ -122,21 +123,15 @@ class CaseForm(forms.Form):
 
     def clean_label(self):
         label = self.cleaned_data.get("label", "")
-        if label and not self.case.revision_of_id:
-            clash = (
-                Case.objects.filter(
-                    citation_id=self.case.citation_id, label=label, revision_of__isnull=True
-                )
-                .exclude(pk=self.case.pk)
-                .values_list("pk", flat=True)
-                .first()
+        if not self.case.revision_of_id:
+            message = duplicate_label_message(
+                self.case.citation_id,
+                label,
+                author_id=self.case.created_by_id,
+                exclude_pk=self.case.pk,
             )
-            if clash:
-                raise ValidationError(
-                    f"This paper already has a case labelled “{label}” (case {clash}): "
-                    "give this one the paper's own label, e.g. Case 2.",
-                    code="duplicate_label",
-                )
+            if message:
+                raise ValidationError(message, code="duplicate_label")
         return label
 
     def clean(self):

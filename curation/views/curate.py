@@ -26,6 +26,7 @@ from curation.actions.cases import CaseActionError, Conflict, NotEditable
 from curation.actions.submission import (
     Incomplete,
     discard_draft,
+    duplicate_label_message,
     find_duplicates,
     keep_unsaved_input,
     link_other_report,
@@ -132,15 +133,9 @@ def case_new(request, pmid: int):
         if not copy_pk.isdigit():
             raise Http404("No such case to copy.")
         copy_from = get_object_or_404(Case.objects.visible_to(request.user), pk=int(copy_pk))
-    if (
-        label
-        and Case.objects.filter(citation=citation, label=label, revision_of__isnull=True).exists()
-    ):
-        messages.error(
-            request,
-            f"This paper already has a case labelled “{label}”: give the new one the paper's "
-            "own label, e.g. Case 2.",
-        )
+    message = duplicate_label_message(citation.pk, label, author_id=request.user.pk)
+    if message:
+        messages.error(request, message)
         return redirect("curation:report", pmid=pmid)
     try:
         case = start_case(citation, by=request.user, label=label, copy_from=copy_from)

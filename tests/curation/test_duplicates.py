@@ -119,6 +119,43 @@ def test_the_same_label_is_refused_when_saving(client_, curator):
     assert Case.objects.get(pk=mine.pk).label == ""
 
 
+def test_a_label_clash_with_another_curators_draft_does_not_reveal_the_draft(
+    client_, curator, curator2
+):
+    """Before: "(case 12)" named another curator's private draft."""
+    citation = CitationFactory()
+    private = start_case(citation, by=curator2, label="Case 1")
+    mine = start_case(citation, by=curator)
+    response = client_.post(edit_url(mine), case_post(mine, label="Case 1"))
+    assert response.status_code == 422
+    (message,) = response.context["form"].errors["label"]
+    assert "another curator's draft of this paper already uses that label" in message
+    assert str(private.pk) not in message
+
+
+def test_starting_a_case_with_a_label_of_another_curators_draft_is_refused_privately(
+    client_, curator2
+):
+    citation = CitationFactory()
+    private = start_case(citation, by=curator2, label="Case 1")
+    response = client_.post(
+        reverse("curation:case_new", args=[citation.pmid]), {"label": "Case 1"}, follow=True
+    )
+    (message,) = [str(m) for m in response.context["messages"]]
+    assert "another curator's draft of this paper already uses that label" in message
+    assert str(private.pk) not in message
+    assert Case.objects.count() == 1
+
+
+def test_a_label_clash_with_a_published_case_names_it(client_, curator):
+    citation = CitationFactory()
+    public = make_published_case(citation=citation, label="Case 1")
+    mine = start_case(citation, by=curator)
+    response = client_.post(edit_url(mine), case_post(mine, label="Case 1"))
+    (message,) = response.context["form"].errors["label"]
+    assert f"RareDerm #{public.pk}" in message
+
+
 def test_find_duplicates_has_a_fixed_query_budget(
     curator, earlier_report, django_assert_max_num_queries
 ):
