@@ -1,4 +1,9 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation.models import (
@@ -110,11 +115,32 @@ class MarkerAdmin(admin.ModelAdmin):
 
 
 # -- cases ------------------------------------------------------------------------
+#
+# Case content is read only here, for everybody: a published case changes only
+# through a revision that a reviewer approves (curation.actions.review), never
+# by an edit or a history "revert" in the admin. And the admin shows each user
+# only the cases the review pages show them (Case.objects.visible_to):
+# another curator's private draft is not listed, opened or shown in history.
+
+NOT_HERE = "Case records are changed through a revision on the site, not in the admin."
 
 
-class IHCResultInline(admin.TabularInline):
-    model = IHCResult
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IHCResultInline(ReadOnlyInline):
+    model = IHCResult
     fields = (
         "position",
         "marker",
@@ -126,13 +152,11 @@ class IHCResultInline(admin.TabularInline):
         "percent_cells",
         "as_reported",
     )
-    autocomplete_fields = ("marker",)
     ordering = ("position", "pk")
 
 
-class FusionFindingInline(admin.TabularInline):
+class FusionFindingInline(ReadOnlyInline):
     model = FusionFinding
-    extra = 0
     fields = (
         "position",
         "five_prime_gene",
@@ -142,24 +166,56 @@ class FusionFindingInline(admin.TabularInline):
         "method",
         "as_reported",
     )
-    autocomplete_fields = ("five_prime_gene", "three_prime_gene")
     ordering = ("position", "pk")
 
 
-class CaseEventInline(admin.TabularInline):
+class CaseEventInline(ReadOnlyInline):
     model = CaseEvent
-    extra = 0
     fields = ("created_at", "kind", "actor", "role", "from_status", "to_status", "comment")
-    readonly_fields = fields
-    can_delete = False
     ordering = ("created_at", "pk")
+
+
+class CaseContentAdmin(SimpleHistoryAdmin):
+    """Read only, history without revert, limited to the cases the user may see."""
+
+    case_lookup = "case"  # the path from a row to its case ("" for Case itself)
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        visible = Case.objects.visible_to(request.user).values("pk")
+        lookup = f"{self.case_lookup}__pk__in" if self.case_lookup else "pk__in"
+        return super().get_queryset(request).filter(**{lookup: visible})
+
+    def _visible_or_404(self, request, object_id) -> None:
+        pk = unquote(object_id)
+        if not str(pk).isdigit() or not self.get_queryset(request).filter(pk=pk).exists():
+            raise Http404("No such record.")
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        if request.method == "POST":  # a revert, whatever the button says
+            raise PermissionDenied(NOT_HERE)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
 
 @admin.register(Case)
-class CaseAdmin(SimpleHistoryAdmin):
+class CaseAdmin(CaseContentAdmin):
+    case_lookup = ""
     list_display = (
         "__str__",
         "citation",
@@ -172,47 +228,31 @@ class CaseAdmin(SimpleHistoryAdmin):
     list_filter = ("status", "final_diagnosis", "topography", "sex", "outcome")
     search_fields = ("=id", "label", "=citation__pmid", "citation__title", "site_detail")
     list_select_related = ("citation", "final_diagnosis", "topography")
-    autocomplete_fields = (
-        "citation",
-        "other_citations",
-        "topography",
-        "initial_diagnosis",
-        "final_diagnosis",
-        "differentials",
-        "revision_of",
-    )
-    # The workflow moves only through curation.actions.cases.transition.
-    readonly_fields = (
-        "status",
-        "version",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "submitted_at",
-        "published_at",
-    )
+    readonly_fields = ("change_it",)
     inlines = [IHCResultInline, FusionFindingInline, CaseEventInline]
     ordering = ("-updated_at",)
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.version += 1  # an admin edit invalidates open edit forms too
-        else:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    @admin.display(description="To change this case")
+    def change_it(self, obj):
+        if obj.is_published and not obj.revision_of_id:
+            return format_html(
+                '<a href="{}">Propose a revision</a> on the case\'s page; a reviewer '
+                "approves it before the public sees it.",
+                reverse("curation:case_detail", args=[obj.pk]),
+            )
+        return NOT_HERE
 
 
 @admin.register(IHCResult)
-class IHCResultAdmin(SimpleHistoryAdmin):
+class IHCResultAdmin(CaseContentAdmin):
     list_display = ("case", "marker", "clone", "result", "intensity", "extent")
     list_filter = ("result", "intensity", "extent", "marker")
     search_fields = ("=case__id", "marker__name", "clone", "as_reported")
     list_select_related = ("case", "marker")
-    autocomplete_fields = ("case", "marker")
 
 
 @admin.register(FusionFinding)
-class FusionFindingAdmin(SimpleHistoryAdmin):
+class FusionFindingAdmin(CaseContentAdmin):
     list_display = ("case", "__str__", "method", "as_reported")
     list_filter = ("method", ("five_prime_gene", admin.EmptyFieldListFilter))
     search_fields = (
@@ -222,18 +262,21 @@ class FusionFindingAdmin(SimpleHistoryAdmin):
         "as_reported",
     )
     list_select_related = ("case", "five_prime_gene", "three_prime_gene")
-    autocomplete_fields = ("case", "five_prime_gene", "three_prime_gene")
 
 
 @admin.register(CaseEvent)
 class CaseEventAdmin(admin.ModelAdmin):
-    """The audit trail: read only."""
+    """The audit trail: read only, of the cases the user may see."""
 
     list_display = ("created_at", "case", "kind", "actor", "role", "from_status", "to_status")
     list_filter = ("kind", "to_status", "role")
     search_fields = ("=case__id", "actor__username", "comment")
     list_select_related = ("case", "actor")
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        visible = Case.objects.visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(case__pk__in=visible)
 
     def has_add_permission(self, request):
         return False
@@ -254,6 +297,10 @@ class TermProposalAdmin(admin.ModelAdmin):
     search_fields = ("text", "code", "=case__id")
     list_select_related = ("case", "proposed_by")
     readonly_fields = [f.name for f in TermProposal._meta.fields]
+
+    def get_queryset(self, request):
+        visible = Case.objects.visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(case__pk__in=visible)
 
     def has_add_permission(self, request):
         return False
