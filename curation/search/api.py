@@ -10,6 +10,7 @@ from __future__ import annotations
 import django_filters
 from django.http import QueryDict
 from rest_framework import routers, serializers, viewsets
+from rest_framework.exceptions import ValidationError
 
 from citations import exports as citation_exports
 from curation.models import Case
@@ -128,6 +129,8 @@ class CaseFilter(django_filters.FilterSet):
         data = self.data if isinstance(self.data, QueryDict) else QueryDict("", mutable=True)
         params = SearchParams.from_query(data)
         resolved = Resolved(params)
+        if resolved.errors:
+            raise ValidationError({"detail": resolved.errors})
         return with_rows(ordered(filtered(params, resolved), params, resolved))
 
 

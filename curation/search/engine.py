@@ -135,7 +135,10 @@ class Resolved:
 
     def __init__(self, params: SearchParams, *, bypass_cache: bool = False):
         self.bypass_cache = bypass_cache
-        self.messages: list[str] = list(params.notes)
+        self.messages: list[str] = [*params.notes, *params.errors]
+        # Input that cannot be read (a facet value, a profile): the page shows it and
+        # applies no such filter; the API answers 400 with it.
+        self.errors: list[str] = list(params.errors)
         self.genes: dict[str, list] = {}
         self.gene_symbols: dict[str, str] = {}
         for name in ("five", "three"):
@@ -176,6 +179,7 @@ class Resolved:
         if params.profile:
             self.profile = parse_profile(params.profile, marker_rows())
             self.messages += [f"Immunoprofile: {e}" for e in self.profile.errors]
+            self.errors += [f"Immunoprofile: {e}" for e in self.profile.errors]
         # Words of q written like fusions (CARS1::ALK, CARS-ALK) filter structurally:
         # token -> (5' genes or None for "any", 3' genes), resolved once here.
         self.fusions: dict[str, tuple[list | None, list]] = {}

@@ -92,6 +92,8 @@ class SearchParams:
     page: int = 1
     per_page: int = DEFAULT_PAGE_SIZE
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # Facet values that could not be read: the page says so and the API answers 400.
+    errors: tuple[str, ...] = field(default=(), compare=False)
 
     # -- reading ---------------------------------------------------------------
 
@@ -116,14 +118,42 @@ class SearchParams:
         raw_q = _raw_many(query, "q")
         if raw_q and len(clean_text(raw_q[-1], 100_000)) > MAX_TEXT:
             notes.append(f"Only the first {MAX_TEXT} characters of the search text were used.")
-        dx = _unique(n for n in (_int(v, 1, 2**31 - 1) for v in many("dx")) if n)
-        family = _unique(n for n in (_int(v, 1, 2**31 - 1) for v in many("family")) if n)
-        site = _unique(v.upper() for v in many("site") if _SITE.match(v.upper()))
-        ihc = []
-        for value in many("ihc"):
-            marker, sep, result = value.rpartition(":")
+        errors: list[str] = []
+
+        def kept(name: str, label: str, read, expected: str) -> tuple:
+            """The values of a facet that read; each one that does not is an error."""
+            values = []
+            for raw in many(name):
+                if not raw:
+                    continue  # an empty field of a form: no filter, no error
+                value = read(raw)
+                if value is None:
+                    errors.append(f"{label} “{raw[:40]}” is not {expected}.")
+                else:
+                    values.append(value)
+            return _unique(values)
+
+        def known(choices):
+            return lambda raw: raw.lower() if raw.lower() in choices else None
+
+        def ihc_value(raw: str):
+            marker, sep, result = raw.rpartition(":")
             if sep and marker.strip() and result.strip().lower() in IHC_RESULTS:
-                ihc.append((marker.strip(), result.strip().lower()))
+                return (marker.strip(), result.strip().lower())
+            return None
+
+        def ident(raw: str):
+            return _int(raw, 1, 2**31 - 1)
+
+        dx = kept("dx", "Diagnosis", ident, "a diagnosis number")
+        family = kept("family", "WHO family", ident, "a family number")
+        site = kept(
+            "site",
+            "Site",
+            lambda raw: raw.upper() if _SITE.match(raw.upper()) else None,
+            "an ICD-O-3 topography code such as C44 or C44.4",
+        )
+        ihc = kept("ihc", "IHC filter", ihc_value, "marker:result, e.g. ALK:positive")
         sort = one("sort", 20).lower()
         per_page = _int(one("per_page", 10), 1, max(PAGE_SIZES))
         return cls(
@@ -133,16 +163,24 @@ class SearchParams:
             site=site,
             five=one("five", 60),
             three=one("three", 60),
-            ihc=_unique(ihc),
-            sex=_unique(v.lower() for v in many("sex") if v.lower() in SEXES),
-            age=_unique(v for v in many("age") if v in AGE_BAND_KEYS),
-            year=_unique(n for n in (_int(v, 1800, 2200) for v in many("year")) if n),
-            outcome=_unique(v.lower() for v in many("outcome") if v.lower() in OUTCOMES),
+            ihc=ihc,
+            sex=kept("sex", "Sex", known(SEXES), "one of " + ", ".join(SEXES)),
+            age=kept(
+                "age",
+                "Age",
+                lambda raw: raw if raw in AGE_BAND_KEYS else None,
+                "an age band (" + ", ".join(AGE_BAND_KEYS) + ")",
+            ),
+            year=kept(
+                "year", "Year", lambda raw: _int(raw, 1800, 2200), "a year from 1800 to 2200"
+            ),
+            outcome=kept("outcome", "Outcome", known(OUTCOMES), "one of " + ", ".join(OUTCOMES)),
             profile=one("profile", MAX_TEXT),
             sort=sort if sort in SORTS else "relevance",
             page=_int(one("page", 10), 1, MAX_PAGE) or 1,
             per_page=per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE,
             notes=tuple(notes),
+            errors=tuple(dict.fromkeys(errors)),
         )
 
     # -- writing ---------------------------------------------------------------

@@ -38,7 +38,7 @@ def _active_filters(params: SearchParams, result) -> list[tuple[str, str]]:
     chips += [(f"Age: {bands[v]}", params.toggle("age", v)) for v in params.age]
     chips += [(f"Year: {v}", params.toggle("year", v)) for v in params.year]
     chips += [(f"Outcome: {v}", params.toggle("outcome", v)) for v in params.outcome]
-    if params.profile:
+    if result.profile and result.profile.usable:  # an unreadable profile filters nothing
         chips.append((f"Profile: {params.profile}", params.without("profile")))
     return chips
 

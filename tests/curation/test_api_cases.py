@@ -74,7 +74,11 @@ def test_an_invalid_filter_is_a_clear_400(client, registry, query):
     "text", ['"', "&|!:*", "x" * 10_240, "' OR 1=1 --", "\u4e2d\u6587 \U0001f4a5"]
 )
 def test_hostile_text_gives_an_answer_not_an_error(client, registry, text):
-    assert client.get(URL, {"q": text, "five": text, "profile": text}).status_code == 200
+    assert client.get(URL, {"q": text, "five": text}).status_code == 200
+    # Text that is no immunoprofile is refused with what is wrong with it (issue 12).
+    response = client.get(URL, {"q": text, "five": text, "profile": text})
+    assert response.status_code == 400
+    assert response.json()["detail"][0].startswith("Immunoprofile: ")
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(client, registry):
@@ -94,3 +98,19 @@ def test_the_schema_documents_the_endpoint_and_its_filters(client, db):
     assert "/api/cases/:" in schema and "/api/cases/{id}/:" in schema
     for name in ("profile", "five", "three", "ihc", "site"):
         assert f"name: {name}" in schema
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"site": "Q99"}, "Site “Q99” is not an ICD-O-3 topography code such as C44 or C44.4."),
+        ({"year": "1500"}, "Year “1500” is not a year from 1800 to 2200."),
+        ({"profile": "FOO+"}, "Immunoprofile: “FOO” is not a marker RareDerm knows."),
+    ],
+)
+def test_unreadable_filters_are_a_400_with_the_message_not_every_case(
+    client, registry, query, message
+):
+    response = client.get(URL, query)
+    assert response.status_code == 400
+    assert message in response.json()["detail"]

@@ -265,3 +265,28 @@ def test_the_who_family_facet_groups_and_filters_cases(client, registry):
     assert {v.label for v in alk.context["facets"]["family"].values} == {"Myofibroblastic tumours"}
     chips = [label for label, _ in client.get(URL, {"family": myofibroblastic}).context["active"]]
     assert "WHO family: Myofibroblastic tumours" in chips
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"site": "Q99"}, "Site “Q99” is not an ICD-O-3 topography code such as C44 or C44.4."),
+        ({"age": "abc"}, "Age “abc” is not an age band (0-9, 10-19, 20-39, 40-59, 60-79, 80+)."),
+        ({"sex": "x"}, "Sex “x” is not one of female, male."),
+        ({"ihc": "ALK"}, "IHC filter “ALK” is not marker:result, e.g. ALK:positive."),
+    ],
+)
+def test_an_unreadable_facet_value_is_reported_not_silently_dropped(
+    client, registry, query, message
+):
+    html = client.get(URL, query).content.decode()
+    assert message.replace("“", "&ldquo;") in html or message in html
+    assert "Filters in force" not in html  # nothing shown as applied
+
+
+def test_an_unreadable_profile_is_reported_and_not_shown_as_an_applied_filter(client, registry):
+    response = client.get(URL, {"profile": "FOO+ ALK"})
+    html = response.content.decode()
+    assert "Immunoprofile: “FOO” is not a marker RareDerm knows." in html
+    assert "Profile: FOO+ ALK" not in html
+    assert "Filters in force" not in html
