@@ -107,7 +107,7 @@ class FacetValue:
     label: str
     count: int
     selected: bool
-    link: str
+    link: str = ""  # filled in by the view (SearchParams.facet_link), not by the counting
     children: list[FacetValue] = field(default_factory=list)
 
 
@@ -323,7 +323,6 @@ def _facet_values(params: SearchParams, name: str, rows, label, selected_values)
             label=label(value, extra),
             count=count,
             selected=value in selected_values,
-            link=params.toggle(name, value),
         )
         for value, extra, count in rows
     ]
@@ -382,7 +381,6 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
                 f"{SITE_GROUPS.get(group, group)} ({group})",
                 0,
                 group in params.site,
-                params.toggle("site", group),
             )
         # Each case has one site, so a group's count is the sum of its codes' counts.
         groups[group].count += row["n"]
@@ -392,7 +390,6 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
                 f"{code} {row['topography__name']}",
                 row["n"],
                 code in params.site,
-                params.toggle("site", code),
             )
         )
     facets["site"] = Facet("site", "Site", list(groups.values()))
@@ -420,7 +417,6 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
                     r[column],
                     r["n"],
                     r[column] == chosen,
-                    params.query_string(**{name: "" if r[column] == chosen else r[column]}),
                 )
                 for r in rows
             ],
@@ -443,7 +439,6 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
                 f"{r['marker__name']} {r['result']}",
                 r["n"],
                 (r["marker__name"].lower(), r["result"]) in chosen_ihc,
-                params.toggle("ihc", (r["marker__name"], r["result"])),
             )
             for r in rows
         ],

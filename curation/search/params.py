@@ -228,6 +228,20 @@ class SearchParams:
             new = "" if current == value else value
         return self.query_string(**{name: new})
 
+    def facet_link(self, name: str, value, selected: bool) -> str:
+        """The link of a counted facet value: adds it, or removes it when selected."""
+        current = getattr(self, name)
+        if not isinstance(current, tuple):
+            return self.query_string(**{name: "" if selected else value})
+        if name == "ihc":  # "ALK:positive"; a marker's name in any case is the same marker
+            marker, _, result = str(value).rpartition(":")
+            value = (marker, result)
+            same = lambda v: (v[0].lower(), v[1]) == (marker.lower(), result)  # noqa: E731
+        else:
+            same = lambda v: v == value  # noqa: E731
+        kept = tuple(v for v in current if not same(v))
+        return self.query_string(**{name: kept if selected else (*kept, value)})
+
     def without(self, name: str) -> str:
         empty = () if isinstance(getattr(self, name), tuple) else ""
         return self.query_string(**{name: empty})

@@ -43,9 +43,19 @@ def _active_filters(params: SearchParams, result) -> list[tuple[str, str]]:
     return chips
 
 
+def _link_facets(params: SearchParams, facets) -> None:
+    """Each counted value's link (and its children's): the counting builds none."""
+    for facet in facets.values():
+        for item in facet.values:
+            item.link = params.facet_link(facet.name, item.value, item.selected)
+            for child in item.children:
+                child.link = params.facet_link(facet.name, child.value, child.selected)
+
+
 def search(request):
     params = SearchParams.from_query(request.GET)
     result = run_search(params, bypass_cache=search_cache.bypassed(request.GET))
+    _link_facets(params, result.facets)
     page = result.page
     export_query = params.query_string(page=1)
     context = {

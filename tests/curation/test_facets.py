@@ -137,3 +137,10 @@ def test_skin_bearing_sites_outside_c44_are_facet_groups_that_filter(client, reg
     assert groups["C51"].label == "Vulva (C51)" and groups["C51"].count == 1
     assert case_ids(client.get(URL, {"site": "C51"})) == [vulva.pk]
     assert case_ids(client.get(URL, {"site": "C51.0"})) == [vulva.pk]
+
+
+def test_a_selected_ihc_value_typed_in_another_case_is_removed_by_its_link(client, registry):
+    response = client.get(URL, {"ihc": "s100:negative"})
+    s100 = next(v for v in response.context["facets"]["ihc"].values if v.label == "S100 negative")
+    assert s100.selected
+    assert "ihc=" not in s100.link  # it was added a second time ("S100:negative") before
