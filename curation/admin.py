@@ -20,10 +20,79 @@ from curation.models import (
     Marker,
     TermProposal,
     Topography,
+    VocabularyEdit,
     VocabularyVersion,
 )
 
 # -- vocabularies ---------------------------------------------------------------
+#
+# Reviewers edit vocabularies here. Every edit (add, change, delete, the
+# "delete selected" action included) is kept as a VocabularyEdit — who, when,
+# the term before and after, its inline rows (a marker's clones) included —
+# and shown in the activity log.
+
+
+def term_snapshot(obj, inlines=()) -> dict:
+    """The term's fields as JSON-ready values (related terms by name), plus its inline rows."""
+    values = {}
+    for field in obj._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        value = getattr(obj, field.name)
+        if field.is_relation:
+            value = str(value) if value is not None else None
+        elif not isinstance(value, (str, int, float, bool, list, dict, type(None))):
+            value = str(value)
+        values[field.name] = value
+    for inline in inlines:
+        related = inline.model._meta
+        accessor = next(
+            f.get_accessor_name()
+            for f in obj._meta.related_objects
+            if f.related_model is inline.model
+        )
+        values[str(related.verbose_name_plural)] = sorted(
+            str(row) for row in getattr(obj, accessor).all()
+        )
+    return values
+
+
+class LoggedVocabularyAdmin(admin.ModelAdmin):
+    """A vocabulary admin whose every edit becomes a VocabularyEdit."""
+
+    def _snapshot(self, obj) -> dict:
+        return term_snapshot(obj, self.inlines)
+
+    def _log(self, request, obj, action, before, after) -> None:
+        VocabularyEdit.objects.create(
+            actor=request.user,
+            action=action,
+            vocabulary=str(obj._meta.verbose_name),
+            term_id=obj.pk,
+            term=str(obj)[:300],
+            before=before,
+            after=after,
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "POST":
+            request._vocabulary_before = self._snapshot(obj)
+        return obj
+
+    def log_addition(self, request, obj, message):
+        self._log(request, obj, VocabularyEdit.Action.ADDED, {}, self._snapshot(obj))
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        before = getattr(request, "_vocabulary_before", {})
+        self._log(request, obj, VocabularyEdit.Action.CHANGED, before, self._snapshot(obj))
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._log(request, obj, VocabularyEdit.Action.DELETED, self._snapshot(obj), {})
+        return super().log_deletions(request, queryset)
 
 
 @admin.register(VocabularyVersion)
@@ -36,13 +105,13 @@ class VocabularyVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DiagnosisCategory)
-class DiagnosisCategoryAdmin(admin.ModelAdmin):
+class DiagnosisCategoryAdmin(LoggedVocabularyAdmin):
     list_display = ("name", "position")
     ordering = ("position",)
 
 
 @admin.register(DiagnosisFamily)
-class DiagnosisFamilyAdmin(admin.ModelAdmin):
+class DiagnosisFamilyAdmin(LoggedVocabularyAdmin):
     list_display = ("name", "category", "position")
     list_filter = ("category",)
     list_select_related = ("category",)
@@ -50,7 +119,7 @@ class DiagnosisFamilyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Diagnosis)
-class DiagnosisAdmin(admin.ModelAdmin):
+class DiagnosisAdmin(LoggedVocabularyAdmin):
     list_display = ("name", "icdo3_code", "family", "rank", "parent", "synonyms")
     list_filter = ("family__category", "rank", ("icdo3_code", admin.EmptyFieldListFilter))
     list_select_related = ("family", "parent")
@@ -60,7 +129,7 @@ class DiagnosisAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topography)
-class TopographyAdmin(admin.ModelAdmin):
+class TopographyAdmin(LoggedVocabularyAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
     ordering = ("code",)
@@ -79,7 +148,7 @@ class GeneSymbolInline(admin.TabularInline):
 
 
 @admin.register(Gene)
-class GeneAdmin(admin.ModelAdmin):
+class GeneAdmin(LoggedVocabularyAdmin):
     list_display = ("symbol", "hgnc_id", "name", "previous_symbols", "alias_symbols")
     list_filter = (("hgnc_id", admin.EmptyFieldListFilter),)
     search_fields = ("symbol", "=hgnc_id", "name", "lookup__key")
@@ -104,7 +173,7 @@ class CloneInline(admin.TabularInline):
 
 
 @admin.register(Marker)
-class MarkerAdmin(admin.ModelAdmin):
+class MarkerAdmin(LoggedVocabularyAdmin):
     list_display = ("name", "gene", "synonyms")
     list_filter = (("gene", admin.EmptyFieldListFilter),)
     search_fields = ("name", "synonyms", "gene__symbol")

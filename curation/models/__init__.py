@@ -2,7 +2,7 @@
 
 from curation.models.case import Case, CaseQuerySet
 from curation.models.draft_input import CaseDraftInput
-from curation.models.events import CaseEvent
+from curation.models.events import CaseEvent, VocabularyEdit
 from curation.models.findings import FusionFinding, IHCResult
 from curation.models.proposals import TermProposal
 from curation.models.vocabulary import (
@@ -37,6 +37,7 @@ __all__ = [
     "Marker",
     "TermProposal",
     "Topography",
+    "VocabularyEdit",
     "VocabularyVersion",
     "is_gene_symbol",
     "resolve_gene",

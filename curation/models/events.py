@@ -91,3 +91,44 @@ class CaseEvent(models.Model):
     @property
     def is_comment(self) -> bool:
         return self.kind == self.Kind.COMMENT
+
+
+class VocabularyEdit(models.Model):
+    """One change to a vocabulary term in the admin: who, when, and the term before and after.
+
+    Vocabularies are what every case is coded with: an edit (a renamed
+    diagnosis, a corrected ICD-O code, a new clone) changes what published
+    cases say, so each one is kept and shown in the activity log.
+    """
+
+    class Action(models.TextChoices):
+        ADDED = "added", "added"
+        CHANGED = "changed", "changed"
+        DELETED = "deleted", "deleted"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    vocabulary = models.CharField(max_length=50, help_text="The term's kind: diagnosis, gene…")
+    term_id = models.BigIntegerField()
+    term = models.CharField(max_length=300, help_text="The term's name when it was edited.")
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.vocabulary} “{self.term}” {self.action}"
+
+    @property
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for every field whose value differs."""
+        names = list(dict.fromkeys([*self.before, *self.after]))
+        return [
+            (name, self.before.get(name), self.after.get(name))
+            for name in names
+            if self.before.get(name) != self.after.get(name)
+        ]

@@ -34,7 +34,14 @@ from curation.actions.review import (
     request_changes,
     start_revision,
 )
-from curation.models import Case, CaseEvent, Diagnosis, FusionFinding, IHCResult
+from curation.models import (
+    Case,
+    CaseEvent,
+    Diagnosis,
+    FusionFinding,
+    IHCResult,
+    VocabularyEdit,
+)
 
 QUEUE_PAGE_SIZE = 50
 ACTIVITY_PAGE_SIZE = 100
@@ -447,42 +454,66 @@ class ActivityFilter(forms.Form):
         return data
 
 
-def _activity_events(request) -> tuple[ActivityFilter, object]:
+def _by_actor_and_date(queryset, data: dict):
+    """The activity filters that events and vocabulary edits share: who, from, to."""
+    if data.get("actor"):
+        queryset = queryset.filter(actor__username__iexact=data["actor"].strip())
+    zone = timezone.get_current_timezone()
+    if data.get("date_from"):
+        queryset = queryset.filter(
+            created_at__gte=datetime.combine(data["date_from"], time.min, tzinfo=zone)
+        )
+    if data.get("date_to"):
+        queryset = queryset.filter(
+            created_at__lt=datetime.combine(data["date_to"] + timedelta(days=1), time.min, zone)
+        )
+    return queryset
+
+
+def _activity_filter(request) -> tuple[ActivityFilter, dict | None]:
+    """The filter form and its values (None when they are not valid: show nothing)."""
     _require(request, ADMIN)
     form = ActivityFilter(request.GET or None)
-    events = CaseEvent.objects.select_related("actor", "case").order_by("-created_at", "-pk")
     if form.is_bound and not form.is_valid():
-        return form, events.none()
-    data = form.cleaned_data if form.is_bound else {}
-    if data.get("actor"):
-        events = events.filter(actor__username__iexact=data["actor"].strip())
+        return form, None
+    return form, (form.cleaned_data if form.is_bound else {})
+
+
+def _case_events(data: dict | None):
+    """Case events under the activity filters, newest first."""
+    events = CaseEvent.objects.select_related("actor", "case").order_by("-created_at", "-pk")
+    if data is None:
+        return events.none()
     if data.get("status") == "comment":
         events = events.comments()
     elif data.get("status"):
         events = events.transitions().filter(to_status=data["status"])
-    zone = timezone.get_current_timezone()
-    if data.get("date_from"):
-        events = events.filter(
-            created_at__gte=datetime.combine(data["date_from"], time.min, tzinfo=zone)
-        )
-    if data.get("date_to"):
-        events = events.filter(
-            created_at__lt=datetime.combine(data["date_to"] + timedelta(days=1), time.min, zone)
-        )
-    return form, events
+    return _by_actor_and_date(events, data)
+
+
+def _vocabulary_edits(data: dict | None):
+    """Vocabulary edits under the same filters (a case status filter leaves them out)."""
+    edits = VocabularyEdit.objects.select_related("actor")
+    if data is None or data.get("status"):
+        return edits.none()
+    return _by_actor_and_date(edits, data)
 
 
 @login_required
 def activity(request):
     """Every event of every case, newest first, for admins."""
-    form, events = _activity_events(request)
-    page = Paginator(events, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    form, data = _activity_filter(request)
+    page = Paginator(_case_events(data), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    edits = Paginator(_vocabulary_edits(data), ACTIVITY_PAGE_SIZE).get_page(
+        request.GET.get("edits_page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("edits_page", None)
     return render(
         request,
         "curation/review/activity.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "edits": edits, "query": query.urlencode()},
     )
 
 
@@ -492,7 +523,8 @@ CSV_HEADER = ["when", "case", "who", "role", "from", "to", "kind", "comment"]
 @login_required
 def activity_csv(request):
     """The filtered activity log as CSV, streamed row by row (any size)."""
-    _form, events = _activity_events(request)
+    _form, data = _activity_filter(request)
+    events = _case_events(data)
     rows = (
         [
             e.created_at.isoformat(),
