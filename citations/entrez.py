@@ -439,14 +439,3 @@ def _pmid_of(term: str, what: str) -> int | None:
     if len(ids) > 1:
         raise EntrezError(f"{what} matches several PubMed records: {ids}")
     return ids[0] if ids else None
-
-
-def post_ids(pmids: list[int]) -> tuple[str, str]:
-    """epost PMIDs to NCBI's history server; returns (WebEnv, QueryKey)."""
-    ids = ",".join(str(int(pmid)) for pmid in pmids)
-    result, _ = _call(
-        f"epost of {len(pmids)} PMID(s)",
-        lambda: Entrez.epost(db="pubmed", id=ids, **_params()),
-        _read_esearch,
-    )
-    return str(result["WebEnv"]), str(result["QueryKey"])

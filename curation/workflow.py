@@ -51,10 +51,6 @@ class TransitionError(Exception):
     """A transition that is not allowed; the message says why, for the user."""
 
 
-def allowed_targets(from_status: str) -> list[str]:
-    return [to for (frm, to) in TRANSITIONS if frm == from_status]
-
-
 def check_transition(
     from_status: str,
     to_status: str,

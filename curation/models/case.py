@@ -269,7 +269,8 @@ class Case(models.Model):
         indexes = [
             # Published cases, newest first (home page, case lists, feeds).
             models.Index(fields=["status", "-published_at"], name="curation_case_pub_idx"),
-            # Search facets and filters over published cases (curation/search/facets.py):
+            # Search facets and filters over published cases
+            # (curation/search/engine.py, compute_facets):
             # WHERE status = 'published' GROUP BY final_diagnosis_id (and the dx filter)
             models.Index(fields=["status", "final_diagnosis"], name="curation_case_dx_idx"),
             # ... GROUP BY topography_id / WHERE topography_id IN (...)

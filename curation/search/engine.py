@@ -646,7 +646,3 @@ def export_cases(params: SearchParams):
     """
     resolved = Resolved(params)
     return ordered(filtered(params, resolved), params, resolved)
-
-
-def diagnosis_names() -> dict[int, str]:
-    return dict(Diagnosis.objects.values_list("id", "name"))

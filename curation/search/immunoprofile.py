@@ -220,12 +220,6 @@ def with_agreement(cases, matches: dict[int, int]):
     )
 
 
-def consistent_cases(cases, profile: Profile):
-    """`cases` narrowed to those consistent with the profile, annotated `profile_agree`."""
-    matches = profile_matches(profile)
-    return with_agreement(consistent_filter(cases, matches), matches)
-
-
 def marker_rows():
     """(id, name, synonyms) of every marker: one query."""
     from curation.models import Marker

@@ -150,13 +150,6 @@ def test_a_doi_with_a_double_quote_never_reaches_pubmed_as_query_syntax(fake_eut
     assert fake_eutils.count() == 0
 
 
-def test_epost_returns_the_history_keys(fake_eutils):
-    webenv, query_key = entrez.post_ids([35560368, 9997])
-    assert webenv.startswith("MCID_")
-    assert query_key == "1"
-    assert fake_eutils.requests[0].method == "POST"
-
-
 def test_biopython_caches_dtds_under_the_data_folder(settings):
     entrez.configure()
     assert Entrez.local_cache == str(settings.ENTREZ_CACHE_DIR)

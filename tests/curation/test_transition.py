@@ -32,14 +32,18 @@ def test_moves_outside_the_table_are_refused(frm, to):
         _check(frm, to, is_author=True, comment="because")
 
 
+def _targets(status):
+    return [to for (frm, to) in workflow.TRANSITIONS if frm == status]
+
+
 def test_the_table_lists_where_each_status_may_go():
-    assert workflow.allowed_targets("draft") == ["submitted"]
-    assert sorted(workflow.allowed_targets("submitted")) == [
+    assert _targets("draft") == ["submitted"]
+    assert sorted(_targets("submitted")) == [
         "changes_requested",
         "published",
         "rejected",
     ]
-    assert workflow.allowed_targets("published") == []
+    assert _targets("published") == []
 
 
 def test_rejecting_or_requesting_changes_needs_a_comment_but_publishing_does_not():
