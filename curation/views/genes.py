@@ -2,65 +2,28 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from urllib.parse import urlencode
 
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from curation.models import FusionFinding, resolve_gene
+from curation.models import resolve_gene
 from curation.search import cache as search_cache
+from curation.search.partners import gene_partners
 
-UNKNOWN = "?"
 
-
-def _partners(gene, *, gene_is: str) -> list[dict]:
-    """Partners of `gene` when it is the 5' (`five`) or 3' (`three`) gene: three GROUP BYs."""
-    mine, other = ("five_prime_gene", "three_prime_gene")
-    if gene_is == "three":
-        mine, other = other, mine
-    findings = FusionFinding.objects.filter(case__status="published", **{mine: gene}).order_by()
-    partner = f"{other}__symbol"
-    rows = findings.values(partner).annotate(n=Count("case", distinct=True))
-    sites = findings.values(partner, "case__topography__code", "case__topography__name").annotate(
-        n=Count("case", distinct=True)
-    )
-    diagnoses = findings.values(partner, "case__final_diagnosis__name").annotate(
-        n=Count("case", distinct=True)
-    )
-    by_site, by_dx = defaultdict(list), defaultdict(list)
-    for row in sites:
-        if row["case__topography__code"]:
-            by_site[row[partner]].append(
-                (row["case__topography__code"], row["case__topography__name"], row["n"])
-            )
-    for row in diagnoses:
-        if row["case__final_diagnosis__name"]:
-            by_dx[row[partner]].append((row["case__final_diagnosis__name"], row["n"]))
-    result = []
-    for row in rows:
-        symbol = row[partner]
-        if gene_is == "three":
-            notation = f"{symbol or UNKNOWN}::{gene.symbol}"
-            query = {"three": gene.symbol, **({"five": symbol} if symbol else {})}
-        else:
-            notation = f"{gene.symbol}::{symbol}"
-            query = {"five": gene.symbol, "three": symbol}
-        result.append(
-            {
-                "symbol": symbol or "",
-                "notation": notation,
-                "cases": row["n"],
-                "sites": sorted(by_site[symbol], key=lambda s: (-s[2], s[0])),
-                "diagnoses": sorted(by_dx[symbol], key=lambda d: (-d[1], d[0])),
-                "search_url": reverse("curation:search") + "?" + urlencode(query),
-                "gene_url": reverse("curation:gene", args=[symbol]) if symbol else "",
-            }
-        )
-    result.sort(key=lambda p: (-p["cases"], p["symbol"] == "", p["symbol"]))
-    return result
+def _linked(partners: list[dict]) -> list[dict]:
+    """Each partner with the links of its search and its own gene page."""
+    search = reverse("curation:search")
+    return [
+        {
+            **p,
+            "search_url": search + "?" + urlencode(p["query"]),
+            "gene_url": reverse("curation:gene", args=[p["symbol"]]) if p["symbol"] else "",
+        }
+        for p in partners
+    ]
 
 
 def gene(request, symbol: str):
@@ -79,11 +42,12 @@ def gene(request, symbol: str):
     target = found.gene
     # Recounted once per registry generation (curation/search/cache.py), not per request.
     as_three, as_five = search_cache.cached(
-        "gene",
+        "gene-partners",
         target.pk,
-        lambda: (_partners(target, gene_is="three"), _partners(target, gene_is="five")),
+        lambda: (gene_partners(target, gene_is="three"), gene_partners(target, gene_is="five")),
         bypass=search_cache.bypassed(request.GET),
     )
+    as_three, as_five = _linked(as_three), _linked(as_five)
     context = {
         "gene": target,
         "as_three": as_three,
