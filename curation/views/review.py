@@ -42,16 +42,11 @@ from curation.models import (
     IHCResult,
     VocabularyEdit,
 )
+from curation.search.related import FUSIONS
 
 QUEUE_PAGE_SIZE = 50
 ACTIVITY_PAGE_SIZE = 100
 
-_FUSIONS = Prefetch(
-    "fusions",
-    queryset=FusionFinding.objects.select_related("five_prime_gene", "three_prime_gene").order_by(
-        "position", "pk"
-    ),
-)
 _IHC = Prefetch(
     "ihc_results",
     queryset=IHCResult.objects.select_related("marker").order_by("position", "pk"),
@@ -96,7 +91,7 @@ def review_queue(request):
     cases = (
         Case.objects.filter(status=workflow.SUBMITTED)
         .select_related("citation", "final_diagnosis", "created_by", "topography")
-        .prefetch_related(_FUSIONS)
+        .prefetch_related(FUSIONS)
         .order_by("submitted_at", "pk")
     )
     if form.is_bound and form.is_valid():
@@ -162,7 +157,7 @@ def _case_for_review(request, pk: int) -> Case:
         .prefetch_related(
             Prefetch("citation__authors", queryset=Author.objects.order_by("position")),
             _IHC,
-            _FUSIONS,
+            FUSIONS,
             "differentials",
             "other_citations",
         )
@@ -330,7 +325,7 @@ def revision_diff(revision: Case) -> dict:
         Case.objects.select_related("final_diagnosis", "initial_diagnosis", "topography")
         .prefetch_related(
             _IHC,
-            _FUSIONS,
+            FUSIONS,
             "differentials",
             "other_citations",
         )
