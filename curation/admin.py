@@ -194,9 +194,8 @@ class MarkerAdmin(LoggedVocabularyAdmin):
 NOT_HERE = "Case records are changed through a revision on the site, not in the admin."
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
+class ReadOnly:
+    """No add, change or delete in the admin, for anybody (a mixin for admins and inlines)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -206,6 +205,22 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class VisibleCasesOnly:
+    """Rows of the cases the user may see on the site (Case.objects.visible_to), no others."""
+
+    case_lookup = "case"  # the path from a row to its case ("" for Case itself)
+
+    def get_queryset(self, request):
+        visible = Case.objects.visible_to(request.user).values("pk")
+        lookup = f"{self.case_lookup}__pk__in" if self.case_lookup else "pk__in"
+        return super().get_queryset(request).filter(**{lookup: visible})
+
+
+class ReadOnlyInline(ReadOnly, admin.TabularInline):
+    extra = 0
+    can_delete = False
 
 
 class IHCResultInline(ReadOnlyInline):
@@ -244,24 +259,8 @@ class CaseEventInline(ReadOnlyInline):
     ordering = ("created_at", "pk")
 
 
-class CaseContentAdmin(SimpleHistoryAdmin):
+class CaseContentAdmin(ReadOnly, VisibleCasesOnly, SimpleHistoryAdmin):
     """Read only, history without revert, limited to the cases the user may see."""
-
-    case_lookup = "case"  # the path from a row to its case ("" for Case itself)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        visible = Case.objects.visible_to(request.user).values("pk")
-        lookup = f"{self.case_lookup}__pk__in" if self.case_lookup else "pk__in"
-        return super().get_queryset(request).filter(**{lookup: visible})
 
     def _visible_or_404(self, request, object_id) -> None:
         pk = unquote(object_id)
@@ -334,7 +333,7 @@ class FusionFindingAdmin(CaseContentAdmin):
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin):
+class CaseEventAdmin(ReadOnly, VisibleCasesOnly, admin.ModelAdmin):
     """The audit trail: read only, of the cases the user may see."""
 
     list_display = ("created_at", "case", "kind", "actor", "role", "from_status", "to_status")
@@ -343,22 +342,9 @@ class CaseEventAdmin(admin.ModelAdmin):
     list_select_related = ("case", "actor")
     date_hierarchy = "created_at"
 
-    def get_queryset(self, request):
-        visible = Case.objects.visible_to(request.user).values("pk")
-        return super().get_queryset(request).filter(case__pk__in=visible)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(TermProposal)
-class TermProposalAdmin(admin.ModelAdmin):
+class TermProposalAdmin(VisibleCasesOnly, admin.ModelAdmin):
     """Read here; decided on the review page (curation.actions.proposals), which updates cases."""
 
     list_display = ("text", "kind", "field", "case", "status", "proposed_by", "created_at")
@@ -366,10 +352,6 @@ class TermProposalAdmin(admin.ModelAdmin):
     search_fields = ("text", "code", "=case__id")
     list_select_related = ("case", "proposed_by")
     readonly_fields = [f.name for f in TermProposal._meta.fields]
-
-    def get_queryset(self, request):
-        visible = Case.objects.visible_to(request.user).values("pk")
-        return super().get_queryset(request).filter(case__pk__in=visible)
 
     def has_add_permission(self, request):
         return False
