@@ -639,10 +639,10 @@ def run_search(params: SearchParams, *, bypass_cache: bool = False) -> SearchRes
     )
 
 
-def export_cases(params: SearchParams):
+def export_cases(params: SearchParams, resolved: Resolved | None = None):
     """Every case of a search, in result order, for the streaming exports (no page).
 
     The exports read the rows themselves, a chunk at a time (curation/search/exports.py).
     """
-    resolved = Resolved(params)
+    resolved = resolved or Resolved(params)
     return ordered(filtered(params, resolved), params, resolved)

@@ -10,7 +10,7 @@ from config.csvfile import streamed_download
 from config.site import site_url
 from curation.search import cache as search_cache
 from curation.search import exports
-from curation.search.engine import export_cases, run_search
+from curation.search.engine import Resolved, export_cases, run_search
 from curation.search.params import AGE_BANDS, PAGE_SIZES, SORTS, SearchParams
 
 
@@ -84,7 +84,17 @@ def export(request, fmt: str):
     if fmt not in exports.FORMATS:
         raise Http404("No such export format.")
     params = SearchParams.from_query(request.GET)
-    cases = export_cases(params)
+    resolved = Resolved(params)
+    if resolved.errors:
+        # As the page and the API: input that cannot be read is refused, never
+        # quietly left out (which would export every case instead).
+        return render(
+            request,
+            "curation/search/export_refused.html",
+            {"errors": resolved.errors, "search": f"?{request.GET.urlencode()}"},
+            status=400,
+        )
+    cases = export_cases(params, resolved)
     content_type, extension = exports.FORMATS[fmt]
     what = "cases" if fmt in ("csv", "json") else "citations"
     stamp = timezone.now().strftime("%Y%m%d")

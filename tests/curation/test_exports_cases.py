@@ -168,3 +168,14 @@ def test_links_use_site_url_when_it_is_set(client, registry, settings):
     response = client.get(reverse("curation:export", args=["json"]), HTTP_HOST="127.0.0.1:8123")
     rows = json.loads(b"".join(response.streaming_content))
     assert all(row["url"].startswith("https://rarederm.example.org/cases/") for row in rows)
+
+
+@pytest.mark.parametrize("query", [{"site": "Q99"}, {"age": "abc"}, {"profile": "S100++ ALK~"}])
+def test_an_export_of_a_search_that_cannot_be_read_is_refused_saying_why(client, registry, query):
+    """Before: the bad filter was dropped and every published case was exported."""
+    response = client.get(reverse("curation:export", args=["csv"]), query)
+    assert response.status_code == 400
+    assert not response.streaming
+    page = response.content.decode()
+    assert "This export was not made" in page
+    assert next(iter(query.values()))[:3] in page
