@@ -327,16 +327,3 @@ class Case(models.Model):
             self.site_detail,
         ]
         return " ".join(p for p in parts if p)
-
-    def version_diff(self, old_version: int, new_version: int):
-        """Field changes between two saved versions (django-simple-history)."""
-        records = {
-            r.version: r
-            for r in self.history.filter(version__in=[old_version, new_version]).order_by(
-                "history_date", "history_id"
-            )
-        }
-        if old_version not in records or new_version not in records:
-            missing = {old_version, new_version} - set(records)
-            raise LookupError(f"{self} has no saved version {sorted(missing)}.")
-        return records[new_version].diff_against(records[old_version])

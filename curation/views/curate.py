@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import CURATOR, has_role
 from citations.models import Author, Citation
-from curation import workflow
+from curation import diff, workflow
 from curation.actions.cases import CaseActionError, Conflict, NotEditable
 from curation.actions.submission import (
     Incomplete,
@@ -35,7 +35,7 @@ from curation.actions.submission import (
     start_case,
     submit_case,
 )
-from curation.forms import VOCABULARIES, CaseForm, CaseForms
+from curation.forms import VOCABULARIES, CaseForms
 from curation.forms.fields import Clones
 from curation.models import Case, CaseDraftInput, CaseEvent, FusionFinding, TermProposal
 
@@ -212,7 +212,7 @@ def case_edit(request, pk: int):
             case,
             bundle,
             status=409,
-            conflict=_conflict(exc, current, values, version),
+            conflict=diff.conflict_changes(exc, current, values, version),
             version=version,
         )
     except NotEditable as exc:
@@ -325,56 +325,6 @@ def _render_case_form(
         "can_discard": case.status == workflow.DRAFT and not case.submitted_at,
     }
     return render(request, "curation/curate/case_form.html", context, status=status)
-
-
-def _display(value) -> str:
-    if value is None or value == "":
-        return "—"
-    return str(value)
-
-
-def _conflict(exc: Conflict, current: Case, mine: dict, version: int) -> dict:
-    """Both versions, field by field, where they differ."""
-    theirs = CaseForm.initial_for(current)
-    rows = []
-    form_fields = CaseForm(
-        case=current, vocabularies={n: c() for n, c in VOCABULARIES.items()}
-    ).fields
-    for name, value in mine["fields"].items():
-        if _display(value) != _display(theirs.get(name)):
-            label = form_fields[name].label or name.replace("_", " ").capitalize()
-            rows.append((label, _display(value), _display(theirs.get(name))))
-    mine_ihc = "; ".join(f"{r['marker']}: {r['result']}" for r in mine["ihc_rows"])
-    their_ihc = "; ".join(
-        f"{r.marker}: {r.result}"
-        for r in current.ihc_results.select_related("marker").order_by("position", "pk")
-    )
-    if mine_ihc != their_ihc:
-        rows.append(("IHC results", mine_ihc or "—", their_ihc or "—"))
-    mine_fusions = "; ".join(
-        f"{r['five_prime_gene'] or '?'}::{r['three_prime_gene']}" for r in mine["fusion_rows"]
-    )
-    their_fusions = "; ".join(
-        f.notation
-        for f in current.fusions.select_related("five_prime_gene", "three_prime_gene").order_by(
-            "position", "pk"
-        )
-    )
-    if mine_fusions != their_fusions:
-        rows.append(("Fusions", mine_fusions or "—", their_fusions or "—"))
-    last = (
-        current.history.order_by("-history_date", "-history_id")
-        .select_related("history_user")
-        .first()
-    )
-    return {
-        "message": str(exc),
-        "mine_version": version,
-        "current_version": current.version,
-        "by": last.history_user if last else None,
-        "at": last.history_date if last else None,
-        "rows": rows,
-    }
 
 
 @curator_required

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django import forms
@@ -22,8 +21,8 @@ from django.views.decorators.http import require_POST
 from accounts.roles import ADMIN, CURATOR, REVIEWER, has_role
 from citations.models import Author
 from config.csvfile import csv_download, csv_lines
-from curation import permissions, workflow
-from curation.actions.cases import CASE_FIELDS, CaseActionError
+from curation import diff, permissions, workflow
+from curation.actions.cases import CaseActionError
 from curation.actions.review import (
     COMMENT_MAX_LENGTH,
     AlreadyDecided,
@@ -38,7 +37,6 @@ from curation.models import (
     Case,
     CaseEvent,
     Diagnosis,
-    FusionFinding,
     IHCResult,
     VocabularyEdit,
 )
@@ -224,7 +222,7 @@ def review_case(request, pk: int):
             else:
                 messages.success(request, f"{decided} {_DONE[decision]}.")
                 return redirect("curation:review_queue")
-    diff = revision_diff(case) if case.revision_of_id else None
+    changes = diff.revision_changes(case) if case.revision_of_id else None
     from curation.views.terms import families, pending_for
 
     proposals = list(pending_for(case))
@@ -240,125 +238,10 @@ def review_case(request, pk: int):
             "form": form,
             "can_decide": can_decide,
             "own_case": permissions.is_author(request.user, case),
-            "diff": diff,
+            "diff": changes,
         },
         status=400 if request.method == "POST" else 200,
     )
-
-
-# -- the revision diff -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    label: str
-    before: str
-    after: str
-
-    @property
-    def kind(self) -> str:
-        if not self.before:
-            return "added"
-        if not self.after:
-            return "removed"
-        return "changed"
-
-
-def _field_text(case: Case, name: str) -> str:
-    field = Case._meta.get_field(name)
-    if field.many_to_many:
-        return "; ".join(sorted(str(v) for v in getattr(case, name).all()))
-    value = getattr(case, name)
-    if value is None or value == "":
-        return ""
-    if field.choices:
-        return str(getattr(case, f"get_{name}_display")())
-    if hasattr(value, "normalize"):
-        return f"{value.normalize():f}"
-    return str(value)
-
-
-def _ihc_text(row: IHCResult) -> str:
-    parts = [row.summary]
-    if row.clone:
-        parts.append(f"clone {row.clone}")
-    if row.pattern:
-        parts.append(row.get_pattern_display().lower())
-    if row.as_reported:
-        parts.append(f"“{row.as_reported}”")
-    return "; ".join(parts)
-
-
-def _fusion_text(row: FusionFinding) -> str:
-    parts = [row.display]
-    if row.method:
-        parts.append(row.get_method_display())
-    if row.five_prime_exon or row.three_prime_exon:
-        parts.append(f"exons {row.five_prime_exon or '?'}/{row.three_prime_exon or '?'}")
-    if row.as_reported:
-        parts.append(f"as reported “{row.as_reported}”")
-    return "; ".join(parts)
-
-
-def _rows_diff(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[Change]:
-    changes = []
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key, []), after.get(key, [])
-        for i in range(max(len(old), len(new))):
-            a = old[i] if i < len(old) else ""
-            b = new[i] if i < len(new) else ""
-            if a != b:
-                changes.append(Change(key, a, b))
-    return changes
-
-
-_DIFF_FIELDS = [
-    f.name
-    for f in Case._meta.get_fields()
-    if f.name in CASE_FIELDS or f.name in ("other_citations", "differentials")
-]
-
-
-def revision_diff(revision: Case) -> dict:
-    """What a revision changes in its published case: fields, IHC rows, fusion rows."""
-    original = (
-        Case.objects.select_related("final_diagnosis", "initial_diagnosis", "topography")
-        .prefetch_related(
-            _IHC,
-            FUSIONS,
-            "differentials",
-            "other_citations",
-        )
-        .get(pk=revision.revision_of_id)
-    )
-    fields = []
-    for name in _DIFF_FIELDS:
-        before, after = _field_text(original, name), _field_text(revision, name)
-        if before != after:
-            label = str(Case._meta.get_field(name).verbose_name)
-            fields.append(Change(label[:1].upper() + label[1:], before, after))
-
-    def by_key(rows, key, text):
-        grouped: dict[str, list[str]] = {}
-        for row in rows:
-            grouped.setdefault(key(row), []).append(text(row))
-        return grouped
-
-    ihc = _rows_diff(
-        by_key(original.ihc_results.all(), lambda r: r.marker.name, _ihc_text),
-        by_key(revision.ihc_results.all(), lambda r: r.marker.name, _ihc_text),
-    )
-    fusions = _rows_diff(
-        by_key(original.fusions.all(), lambda r: r.notation, _fusion_text),
-        by_key(revision.fusions.all(), lambda r: r.notation, _fusion_text),
-    )
-    return {
-        "original": original,
-        "fields": fields,
-        "ihc": ihc,
-        "fusions": fusions,
-        "empty": not (fields or ihc or fusions),
-    }
 
 
 # -- comments and revisions ----------------------------------------------------------

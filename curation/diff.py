@@ -1,0 +1,218 @@
+"""What changed between two states of a case: the one place diffs are made.
+
+Three readers use it: the review page (what a revision changes in its
+published case, revision_changes), the edit conflict (what a curator's
+unsaved form has that the saved case does not, conflict_changes) and the
+history (between two saved versions, version_changes, on
+django-simple-history's diff_against). Fields are compared as the text a
+person reads (field_text), so a new Case field appears in every diff
+without code of its own; rows are compared as one line each (ihc_text,
+fusion_text) grouped by marker or fusion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from curation.actions.cases import CASE_FIELDS
+from curation.forms import VOCABULARIES, CaseForm
+from curation.models import Case, FusionFinding, IHCResult
+from curation.search.related import FUSIONS
+
+_IHC = Prefetch(
+    "ihc_results",
+    queryset=IHCResult.objects.select_related("marker").order_by("position", "pk"),
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str
+    after: str
+    field: str = ""  # the model field, where the change is one field's
+
+    @property
+    def kind(self) -> str:
+        if not self.before:
+            return "added"
+        if not self.after:
+            return "removed"
+        return "changed"
+
+
+def field_text(case: Case, name: str) -> str:
+    field = Case._meta.get_field(name)
+    if field.many_to_many:
+        return "; ".join(sorted(str(v) for v in getattr(case, name).all()))
+    value = getattr(case, name)
+    if value is None or value == "":
+        return ""
+    if field.choices:
+        return str(getattr(case, f"get_{name}_display")())
+    if hasattr(value, "normalize"):
+        return f"{value.normalize():f}"
+    return str(value)
+
+
+def ihc_text(row: IHCResult) -> str:
+    parts = [row.summary]
+    if row.clone:
+        parts.append(f"clone {row.clone}")
+    if row.pattern:
+        parts.append(row.get_pattern_display().lower())
+    if row.as_reported:
+        parts.append(f"“{row.as_reported}”")
+    return "; ".join(parts)
+
+
+def fusion_text(row: FusionFinding) -> str:
+    parts = [row.display]
+    if row.method:
+        parts.append(row.get_method_display())
+    if row.five_prime_exon or row.three_prime_exon:
+        parts.append(f"exons {row.five_prime_exon or '?'}/{row.three_prime_exon or '?'}")
+    if row.as_reported:
+        parts.append(f"as reported “{row.as_reported}”")
+    return "; ".join(parts)
+
+
+def rows_diff(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[Change]:
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key, []), after.get(key, [])
+        for i in range(max(len(old), len(new))):
+            a = old[i] if i < len(old) else ""
+            b = new[i] if i < len(new) else ""
+            if a != b:
+                changes.append(Change(key, a, b))
+    return changes
+
+
+DIFF_FIELDS = [
+    f.name
+    for f in Case._meta.get_fields()
+    if f.name in CASE_FIELDS or f.name in ("other_citations", "differentials")
+]
+
+
+def revision_changes(revision: Case) -> dict:
+    """What a revision changes in its published case: fields, IHC rows, fusion rows."""
+    original = (
+        Case.objects.select_related("final_diagnosis", "initial_diagnosis", "topography")
+        .prefetch_related(
+            _IHC,
+            FUSIONS,
+            "differentials",
+            "other_citations",
+        )
+        .get(pk=revision.revision_of_id)
+    )
+    fields = []
+    for name in DIFF_FIELDS:
+        before, after = field_text(original, name), field_text(revision, name)
+        if before != after:
+            label = str(Case._meta.get_field(name).verbose_name)
+            fields.append(Change(label[:1].upper() + label[1:], before, after))
+
+    def by_key(rows, key, text):
+        grouped: dict[str, list[str]] = {}
+        for row in rows:
+            grouped.setdefault(key(row), []).append(text(row))
+        return grouped
+
+    ihc = rows_diff(
+        by_key(original.ihc_results.all(), lambda r: r.marker.name, ihc_text),
+        by_key(revision.ihc_results.all(), lambda r: r.marker.name, ihc_text),
+    )
+    fusions = rows_diff(
+        by_key(original.fusions.all(), lambda r: r.notation, fusion_text),
+        by_key(revision.fusions.all(), lambda r: r.notation, fusion_text),
+    )
+    return {
+        "original": original,
+        "fields": fields,
+        "ihc": ihc,
+        "fusions": fusions,
+        "empty": not (fields or ihc or fusions),
+    }
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def conflict_changes(exc, current: Case, mine: dict, version: int) -> dict:
+    """Both versions, field by field, where they differ."""
+    theirs = CaseForm.initial_for(current)
+    rows = []
+    form_fields = CaseForm(
+        case=current, vocabularies={n: c() for n, c in VOCABULARIES.items()}
+    ).fields
+    for name, value in mine["fields"].items():
+        if _shown(value) != _shown(theirs.get(name)):
+            label = form_fields[name].label or name.replace("_", " ").capitalize()
+            rows.append((label, _shown(value), _shown(theirs.get(name))))
+    mine_ihc = "; ".join(f"{r['marker']}: {r['result']}" for r in mine["ihc_rows"])
+    their_ihc = "; ".join(
+        f"{r.marker}: {r.result}"
+        for r in current.ihc_results.select_related("marker").order_by("position", "pk")
+    )
+    if mine_ihc != their_ihc:
+        rows.append(("IHC results", mine_ihc or "—", their_ihc or "—"))
+    mine_fusions = "; ".join(
+        f"{r['five_prime_gene'] or '?'}::{r['three_prime_gene']}" for r in mine["fusion_rows"]
+    )
+    their_fusions = "; ".join(
+        f.notation
+        for f in current.fusions.select_related("five_prime_gene", "three_prime_gene").order_by(
+            "position", "pk"
+        )
+    )
+    if mine_fusions != their_fusions:
+        rows.append(("Fusions", mine_fusions or "—", their_fusions or "—"))
+    last = (
+        current.history.order_by("-history_date", "-history_id")
+        .select_related("history_user")
+        .first()
+    )
+    return {
+        "message": str(exc),
+        "mine_version": version,
+        "current_version": current.version,
+        "by": last.history_user if last else None,
+        "at": last.history_date if last else None,
+        "rows": rows,
+    }
+
+
+def version_changes(case: Case, old_version: int, new_version: int) -> list[Change]:
+    """Field changes between two saved versions of a case (django-simple-history)."""
+    records = {
+        r.version: r
+        for r in case.history.filter(version__in=[old_version, new_version]).order_by(
+            "history_date", "history_id"
+        )
+    }
+    if old_version not in records or new_version not in records:
+        missing = {old_version, new_version} - set(records)
+        raise LookupError(f"{case} has no saved version {sorted(missing)}.")
+    delta = records[new_version].diff_against(records[old_version])
+    old, new = records[old_version].instance, records[new_version].instance
+    changes = []
+    for change in delta.changes:
+        field = Case._meta.get_field(change.field)
+        label = str(field.verbose_name)
+        if field.many_to_many:  # the history keeps the links as they were, as rows
+            before, after = (
+                "; ".join(sorted(str(link) for link in links))
+                for links in (change.old or [], change.new or [])
+            )
+        else:
+            before, after = field_text(old, change.field), field_text(new, change.field)
+        changes.append(Change(label[:1].upper() + label[1:], before, after, change.field))
+    return changes
