@@ -147,7 +147,7 @@ def _shown(value) -> str:
 
 
 def conflict_changes(exc, current: Case, mine: dict, version: int) -> dict:
-    """Both versions, field by field, where they differ."""
+    """The saved case (before) against the curator's unsaved form (after), where they differ."""
     theirs = CaseForm.initial_for(current)
     rows = []
     form_fields = CaseForm(
@@ -156,14 +156,14 @@ def conflict_changes(exc, current: Case, mine: dict, version: int) -> dict:
     for name, value in mine["fields"].items():
         if _shown(value) != _shown(theirs.get(name)):
             label = form_fields[name].label or name.replace("_", " ").capitalize()
-            rows.append((label, _shown(value), _shown(theirs.get(name))))
+            rows.append(Change(label, _shown(theirs.get(name)), _shown(value), name))
     mine_ihc = "; ".join(f"{r['marker']}: {r['result']}" for r in mine["ihc_rows"])
     their_ihc = "; ".join(
         f"{r.marker}: {r.result}"
         for r in current.ihc_results.select_related("marker").order_by("position", "pk")
     )
     if mine_ihc != their_ihc:
-        rows.append(("IHC results", mine_ihc or "—", their_ihc or "—"))
+        rows.append(Change("IHC results", their_ihc or "—", mine_ihc or "—"))
     mine_fusions = "; ".join(
         f"{r['five_prime_gene'] or '?'}::{r['three_prime_gene']}" for r in mine["fusion_rows"]
     )
@@ -174,7 +174,7 @@ def conflict_changes(exc, current: Case, mine: dict, version: int) -> dict:
         )
     )
     if mine_fusions != their_fusions:
-        rows.append(("Fusions", mine_fusions or "—", their_fusions or "—"))
+        rows.append(Change("Fusions", their_fusions or "—", mine_fusions or "—"))
     last = (
         current.history.order_by("-history_date", "-history_id")
         .select_related("history_user")

@@ -259,6 +259,13 @@ def test_a_stale_form_shows_both_versions_and_overwrites_nothing(client_, draft,
     assert "this case changed while you were editing it" in page
     assert "Version A, saved in another tab." in page  # theirs
     assert "Version B." in page  # mine, still in the form
+    (histology,) = [c for c in response.context["conflict"]["rows"] if c.field == "histology"]
+    assert (histology.before, histology.after) == (
+        "Version A, saved in another tab.",
+        "Version B.",
+    )
+    row = page[page.index(f">{histology.label}</th>") :].split("</tr>")[0]
+    assert row.index("Version B.") < row.index("Version A, saved")  # yours first, as headed
     draft.refresh_from_db()
     assert draft.histology == "Version A, saved in another tab."
 
