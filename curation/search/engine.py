@@ -328,41 +328,52 @@ def _facet_values(params: SearchParams, name: str, rows, label, selected_values)
     ]
 
 
-def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]:
-    """Every facet's counts, one GROUP BY query each.
+@dataclass(frozen=True)
+class CaseColumnFacet:
+    """A facet over one column of the case (or of its citation or diagnosis).
 
-    COUNT(*) rather than COUNT(id): with nothing but facet filters, PostgreSQL
-    then answers from the (status, column) indexes alone (index-only scans).
+    Counted by count_case_column: one GROUP BY over the search's cases with
+    this facet's own filter left out, so its values show what choosing them
+    would give.
     """
-    facets: dict[str, Facet] = {}
 
-    # The WHO family of the final diagnosis ("all myofibroblastic tumours"; with the
-    # 3' partner ALK, which families the ALK-driven skin tumours belong to), then
-    # the diagnosis itself: one GROUP BY each over (id, name).
-    for name, title, column in (
-        ("family", "WHO family", "final_diagnosis__family"),
-        ("dx", "Diagnosis", "final_diagnosis"),
-    ):
-        rows = (
-            filtered(params, resolved, skip=name)
-            .filter(**{f"{column}__isnull": False})
-            .order_by()
-            .values(f"{column}_id", f"{column}__name")
-            .annotate(n=Count("*"))
-            .order_by("-n", f"{column}__name")[:FACET_LIMIT]
-        )
-        facets[name] = Facet(
-            name,
-            title,
-            _facet_values(
-                params,
-                name,
-                [(r[f"{column}_id"], r[f"{column}__name"], r["n"]) for r in rows],
-                lambda value, label: label,
-                getattr(params, name),
-            ),
-        )
+    column: str  # grouped by; a value of the facet
+    name_column: str = ""  # a column holding the value's label (a vocabulary term's name)
+    labels: dict | None = None  # else: the label of each value (a model's choices)
+    order: tuple[str, ...] = ()  # default: most cases first
+    limit: int | None = FACET_LIMIT
 
+
+def count_case_column(
+    definition: CaseColumnFacet, name: str, params: SearchParams, resolved: Resolved
+) -> list[FacetValue]:
+    """The one counting function of the case-column facets."""
+    column, name_column = definition.column, definition.name_column
+    grouped = (column, name_column) if name_column else (column,)
+    # A choice column holds "" when not reported; any other column, NULL.
+    unreported = {column: ""} if definition.labels is not None else {f"{column}__isnull": True}
+    rows = (
+        filtered(params, resolved, skip=name)
+        .exclude(**unreported)
+        .order_by()
+        .values(*grouped)
+        .annotate(n=Count("*"))
+        .order_by(*(definition.order or ("-n", name_column or column)))
+    )
+    if definition.limit:
+        rows = rows[: definition.limit]
+    labels = definition.labels
+    return _facet_values(
+        params,
+        name,
+        [(r[column], r.get(name_column), r["n"]) for r in rows],
+        lambda value, term: term if name_column else (labels or {}).get(value, str(value)),
+        getattr(params, name),
+    )
+
+
+def _count_site(params: SearchParams, resolved: Resolved) -> list[FacetValue]:
+    """ICD-O topography codes under their groups (C44, then C44.4 under it): a tree."""
     rows = (
         filtered(params, resolved, skip="site")
         .filter(topography__isnull=False)
@@ -392,15 +403,15 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
                 code in params.site,
             )
         )
-    facets["site"] = Facet("site", "Site", list(groups.values()))
+    return list(groups.values())
 
-    current = _ids(filtered(params, resolved))
-    for name, column, title in (
-        ("five", "five_prime_gene__symbol", "Fusion: 5' partner"),
-        ("three", "three_prime_gene__symbol", "Fusion: 3' partner"),
-    ):
+
+def _count_partner(name: str, column: str):
+    """A fusion partner facet: cases counted through their fusion rows."""
+
+    def count(params: SearchParams, resolved: Resolved) -> list[FacetValue]:
         rows = (
-            FusionFinding.objects.filter(case__in=current)
+            FusionFinding.objects.filter(case__in=_ids(filtered(params, resolved)))
             .exclude(**{f"{column}__isnull": True})
             .order_by()
             .values(column)
@@ -408,63 +419,36 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
             .order_by("-n", column)[:FACET_LIMIT]
         )
         chosen = resolved.gene_symbols.get(name, "")
-        facets[name] = Facet(
-            name,
-            title,
-            [
-                FacetValue(
-                    r[column],
-                    r[column],
-                    r["n"],
-                    r[column] == chosen,
-                )
-                for r in rows
-            ],
-        )
+        return [FacetValue(r[column], r[column], r["n"], r[column] == chosen) for r in rows]
 
+    return count
+
+
+def _count_ihc(params: SearchParams, resolved: Resolved) -> list[FacetValue]:
+    """Marker and result pairs, cases counted through their IHC rows."""
     rows = (
-        IHCResult.objects.filter(case__in=current, result__in=["positive", "negative"])
+        IHCResult.objects.filter(
+            case__in=_ids(filtered(params, resolved)), result__in=["positive", "negative"]
+        )
         .order_by()
         .values("marker__name", "result")
         .annotate(n=Count("case", distinct=True))
         .order_by("-n", "marker__name", "result")[:FACET_LIMIT]
     )
-    chosen_ihc = {(m.lower(), r) for m, r in params.ihc}
-    facets["ihc"] = Facet(
-        "ihc",
-        "Immunohistochemistry",
-        [
-            FacetValue(
-                f"{r['marker__name']}:{r['result']}",
-                f"{r['marker__name']} {r['result']}",
-                r["n"],
-                (r["marker__name"].lower(), r["result"]) in chosen_ihc,
-            )
-            for r in rows
-        ],
-    )
+    chosen = {(m.lower(), r) for m, r in params.ihc}
+    return [
+        FacetValue(
+            f"{r['marker__name']}:{r['result']}",
+            f"{r['marker__name']} {r['result']}",
+            r["n"],
+            (r["marker__name"].lower(), r["result"]) in chosen,
+        )
+        for r in rows
+    ]
 
-    labels = dict(Case.Sex.choices)
-    rows = (
-        filtered(params, resolved, skip="sex")
-        .exclude(sex="")
-        .order_by()
-        .values("sex")
-        .annotate(n=Count("*"))
-        .order_by("-n", "sex")
-    )
-    facets["sex"] = Facet(
-        "sex",
-        "Sex",
-        _facet_values(
-            params,
-            "sex",
-            [(r["sex"], None, r["n"]) for r in rows],
-            lambda v, _: labels.get(v, v),
-            params.sex,
-        ),
-    )
 
+def _count_age(params: SearchParams, resolved: Resolved) -> list[FacetValue]:
+    """Age bands (a computed column), in the bands' own order."""
     band_labels = {key: label for key, label, _, _ in AGE_BANDS}
     rows = (
         filtered(params, resolved, skip="age")
@@ -476,59 +460,73 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
         .order_by("band")
     )
     counts = {r["band"]: r["n"] for r in rows if r["band"]}
-    facets["age"] = Facet(
+    return _facet_values(
+        params,
         "age",
-        "Age",
-        _facet_values(
-            params,
-            "age",
-            [(key, None, counts[key]) for key in band_labels if key in counts],
-            lambda v, _: band_labels[v],
-            params.age,
-        ),
+        [(key, None, counts[key]) for key in band_labels if key in counts],
+        lambda v, _: band_labels[v],
+        params.age,
     )
 
-    rows = (
-        filtered(params, resolved, skip="year")
-        .filter(citation__year__isnull=False)
-        .order_by()
-        .values("citation__year")
-        .annotate(n=Count("*"))
-        .order_by("-citation__year")[:FACET_LIMIT]
-    )
-    facets["year"] = Facet(
+
+def _case_column(definition: CaseColumnFacet):
+    return lambda params, resolved, name: count_case_column(definition, name, params, resolved)
+
+
+def _own(count):
+    return lambda params, resolved, name: count(params, resolved)
+
+
+# Every facet, in the order the search page shows them: (URL parameter, title, counting).
+# A facet over a case column is one row here; the others (a tree, child rows, a computed
+# band) have a counting function of their own.
+FACETS: tuple[tuple[str, str, object], ...] = (
+    # The WHO family of the final diagnosis ("all myofibroblastic tumours"), then the
+    # diagnosis itself: one GROUP BY each over (id, name).
+    (
+        "family",
+        "WHO family",
+        _case_column(
+            CaseColumnFacet("final_diagnosis__family_id", "final_diagnosis__family__name")
+        ),
+    ),
+    (
+        "dx",
+        "Diagnosis",
+        _case_column(CaseColumnFacet("final_diagnosis_id", "final_diagnosis__name")),
+    ),
+    ("site", "Site", _own(_count_site)),
+    ("five", "Fusion: 5' partner", _own(_count_partner("five", "five_prime_gene__symbol"))),
+    ("three", "Fusion: 3' partner", _own(_count_partner("three", "three_prime_gene__symbol"))),
+    ("ihc", "Immunohistochemistry", _own(_count_ihc)),
+    (
+        "sex",
+        "Sex",
+        _case_column(CaseColumnFacet("sex", labels=dict(Case.Sex.choices), limit=None)),
+    ),
+    ("age", "Age", _own(_count_age)),
+    (
         "year",
         "Publication year",
-        _facet_values(
-            params,
-            "year",
-            [(r["citation__year"], None, r["n"]) for r in rows],
-            lambda v, _: str(v),
-            params.year,
-        ),
-    )
-
-    labels = dict(Case.Outcome.choices)
-    rows = (
-        filtered(params, resolved, skip="outcome")
-        .exclude(outcome="")
-        .order_by()
-        .values("outcome")
-        .annotate(n=Count("*"))
-        .order_by("-n", "outcome")
-    )
-    facets["outcome"] = Facet(
+        _case_column(CaseColumnFacet("citation__year", order=("-citation__year",))),
+    ),
+    (
         "outcome",
         "Outcome",
-        _facet_values(
-            params,
-            "outcome",
-            [(r["outcome"], None, r["n"]) for r in rows],
-            lambda v, _: labels.get(v, v),
-            params.outcome,
-        ),
-    )
-    return facets
+        _case_column(CaseColumnFacet("outcome", labels=dict(Case.Outcome.choices), limit=None)),
+    ),
+)
+
+
+def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]:
+    """Every facet's counts (FACETS), one GROUP BY query each.
+
+    COUNT(*) rather than COUNT(id): with nothing but facet filters, PostgreSQL
+    then answers from the (status, column) indexes alone (index-only scans).
+    """
+    return {
+        name: Facet(name, title, count(params, resolved, name)) for name, title, count in FACETS
+    }
 
 
 def with_rows(cases):
