@@ -15,38 +15,36 @@ def _chart(key: str, title: str, label: str, rows: list[tuple[str, int]], note: 
     return {"key": key, "title": title, "label": label, "rows": rows, "note": note}
 
 
+def _top_terms(published, term: str) -> list[tuple[str, int]]:
+    """The TOP vocabulary terms (by name) that most published cases have, most first."""
+    rows = (
+        published.filter(**{f"{term}__isnull": False})
+        .values(f"{term}__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", f"{term}__name")[:TOP]
+    )
+    return [(r[f"{term}__name"], r["n"]) for r in rows]
+
+
 def registry_stats() -> list[dict]:
     """Every number of the page: one GROUP BY query per chart, computed in the database."""
     published = Case.objects.published().order_by()
     charts = []
 
-    rows = (
-        published.filter(final_diagnosis__isnull=False)
-        .values("final_diagnosis__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "final_diagnosis__name")[:TOP]
-    )
     charts.append(
         _chart(
             "diagnosis",
             "Cases by diagnosis",
             "Diagnosis",
-            [(r["final_diagnosis__name"], r["n"]) for r in rows],
+            _top_terms(published, "final_diagnosis"),
         )
-    )
-
-    rows = (
-        published.filter(final_diagnosis__family__isnull=False)
-        .values("final_diagnosis__family__name", "final_diagnosis__family__category__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "final_diagnosis__family__name")[:TOP]
     )
     charts.append(
         _chart(
             "family",
             "Cases by WHO family",
             "WHO family",
-            [(r["final_diagnosis__family__name"], r["n"]) for r in rows],
+            _top_terms(published, "final_diagnosis__family"),
             note="The family of the final diagnosis in the WHO classification (5th edition).",
         )
     )
