@@ -178,6 +178,13 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Figures of cases (curation/models/figure.py): originals and their web
+    # derivatives, named by the SHA-256 of the original's content. Served by
+    # RareDerm's own view (permissions, headers), never straight from the folder.
+    "figures": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "figures", "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -186,6 +193,13 @@ STORAGES = {
         )
     },
 }
+
+# Figures (curation/images.py): the largest file taken, in bytes (25 MB), the
+# most pixels one image may have (a decompression bomb is refused before it is
+# decoded), and the most pages a TIFF may have (only the first is kept).
+FIGURE_MAX_BYTES = env_int("FIGURE_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+FIGURE_MAX_PIXELS = env_int("FIGURE_MAX_PIXELS", 80_000_000, minimum=10_000)
+FIGURE_MAX_PAGES = env_int("FIGURE_MAX_PAGES", 10, minimum=1)
 
 # Redis, when there is one, serves the cache and the deployment-wide NCBI rate
 # limiter. By default it is the Celery broker.

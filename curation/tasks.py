@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.core.files.base import ContentFile
 
 from curation.notifications import queue_emails_of_event_id
 
@@ -16,3 +17,34 @@ def send_case_event_emails(event_id: int) -> int:
     recipient) is not written twice.
     """
     return queue_emails_of_event_id(event_id)
+
+
+@shared_task(name="curation.make_figure_derivatives")
+def make_figure_derivatives(figure_id: int) -> list[str]:
+    """The web copies of a figure (thumbnail, screen-size JPEG, WebP); the names made.
+
+    Idempotent: a copy already in the storage is not made again, and every
+    row showing the same original (a revision's copy of a figure, its
+    published case's) gets the names. A figure deleted meanwhile is skipped.
+    """
+    from curation.images import DERIVATIVES, make_derivatives
+    from curation.models.figure import Figure, figure_storage, storage_name
+
+    figure = Figure.objects.filter(pk=figure_id).first()
+    if figure is None:
+        return []
+    storage = figure_storage()
+    names = {
+        kind: storage_name(figure.sha256, kind, extension)
+        for kind, (_side, _fmt, _type, extension) in DERIVATIVES.items()
+    }
+    made = []
+    if not all(storage.exists(name) for name in names.values()):
+        with figure.original.open("rb") as original:
+            copies = make_derivatives(original.read())
+        for kind, name in names.items():
+            if not storage.exists(name):
+                storage.save(name, ContentFile(copies[kind]))
+                made.append(name)
+    Figure.objects.filter(sha256=figure.sha256).update(**names)
+    return made

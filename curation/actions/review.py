@@ -8,7 +8,7 @@ lock, then finds the case decided and gets `AlreadyDecided` — never a second
 event.
 
 A published case changes only through a revision (`start_revision`): a draft
-copy (fields, differentials, other citations, IHC and fusion rows) that goes
+copy (fields, differentials, other citations, IHC, fusion and figure rows) that goes
 through the same review. Approving it applies the copy onto the published
 case, which keeps its id and URL; its version goes up and its field history
 records the change. The revision row is then deleted: its events move to the
@@ -35,7 +35,7 @@ from curation.actions.cases import (
     TransitionError,
     transition,
 )
-from curation.models import Case, CaseEvent, FusionFinding, IHCResult, TermProposal
+from curation.models import Case, CaseEvent, Figure, FusionFinding, IHCResult, TermProposal
 
 __all__ = [
     "COMMENT_MAX_LENGTH",
@@ -76,6 +76,11 @@ _FUSION_COPY = (
     "method",
     "as_reported",
     "position",
+)
+
+# A figure's copy shares its files (they are named by their content).
+_FIGURE_COPY = tuple(
+    f.attname for f in Figure._meta.concrete_fields if f.name not in ("id", "case", "created_at")
 )
 
 
@@ -218,10 +223,11 @@ def _revision_note(revision: Case, original: Case, comment: str) -> str:
 
 
 def _copy_children(source: Case, target: Case, by, *, replace: bool) -> None:
-    """Copy IHC and fusion rows from source to target (replacing target's, if asked)."""
+    """Copy IHC, fusion and figure rows from source to target (replacing target's, if asked)."""
     for model, fields, related in (
         (IHCResult, _IHC_COPY, "ihc_results"),
         (FusionFinding, _FUSION_COPY, "fusions"),
+        (Figure, _FIGURE_COPY, "figures"),
     ):
         if replace:
             # One by one, so that each deletion is in the history with its user.

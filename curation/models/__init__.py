@@ -3,6 +3,7 @@
 from curation.models.case import Case, CaseQuerySet
 from curation.models.draft_input import CaseDraftInput
 from curation.models.events import CaseEvent, VocabularyEdit
+from curation.models.figure import Figure
 from curation.models.findings import FusionFinding, IHCResult
 from curation.models.proposals import TermProposal
 from curation.models.vocabulary import (
@@ -29,6 +30,7 @@ __all__ = [
     "Diagnosis",
     "DiagnosisCategory",
     "DiagnosisFamily",
+    "Figure",
     "FusionFinding",
     "Gene",
     "GeneResolution",
