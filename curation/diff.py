@@ -7,7 +7,8 @@ history (between two saved versions, version_changes, on
 django-simple-history's diff_against). Fields are compared as the text a
 person reads (field_text), so a new Case field appears in every diff
 without code of its own; rows are compared as one line each (ihc_text,
-fusion_text) grouped by marker or fusion.
+fusion_text) grouped by marker or fusion; figures by their file
+(figures_diff): added, removed, or with a changed caption or licence.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from django.db.models import Prefetch
 
 from curation.actions.cases import CASE_FIELDS
 from curation.forms import VOCABULARIES, CaseForm
-from curation.models import Case, FusionFinding, IHCResult
+from curation.models import Case, Figure, FusionFinding, IHCResult
 from curation.search.related import FUSIONS
 
+_FIGURES = Prefetch(
+    "figures", queryset=Figure.objects.select_related("marker").order_by("position", "pk")
+)
 _IHC = Prefetch(
     "ihc_results",
     queryset=IHCResult.objects.select_related("marker").order_by("position", "pk"),
@@ -79,6 +83,31 @@ def fusion_text(row: FusionFinding) -> str:
     return "; ".join(parts)
 
 
+def figure_text(row: Figure) -> str:
+    parts = [row.stain_display, row.magnification_display, f"“{row.caption}”"]
+    if row.credit:
+        parts.append(f"credit: {row.credit}")
+    licence = row.licence_info.short + (
+        f" ({row.permission_reference})" if row.permission_reference else ""
+    )
+    parts.append(f"licence: {licence}")
+    return "; ".join(part for part in parts if part)
+
+
+def figures_diff(before: list[Figure], after: list[Figure]) -> list[Change]:
+    """Figures added, removed or changed (caption, stain, licence...): a figure is the
+    same figure when its file is (the SHA-256 of its original)."""
+    old = {f.sha256: f for f in before}
+    new = {f.sha256: f for f in after}
+    changes = []
+    for key in [*old, *(k for k in new if k not in old)]:
+        a = figure_text(old[key]) if key in old else ""
+        b = figure_text(new[key]) if key in new else ""
+        if a != b:
+            changes.append(Change((new.get(key) or old[key]).title, a, b))
+    return changes
+
+
 def rows_diff(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[Change]:
     changes = []
     for key in sorted(set(before) | set(after)):
@@ -107,6 +136,7 @@ def revision_changes(revision: Case) -> dict:
             FUSIONS,
             "differentials",
             "other_citations",
+            _FIGURES,
         )
         .get(pk=revision.revision_of_id)
     )
@@ -131,12 +161,17 @@ def revision_changes(revision: Case) -> dict:
         by_key(original.fusions.all(), lambda r: r.notation, fusion_text),
         by_key(revision.fusions.all(), lambda r: r.notation, fusion_text),
     )
+    figures = figures_diff(
+        list(original.figures.all()),
+        list(revision.figures.select_related("marker").order_by("position", "pk")),
+    )
     return {
         "original": original,
         "fields": fields,
         "ihc": ihc,
         "fusions": fusions,
-        "empty": not (fields or ihc or fusions),
+        "figures": figures,
+        "empty": not (fields or ihc or fusions or figures),
     }
 
 

@@ -48,10 +48,14 @@ class FigureQuerySet(models.QuerySet):
         everybody see it only for curators and reviewers."""
         from curation.models.case import Case
 
-        figures = self.filter(case__in=Case.objects.visible_to(user))
+        return self.filter(case__in=Case.objects.visible_to(user)).licensed_for(user)
+
+    def licensed_for(self, user):
+        """All figures for curators and reviewers; for everybody else, only those whose
+        licence lets them be shown."""
         if has_role(user, CURATOR):  # reviewers hold the curator role too
-            return figures
-        return figures.filter(licence__in=licences.public_ids())
+            return self
+        return self.filter(licence__in=licences.public_ids())
 
 
 class Figure(models.Model):

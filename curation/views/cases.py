@@ -8,7 +8,8 @@ from django.utils.safestring import mark_safe
 
 from citations.exports import ama_html
 from citations.models import Author, Citation
-from curation.models import Case, IHCResult
+from curation import permissions, workflow
+from curation.models import Case, Figure, IHCResult
 from curation.search.related import FUSIONS, related_cases
 
 
@@ -30,6 +31,12 @@ def get_visible_case(request, pk: int) -> Case:
             FUSIONS,
             Prefetch("other_citations", queryset=Citation.objects.order_by("year", "pmid")),
             "differentials",
+            Prefetch(
+                "figures",
+                queryset=Figure.objects.licensed_for(request.user)
+                .select_related("marker")
+                .order_by("position", "pk"),
+            ),
         )
     )
     try:
@@ -47,11 +54,20 @@ def case_detail(request, pk: int):
         "positive_ihc": [r for r in ihc if r.result == IHCResult.Result.POSITIVE],
         "negative_ihc": [r for r in ihc if r.result == IHCResult.Result.NEGATIVE],
         "fusions": list(case.fusions.all()),
+        "figures": list(case.figures.all()),
+        "may_add_figures": _may_add_figures(request.user, case),
         # ama_html escapes every part itself.
         "citation_html": mark_safe(ama_html(case.citation)),  # noqa: S308
         "related": related_cases(case),
     }
     return render(request, "curation/case_detail.html", context)
+
+
+def _may_add_figures(user, case: Case) -> bool:
+    """The link to the figures page: the case's curator on a draft, any curator on a
+    published case (through a revision)."""
+    own_draft = case.created_by_id == user.pk and case.status in workflow.EDITABLE
+    return own_draft or permissions.may_revise(user, case)
 
 
 def citing_cases_section(request, citation: Citation) -> str:

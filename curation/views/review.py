@@ -235,6 +235,7 @@ def review_case(request, pk: int):
             "case": case,
             "ihc": list(case.ihc_results.all()),
             "fusions": list(case.fusions.all()),
+            "figures": list(case.figures.select_related("marker").order_by("position", "pk")),
             "form": form,
             "can_decide": can_decide,
             "own_case": permissions.is_author(request.user, case),

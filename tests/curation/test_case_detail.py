@@ -122,9 +122,9 @@ def test_the_page_has_a_fixed_query_budget_whatever_the_number_of_ihc_rows(
     )
     for _ in range(3):
         make_published_case(fusions=["CARS1::ALK"])
-    # case + authors + IHC + fusions + other citations + differentials
-    # + related cases + their fusions = 8, whatever the number of rows.
-    with django_assert_num_queries(8):
+    # case + authors + IHC + fusions + other citations + differentials + figures
+    # + related cases + their fusions = 9, whatever the number of rows.
+    with django_assert_num_queries(9):
         response = client.get(_url(case))
     assert response.status_code == 200
     assert len(response.context["ihc"]) == n_ihc

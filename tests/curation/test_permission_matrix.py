@@ -147,6 +147,21 @@ MATRIX = [
     Row("bulk_import", expect=CURATORS),
     Row("bulk_job", "job", expect=(LOGIN, 200, 404, 200, 200)),
     Row("bulk_retry", "job", "post", expect=(LOGIN, 302, 404, 302, 302)),
+    # -- figures (curation/views/figures.py) ----------------------------------------------
+    Row("figure_file", "public_figure"),
+    Row(
+        "figure_file",
+        "unlicensed_figure",
+        expect=(404, 200, 200, 200, 200),
+        anonymous_to_login=False,
+        note="a figure without a licence that allows showing it: curators and reviewers only",
+    ),
+    Row("figure_file", "draft_figure", expect=(404, 200, 404, 404, 404), anonymous_to_login=False),
+    Row("case_figures", "draft", expect=(LOGIN, 200, 404, 404, 404)),
+    Row("case_figures", "published", expect=(LOGIN, 200, 200, 200, 200), note="via a revision"),
+    Row("case_figures", "submitted", expect=(LOGIN, 403, 404, 403, 403)),
+    Row("figure_remove", "draft_figure_id", "post", expect=(LOGIN, 302, 404, 404, 404)),
+    Row("figure_remove", "draft_figure_id", expect=(LOGIN, 405, 405, 405, 405)),
     # -- citations (citations/urls.py) --------------------------------------------------
     Row("list", app="citations", data={"q": "tumour"}),
     Row("export", app="citations", data={"format": "ris"}),
@@ -170,6 +185,28 @@ MATRIX = [
 ]
 
 
+def _figure(case, author, licence):
+    """A figure with a thumbnail in the (test's own) figures storage."""
+    from django.core.files.base import ContentFile
+
+    from curation.models import Figure
+    from curation.models.figure import figure_storage
+
+    name = figure_storage().save(f"{licence}/thumbnail.jpg", ContentFile(b"\xff\xd8 a jpeg"))
+    return Figure.objects.create(
+        case=case,
+        caption="c",
+        licence=licence,
+        original=name,
+        thumbnail=name,
+        content_type="image/jpeg",
+        width=1,
+        height=1,
+        sha256=licence,
+        created_by=author,
+    )
+
+
 def _objects(author):
     draft = CaseFactory(created_by=author)
     submitted = CaseFactory(created_by=author)
@@ -181,7 +218,17 @@ def _objects(author):
     proposal = TermProposal.objects.create(
         case=proposing, proposed_by=author, kind="diagnosis", field="final_diagnosis", text="x"
     )
+    figures = {
+        name: _figure(case, author, licence)
+        for name, case, licence in (
+            ("public_figure", published, "CC0-1.0"),
+            ("unlicensed_figure", published, "NOASSERTION"),
+            ("draft_figure", draft, "CC-BY-4.0"),
+        )
+    }
     return {
+        **{name: [figure.pk, "thumbnail"] for name, figure in figures.items()},
+        "draft_figure_id": [figures["draft_figure"].pk],
         "draft": [draft.pk],
         "submitted": [submitted.pk],
         "published": [published.pk],
@@ -199,7 +246,7 @@ def _objects(author):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("row", MATRIX, ids=[r.id for r in MATRIX])
 def test_each_url_answers_each_role_as_the_matrix_says(
-    client, row, role, curator, curator2, reviewer, admin
+    client, row, role, curator, curator2, reviewer, admin, figure_storage
 ):
     objects = _objects(curator)
     user = {

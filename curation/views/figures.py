@@ -1,0 +1,119 @@
+"""Figures: the curator's page to add and remove them, and their files, served safely.
+
+A figure's file is answered with the type stored for it (never guessed from
+the content by the browser: nosniff), an original as a download. Who sees
+what is `Figure.objects.visible_to`: the figures of cases the user may see,
+and a figure without a licence that allows showing it only to curators and
+reviewers.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from curation import permissions, workflow
+from curation.actions.cases import CaseActionError
+from curation.actions.figures import FigureRefused, attach_figure, remove_figure
+from curation.forms.figure import FigureForm
+from curation.images import DERIVATIVES
+from curation.models import Case, Figure
+from curation.views.curate import curator_required
+
+KINDS = ("original", *DERIVATIVES)
+
+
+def figure_file(request, pk: int, kind: str):
+    if kind not in KINDS:
+        raise Http404("No such file of a figure.")
+    figure = get_object_or_404(
+        Figure.objects.visible_to(request.user).select_related("case"), pk=pk
+    )
+    field = getattr(figure, kind)
+    if not field:
+        raise Http404("This copy of the figure is still being made.")
+    if kind == "original":
+        content_type, extension = figure.content_type, field.name.rsplit(".", 1)[-1]
+    else:
+        _side, _fmt, content_type, extension = DERIVATIVES[kind]
+    response = FileResponse(
+        field.open("rb"),
+        content_type=content_type,
+        as_attachment=kind == "original",
+        filename=f"rarederm-case-{figure.case_id}-figure-{figure.pk}-{kind}.{extension}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    # Only a licensed figure of a published case may sit in shared caches.
+    shared = figure.is_public and figure.case.status == workflow.PUBLISHED
+    response["Cache-Control"] = "public, max-age=3600" if shared else "private, no-store"
+    return response
+
+
+def _figures_case(request, pk: int) -> Case:
+    """A case whose figures this curator may change: their own draft (or case sent
+    back), or a published case (the figures then go into a revision)."""
+    case = get_object_or_404(Case.objects.visible_to(request.user), pk=pk)
+    mine = case.created_by_id == request.user.pk and case.status in workflow.EDITABLE
+    if not (mine or permissions.may_revise(request.user, case)):
+        raise PermissionDenied("Only the case's curator changes its figures while it is a draft.")
+    return case
+
+
+@curator_required
+def case_figures(request, pk: int):
+    case = _figures_case(request, pk)
+    form = FigureForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            # A byte past the limit is enough to refuse it: the rest is never read.
+            data = upload.read(settings.FIGURE_MAX_BYTES + 1)
+            fields = {k: v for k, v in form.cleaned_data.items() if k != "file"}
+            try:
+                figure = attach_figure(case, by=request.user, data=data, **fields)
+            except FigureRefused as exc:
+                for field, text in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, text)
+            except CaseActionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if figure.case_id != case.pk:
+                    messages.success(
+                        request,
+                        f"{figure.title} was added to your revision ({figure.case.number}). "
+                        "Submit the revision for review: the public sees it once approved.",
+                    )
+                else:
+                    messages.success(request, f"{figure.title} was added.")
+                return redirect("curation:case_figures", pk=figure.case_id)
+        status = 400
+    figures = list(case.figures.select_related("marker").order_by("position", "pk"))
+    context = {
+        "case": case,
+        "form": form,
+        "figures": figures,
+        "stains": FigureForm.stain_options(),
+        "editable": case.status in workflow.EDITABLE,
+        "max_megabytes": settings.FIGURE_MAX_BYTES // (1024 * 1024),
+    }
+    return render(request, "curation/curate/figures.html", context, status=status)
+
+
+@curator_required
+@require_POST
+def figure_remove(request, pk: int):
+    figure = get_object_or_404(
+        Figure.objects.select_related("case"), pk=pk, case__created_by=request.user
+    )
+    try:
+        remove_figure(figure, by=request.user)
+    except CaseActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{figure.title} was removed.")
+    return redirect("curation:case_figures", pk=figure.case_id)
