@@ -300,6 +300,16 @@ if ENTREZ_MAX_TRIES * ENTREZ_DEADLINE >= CELERY_TASK_SOFT_TIME_LIMIT:
         f"ENTREZ_MAX_TRIES ({ENTREZ_MAX_TRIES}) x ENTREZ_DEADLINE ({ENTREZ_DEADLINE:g} s) must "
         f"stay below CELERY_TASK_SOFT_TIME_LIMIT ({CELERY_TASK_SOFT_TIME_LIMIT} s)."
     )
+# PubMed Central's open-access subset (citations/pmc.py): the OA web service,
+# NCBI's file server (package links are rewritten onto it), how long a whole
+# download may take, and what a package may be: its size, its number of
+# files, its size unpacked (a zip bomb is refused before it is unpacked).
+PMC_OA_URL = env_str("PMC_OA_URL", "https://www.ncbi.nlm.nih.gov/pmc/utils/oa/oa.fcgi")
+PMC_FILES_URL = env_str("PMC_FILES_URL", "https://ftp.ncbi.nlm.nih.gov/")
+PMC_DOWNLOAD_DEADLINE = env_float("PMC_DOWNLOAD_DEADLINE", 100.0, minimum=1.0)
+PMC_MAX_PACKAGE_BYTES = env_int("PMC_MAX_PACKAGE_BYTES", 200 * 1024 * 1024, minimum=1024)
+PMC_MAX_MEMBERS = env_int("PMC_MAX_MEMBERS", 1000, minimum=1)
+PMC_MAX_UNPACKED_BYTES = env_int("PMC_MAX_UNPACKED_BYTES", 500 * 1024 * 1024, minimum=1024)
 # First pause (seconds) before retrying a failed NCBI request; doubles per try, with jitter.
 ENTREZ_BACKOFF = env_float("ENTREZ_BACKOFF", 1.0, minimum=0.0)
 # Seconds a running fetch (one batch, or a job's DOI look-ups) may go without

@@ -49,3 +49,19 @@ def lookup(text: str) -> Licence | None:
     """The licence named by its SPDX id, in any case ("cc-by-4.0"); None if unknown."""
     wanted = (text or "").strip().lower()
     return next((lic for key, lic in licences().items() if key.lower() == wanted), None)
+
+
+def from_url(url: str) -> Licence | None:
+    """The licence whose deed is at `url` (http or https, with or without the last
+    slash or a "legalcode" page): how a JATS article names its licence."""
+    wanted = _deed(url)
+    if not wanted:
+        return None
+    return next((lic for lic in licences().values() if lic.url and _deed(lic.url) == wanted), None)
+
+
+def _deed(url: str) -> str:
+    url = (url or "").strip().lower().split("?", 1)[0].split("#", 1)[0]
+    url = url.removeprefix("https://").removeprefix("http://").removeprefix("www.")
+    url = url.removesuffix("/").removesuffix("/legalcode").removesuffix("/deed.en")
+    return url.removesuffix("/")

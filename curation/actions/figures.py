@@ -15,12 +15,14 @@ committed.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from citations import pmc
 from config.text import stored_text
 from curation import images, licences, workflow
 from curation.actions.cases import CaseActionError, _bump, _lock_for_edit
@@ -32,7 +34,9 @@ from curation.tasks import make_figure_derivatives
 
 __all__ = [
     "FigureRefused",
+    "OfferedFigure",
     "attach_figure",
+    "open_access_figures",
     "parse_magnification",
     "parse_stain",
     "remove_figure",
@@ -215,3 +219,62 @@ def remove_figure(figure: Figure, *, by, expected_version: int | None = None) ->
     locked = _lock_for_edit(figure.case, by, expected_version)
     Figure.objects.filter(pk=figure.pk, case=locked).delete()
     _bump(locked, by)
+
+
+# -- open-access figures from PubMed Central ---------------------------------------
+
+
+@dataclass(frozen=True)
+class OfferedFigure:
+    """A figure of the paper's PMC package, with what attach_figure needs pre-filled."""
+
+    id: str  # the JATS <fig id>: F2
+    label: str  # Figure 2
+    caption: str
+    licence: str  # SPDX id; NOASSERTION when the article's licence is not one of ours
+    licence_note: str  # the licence as PMC and the article give it
+    credit: str
+    data: bytes
+
+    @property
+    def panel_label(self) -> str:
+        """“2” from “Figure 2” (or “Fig. 2”)."""
+        match = re.match(r"^\s*fig(?:ure)?\.?\s*(\S+?)\.?\s*$", self.label, re.I)
+        return match.group(1) if match else self.label[:20]
+
+
+class NoOpenAccessFigures(CaseActionError):
+    """The paper's figures cannot be taken from PMC; the message says why."""
+
+
+def open_access_figures(citation) -> list[OfferedFigure]:
+    """The figures of the paper's package in PMC's open-access subset (a network call).
+
+    The licence is read from the article (its <license> link, one of ours) and
+    is NOASSERTION (the figure stays private) when it is not a licence of the
+    list. Raises NoOpenAccessFigures with the reason.
+    """
+    if not citation.pmcid:
+        raise NoOpenAccessFigures(
+            f"PMID {citation.pmid} has no PMC id: it is not in PubMed Central."
+        )
+    try:
+        record = pmc.oa_record(citation.pmcid)
+        package = pmc.read_package(pmc.download_package(record))
+    except pmc.PMCError as exc:
+        raise NoOpenAccessFigures(str(exc)) from None
+    licence = licences.from_url(package.licence_url)
+    note = "; ".join(part for part in (record.licence, package.licence_url) if part)
+    credit = f"{record.citation} ({record.pmcid})" if record.citation else record.pmcid
+    return [
+        OfferedFigure(
+            id=figure.id,
+            label=figure.label,
+            caption=figure.caption,
+            licence=licence.id if licence else licences.NOT_KNOWN,
+            licence_note=note,
+            credit=credit,
+            data=figure.data,
+        )
+        for figure in package.figures
+    ]

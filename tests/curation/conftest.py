@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.fake_pmc import fake_pmc  # noqa: F401 (a fixture, shared with tests/citations)
+
 
 @pytest.fixture
 def figure_storage(settings, tmp_path):
