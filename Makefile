@@ -27,7 +27,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "RareDerm needs Node.js 20+ and npm to build its static files."; exit 1; }
-	@echo "==> [2/3] Front-end packages into node_modules (npm ci: htmx, Chart.js)"
+	@echo "==> [2/3] Front-end packages into node_modules (npm ci: htmx, Chart.js, OpenSeadragon)"
 	npm ci --no-audit --no-fund --loglevel=error
 
 static/vendor/.built: node_modules/.package-lock.json scripts/build-static.mjs

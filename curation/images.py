@@ -235,3 +235,56 @@ def _as_rgb(image: Image.Image) -> Image.Image:
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
     return image.convert("RGB")
+
+
+# -- deep zoom ------------------------------------------------------------------------
+
+# A picture larger than this on its longest side also gets a Deep Zoom (DZI) tile
+# pyramid, for OpenSeadragon: the screen copy (1600 px) would lose its detail.
+DEEP_ZOOM_FROM = 2400
+TILE_SIZE = 254  # + 1 px overlap on each inner side: 256 px tiles, as OpenSeadragon's own
+TILE_OVERLAP = 1
+
+
+def needs_deep_zoom(width: int, height: int) -> bool:
+    return max(width, height) > DEEP_ZOOM_FROM
+
+
+def deep_zoom_descriptor(width: int, height: int) -> bytes:
+    """The .dzi file (Microsoft's Deep Zoom format, which OpenSeadragon reads)."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Image xmlns="http://schemas.microsoft.com/deepzoom/2008" '
+        f'TileSize="{TILE_SIZE}" Overlap="{TILE_OVERLAP}" Format="jpg">'
+        f'<Size Width="{width}" Height="{height}"/></Image>\n'
+    ).encode()
+
+
+def deep_zoom_tiles(original: bytes):
+    """(level, column, row, JPEG bytes) of every tile, largest level first.
+
+    Level L is the picture scaled by 1/2^(top - L), top = ceil(log2(longest
+    side)); level 0 is one pixel. Each level is made from the one above it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(io.BytesIO(original), formats=list(FORMATS)) as image:
+            image.load()
+            level_image = _as_rgb(image)
+    top = max(level_image.size) - 1
+    top = top.bit_length()  # ceil(log2(longest side))
+    for level in range(top, -1, -1):
+        width, height = level_image.size
+        for column in range(-(-width // TILE_SIZE)):
+            for row in range(-(-height // TILE_SIZE)):
+                left = max(0, column * TILE_SIZE - TILE_OVERLAP)
+                upper = max(0, row * TILE_SIZE - TILE_OVERLAP)
+                right = min(width, (column + 1) * TILE_SIZE + TILE_OVERLAP)
+                lower = min(height, (row + 1) * TILE_SIZE + TILE_OVERLAP)
+                out = io.BytesIO()
+                level_image.crop((left, upper, right, lower)).save(out, "JPEG", quality=85)
+                yield level, column, row, out.getvalue()
+        if level:
+            level_image = level_image.resize(
+                (max(1, -(-width // 2)), max(1, -(-height // 2))), Image.Resampling.LANCZOS
+            )

@@ -21,13 +21,14 @@ def send_case_event_emails(event_id: int) -> int:
 
 @shared_task(name="curation.make_figure_derivatives")
 def make_figure_derivatives(figure_id: int) -> list[str]:
-    """The web copies of a figure (thumbnail, screen-size JPEG, WebP); the names made.
+    """The web copies of a figure (thumbnail, screen-size JPEG, WebP, and for a large
+    one a Deep Zoom tile pyramid); the names made.
 
     Idempotent: a copy already in the storage is not made again, and every
     row showing the same original (a revision's copy of a figure, its
     published case's) gets the names. A figure deleted meanwhile is skipped.
     """
-    from curation.images import DERIVATIVES, make_derivatives
+    from curation.images import DERIVATIVES, make_derivatives, needs_deep_zoom
     from curation.models.figure import Figure, figure_storage, storage_name
 
     figure = Figure.objects.filter(pk=figure_id).first()
@@ -47,4 +48,28 @@ def make_figure_derivatives(figure_id: int) -> list[str]:
                 storage.save(name, ContentFile(copies[kind]))
                 made.append(name)
     Figure.objects.filter(sha256=figure.sha256).update(**names)
+    if needs_deep_zoom(figure.width, figure.height):
+        made += _make_deep_zoom(figure, storage)
+    return made
+
+
+def _make_deep_zoom(figure, storage) -> list[str]:
+    """The tile pyramid of a large figure, then its .dzi (written last: its presence
+    means the tiles are all there)."""
+    from curation.images import deep_zoom_descriptor, deep_zoom_tiles
+    from curation.models.figure import Figure, storage_name
+
+    descriptor = storage_name(figure.sha256, "zoom", "dzi")
+    made = []
+    if not storage.exists(descriptor):
+        folder = descriptor.removesuffix(".dzi") + "_files"
+        with figure.original.open("rb") as original:
+            data = original.read()
+        for level, column, row, tile in deep_zoom_tiles(data):
+            name = f"{folder}/{level}/{column}_{row}.jpg"
+            if not storage.exists(name):
+                storage.save(name, ContentFile(tile))
+        storage.save(descriptor, ContentFile(deep_zoom_descriptor(figure.width, figure.height)))
+        made.append(descriptor)
+    Figure.objects.filter(sha256=figure.sha256).update(deep_zoom=descriptor)
     return made

@@ -23,6 +23,13 @@ urlpatterns = [
     path("genes/<str:symbol>/", genes.gene, name="gene"),
     path("stats/", stats.stats, name="stats"),
     path("cases/<int:pk>/", cases.case_detail, name="case_detail"),
+    path("figures/<int:pk>/zoom/", figures.figure_zoom, name="figure_zoom"),
+    path("figures/<int:pk>/zoom.dzi", figures.figure_dzi, name="figure_dzi"),
+    path(
+        "figures/<int:pk>/zoom_files/<int:level>/<int:column>_<int:row>.jpg",
+        figures.figure_tile,
+        name="figure_tile",
+    ),
     path("figures/<int:pk>/<str:kind>/", figures.figure_file, name="figure_file"),
     path("cases/<int:pk>/comment/", review.case_comment, name="case_comment"),
     path("cases/<int:pk>/revise/", review.case_revise, name="case_revise"),

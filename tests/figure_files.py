@@ -8,7 +8,22 @@ import struct
 import zlib
 from functools import cache
 
+import pytest
 from PIL import Image
+
+
+@pytest.fixture
+def figure_storage(settings, tmp_path):
+    """The `figures` storage in a folder of the test's own; its path."""
+    folder = tmp_path / "figures"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "figures": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": folder, "base_url": None},
+        },
+    }
+    return folder
 
 
 def stored_files(folder) -> list[str]:

@@ -106,6 +106,8 @@ class Figure(models.Model):
     thumbnail = models.FileField(storage=figure_storage, max_length=255, blank=True)
     screen = models.FileField(storage=figure_storage, max_length=255, blank=True)
     webp = models.FileField(storage=figure_storage, max_length=255, blank=True)
+    # A large picture's Deep Zoom descriptor (.dzi); its tiles are beside it.
+    deep_zoom = models.FileField(storage=figure_storage, max_length=255, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="figures_added"

@@ -9,6 +9,7 @@ reviewers.
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -22,35 +23,79 @@ from curation.actions.figures import FigureRefused, attach_figure, remove_figure
 from curation.forms.figure import FigureForm
 from curation.images import DERIVATIVES
 from curation.models import Case, Figure
+from curation.models.figure import figure_storage
 from curation.views.curate import curator_required
 
 KINDS = ("original", *DERIVATIVES)
+# OpenSeadragon adds one <style> of its own (a focus outline rule for touch
+# screens); the page's CSP allows exactly that text by its hash
+# (tests/curation/test_figure_deep_zoom.py checks it against the vendored file).
+OPENSEADRAGON_STYLE = "@media (hover: none) {    .openseadragon-canvas:focus {" + (
+    "        outline: none !important;    }}"
+)
+OPENSEADRAGON_STYLE_HASH = "'sha256-9xTiqzfwFaL2SGb1rmr8gysEwVVjIvqWAgmZgqFqpEE='"
 
 
-def figure_file(request, pk: int, kind: str):
-    if kind not in KINDS:
-        raise Http404("No such file of a figure.")
-    figure = get_object_or_404(
-        Figure.objects.visible_to(request.user).select_related("case"), pk=pk
-    )
-    field = getattr(figure, kind)
-    if not field:
-        raise Http404("This copy of the figure is still being made.")
-    if kind == "original":
-        content_type, extension = figure.content_type, field.name.rsplit(".", 1)[-1]
-    else:
-        _side, _fmt, content_type, extension = DERIVATIVES[kind]
+def _visible_figure(request, pk: int) -> Figure:
+    return get_object_or_404(Figure.objects.visible_to(request.user).select_related("case"), pk=pk)
+
+
+def _serve(
+    figure: Figure, name: str, content_type: str, *, filename: str = "", download: bool = False
+) -> FileResponse:
+    """A stored file of the figure with its type said (never sniffed); a download if asked."""
     response = FileResponse(
-        field.open("rb"),
+        figure_storage().open(name, "rb"),
         content_type=content_type,
-        as_attachment=kind == "original",
-        filename=f"rarederm-case-{figure.case_id}-figure-{figure.pk}-{kind}.{extension}",
+        as_attachment=download,
+        filename=filename,
     )
     response["X-Content-Type-Options"] = "nosniff"
     # Only a licensed figure of a published case may sit in shared caches.
     shared = figure.is_public and figure.case.status == workflow.PUBLISHED
     response["Cache-Control"] = "public, max-age=3600" if shared else "private, no-store"
     return response
+
+
+def figure_file(request, pk: int, kind: str):
+    if kind not in KINDS:
+        raise Http404("No such file of a figure.")
+    figure = _visible_figure(request, pk)
+    field = getattr(figure, kind)
+    if not field:
+        raise Http404("This copy of the figure is still being made.")
+    extension = field.name.rsplit(".", 1)[-1]
+    filename = f"rarederm-case-{figure.case_id}-figure-{figure.pk}-{kind}.{extension}"
+    if kind == "original":
+        return _serve(figure, field.name, figure.content_type, filename=filename, download=True)
+    return _serve(figure, field.name, DERIVATIVES[kind][2], filename=filename)
+
+
+@csp_update({"style-src": [OPENSEADRAGON_STYLE_HASH]})
+def figure_zoom(request, pk: int):
+    """The deep-zoom viewer (OpenSeadragon) of a large figure."""
+    figure = _visible_figure(request, pk)
+    if not figure.deep_zoom:
+        raise Http404("This figure has no deep-zoom view (it is small, or still being made).")
+    return render(request, "curation/figure_zoom.html", {"figure": figure})
+
+
+def figure_dzi(request, pk: int):
+    figure = _visible_figure(request, pk)
+    if not figure.deep_zoom:
+        raise Http404("This figure has no deep-zoom view.")
+    return _serve(figure, figure.deep_zoom.name, "application/xml")
+
+
+def figure_tile(request, pk: int, level: int, column: int, row: int):
+    figure = _visible_figure(request, pk)
+    if not figure.deep_zoom:
+        raise Http404("This figure has no deep-zoom view.")
+    folder = figure.deep_zoom.name.removesuffix(".dzi") + "_files"
+    name = f"{folder}/{level}/{column}_{row}.jpg"
+    if not figure_storage().exists(name):
+        raise Http404("No such tile.")
+    return _serve(figure, name, "image/jpeg")
 
 
 def _figures_case(request, pk: int) -> Case:

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from curation.models import Case, Figure
 from tests.conftest import login
-from tests.factories import make_published_case
+from tests.factories import CaseFactory, make_published_case
 from tests.figure_files import jpeg, renamed_executable, stored_files
 
 pytestmark = pytest.mark.browser
@@ -90,3 +90,33 @@ def test_upload_review_approve_and_the_public_gallery_shows_the_figure(
     assert badge.get_attribute("href") == "https://creativecommons.org/licenses/by/4.0/"
     assert _image_loaded(gallery.locator("img").first)
     page.screenshot(path=str(tmp_path / "gallery.png"), full_page=True)
+
+
+def test_a_large_figure_opens_in_the_deep_zoom_viewer(
+    page, live_server, transactional_db, curator, figure_storage
+):
+    """OpenSeadragon draws the tiles, and the page's CSP has nothing to complain about."""
+    from curation.actions.figures import attach_figure
+
+    case = CaseFactory(created_by=curator)
+    attach_figure(
+        case,
+        by=curator,
+        data=jpeg(size=(3000, 1000)),
+        caption="Whole section, H&E.",
+        licence="CC-BY-4.0",
+    )
+    Case.objects.filter(pk=case.pk).update(status="published", published_at=case.created_at)
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.goto(live_server.url + case.get_absolute_url())
+    page.get_by_role("link", name="zoom in").click()
+    with page.expect_response(lambda r: "/zoom_files/" in r.url and r.status == 200):
+        page.wait_for_selector("#zoom canvas")
+    assert page.locator("#zoom canvas").first.is_visible()
+    assert violations == []

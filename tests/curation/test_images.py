@@ -5,7 +5,15 @@ import io
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from curation.images import DERIVATIVES, ImageRefused, check_image, make_derivatives
+from curation.images import (
+    DERIVATIVES,
+    ImageRefused,
+    check_image,
+    deep_zoom_descriptor,
+    deep_zoom_tiles,
+    make_derivatives,
+    needs_deep_zoom,
+)
 from tests.figure_files import (
     SVG_WITH_SCRIPT,
     jpeg,
@@ -138,3 +146,23 @@ def test_derivatives_are_a_thumbnail_a_screen_jpeg_and_a_webp():
 def test_a_small_image_is_not_enlarged():
     copies = make_derivatives(check_image(png(size=(200, 100)), **LIMITS).data)
     assert Image.open(io.BytesIO(copies["screen"])).size == (200, 100)
+
+
+def test_a_large_picture_gets_a_deep_zoom_pyramid_with_overlapping_tiles():
+    assert not needs_deep_zoom(2400, 1000) and needs_deep_zoom(2401, 1000)
+    tiles = {
+        (level, column, row): data
+        for level, column, row, data in deep_zoom_tiles(jpeg(size=(600, 300)))
+    }
+    # 600 px: 10 levels (1, 2, 3, 5, 10, 19, 38, 75, 150, 300, 600 px wide: 0..10).
+    assert max(level for level, _, _ in tiles) == 10
+    assert tiles.keys() >= {(10, 0, 0), (10, 1, 0), (10, 2, 1), (0, 0, 0)}
+    assert (10, 3, 0) not in tiles  # 600 px: three columns of 254
+    sizes = {key: Image.open(io.BytesIO(data)).size for key, data in tiles.items()}
+    assert sizes[(10, 0, 0)] == (255, 255)  # the overlap on its inner sides only
+    assert sizes[(10, 1, 1)] == (256, 47)  # 300 - 254 + 1 above
+    assert sizes[(10, 2, 0)] == (93, 255)  # 600 - 508 + 1 left
+    assert sizes[(0, 0, 0)] == (1, 1)
+    descriptor = deep_zoom_descriptor(600, 300).decode()
+    assert 'TileSize="254" Overlap="1" Format="jpg"' in descriptor
+    assert '<Size Width="600" Height="300"/>' in descriptor

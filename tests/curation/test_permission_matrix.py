@@ -157,6 +157,18 @@ MATRIX = [
         note="a figure without a licence that allows showing it: curators and reviewers only",
     ),
     Row("figure_file", "draft_figure", expect=(404, 200, 404, 404, 404), anonymous_to_login=False),
+    Row("figure_zoom", "public_figure_id"),
+    Row("figure_dzi", "public_figure_id"),
+    Row(
+        "figure_dzi", "draft_figure_id", expect=(404, 200, 404, 404, 404), anonymous_to_login=False
+    ),
+    Row("figure_tile", "public_figure_tile"),
+    Row(
+        "figure_tile",
+        "unlicensed_figure_tile",
+        expect=(404, 200, 200, 200, 200),
+        anonymous_to_login=False,
+    ),
     Row("case_figures", "draft", expect=(LOGIN, 200, 404, 404, 404)),
     Row("case_figures", "published", expect=(LOGIN, 200, 200, 200, 200), note="via a revision"),
     Row("case_figures", "submitted", expect=(LOGIN, 403, 404, 403, 403)),
@@ -186,19 +198,23 @@ MATRIX = [
 
 
 def _figure(case, author, licence):
-    """A figure with a thumbnail in the (test's own) figures storage."""
+    """A figure with a thumbnail and a deep zoom in the (test's own) figures storage."""
     from django.core.files.base import ContentFile
 
     from curation.models import Figure
     from curation.models.figure import figure_storage
 
-    name = figure_storage().save(f"{licence}/thumbnail.jpg", ContentFile(b"\xff\xd8 a jpeg"))
+    storage = figure_storage()
+    name = storage.save(f"{licence}/thumbnail.jpg", ContentFile(b"\xff\xd8 a jpeg"))
+    dzi = storage.save(f"{licence}/zoom.dzi", ContentFile(b"<Image/>"))
+    storage.save(f"{licence}/zoom_files/0/0_0.jpg", ContentFile(b"\xff\xd8 a tile"))
     return Figure.objects.create(
         case=case,
         caption="c",
         licence=licence,
         original=name,
         thumbnail=name,
+        deep_zoom=dzi,
         content_type="image/jpeg",
         width=1,
         height=1,
@@ -229,6 +245,9 @@ def _objects(author):
     return {
         **{name: [figure.pk, "thumbnail"] for name, figure in figures.items()},
         "draft_figure_id": [figures["draft_figure"].pk],
+        "public_figure_id": [figures["public_figure"].pk],
+        "public_figure_tile": [figures["public_figure"].pk, 0, 0, 0],
+        "unlicensed_figure_tile": [figures["unlicensed_figure"].pk, 0, 0, 0],
         "draft": [draft.pk],
         "submitted": [submitted.pk],
         "published": [published.pk],
