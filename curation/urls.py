@@ -50,6 +50,7 @@ urlpatterns = [
     path("curate/cases/<int:pk>/link/", curate.case_link_report, name="case_link_report"),
     path("curate/cases/<int:pk>/discard/", curate.case_discard, name="case_discard"),
     path("curate/cases/<int:pk>/figures/", figures.case_figures, name="case_figures"),
+    path("curate/figures/<int:pk>/edit/", figures.figure_edit, name="figure_edit"),
     path("curate/figures/<int:pk>/remove/", figures.figure_remove, name="figure_remove"),
     path("curate/drafts/", curate.my_drafts, name="my_drafts"),
     path("curate/autocomplete/<str:vocabulary>/", curate.autocomplete, name="autocomplete"),

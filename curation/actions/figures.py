@@ -40,6 +40,7 @@ __all__ = [
     "parse_magnification",
     "parse_stain",
     "remove_figure",
+    "update_figure",
 ]
 
 CAPTION_MAX_LENGTH = 5000
@@ -89,6 +90,49 @@ def parse_magnification(text) -> int | None:
     return int(match.group(1))
 
 
+def _described(
+    *, caption, licence, stain, magnification, credit, panel_label, permission_reference
+) -> tuple[dict, dict[str, str]]:
+    """What a figure says about itself, checked: (model fields, errors by field)."""
+    errors: dict[str, str] = {}
+    fields = {
+        "caption": stored_text(caption),
+        "credit": stored_text(credit),
+        "panel_label": stored_text(panel_label),
+        "permission_reference": stored_text(permission_reference),
+    }
+    if not fields["caption"]:
+        errors["caption"] = "Give the figure's caption (as in the paper, or your own)."
+    elif len(fields["caption"]) > CAPTION_MAX_LENGTH:
+        errors["caption"] = f"A caption can be at most {CAPTION_MAX_LENGTH} characters."
+    chosen = licences.lookup(licence)
+    if not (licence or "").strip():
+        errors["licence"] = (
+            "Choose the licence the figure was published under (NOASSERTION, “No licence”, "
+            "if it is not known yet: the figure then stays private)."
+        )
+    elif chosen is None:
+        errors["licence"] = (
+            f"“{licence}” is not a licence of the list: give its SPDX identifier "
+            f"({', '.join(list(licences.licences())[:3])}, …)."
+        )
+    else:
+        fields["licence"] = chosen.id
+        if chosen.needs_reference and not fields["permission_reference"]:
+            errors["permission_reference"] = (
+                "Say which permission the publisher gave (a letter, a licence number)."
+            )
+    try:
+        fields["stain"], fields["marker"] = parse_stain(stain)
+    except ValueError as exc:
+        errors["stain"] = str(exc)
+    try:
+        fields["magnification"] = parse_magnification(magnification)
+    except ValueError as exc:
+        errors["magnification"] = str(exc)
+    return fields, errors
+
+
 def attach_figure(
     case: Case,
     *,
@@ -109,37 +153,15 @@ def attach_figure(
     Conflict / RevisionExists (the case cannot take it now). Returns the
     figure; `figure.case` is the revision when the case was published.
     """
-    errors: dict[str, str] = {}
-    fields = {
-        "caption": stored_text(caption),
-        "credit": stored_text(credit),
-        "panel_label": stored_text(panel_label),
-        "permission_reference": stored_text(permission_reference),
-    }
-    if not fields["caption"]:
-        errors["caption"] = "Give the figure's caption (as in the paper, or your own)."
-    elif len(fields["caption"]) > CAPTION_MAX_LENGTH:
-        errors["caption"] = f"A caption can be at most {CAPTION_MAX_LENGTH} characters."
-    chosen = licences.lookup(licence)
-    if chosen is None:
-        errors["licence"] = (
-            f"“{licence}” is not a licence of the list: give its SPDX identifier "
-            f"({', '.join(list(licences.licences())[:3])}, …)."
-        )
-    else:
-        fields["licence"] = chosen.id
-        if chosen.needs_reference and not fields["permission_reference"]:
-            errors["permission_reference"] = (
-                "Say which permission the publisher gave (a letter, a licence number)."
-            )
-    try:
-        fields["stain"], fields["marker"] = parse_stain(stain)
-    except ValueError as exc:
-        errors["stain"] = str(exc)
-    try:
-        fields["magnification"] = parse_magnification(magnification)
-    except ValueError as exc:
-        errors["magnification"] = str(exc)
+    fields, errors = _described(
+        caption=caption,
+        licence=licence,
+        stain=stain,
+        magnification=magnification,
+        credit=credit,
+        panel_label=panel_label,
+        permission_reference=permission_reference,
+    )
     try:
         checked = images.check_image(
             data,
@@ -208,6 +230,45 @@ def _editable_case(case: Case, by, expected_version: int | None) -> Case:
 
 def _current_version(case: Case) -> int:
     return Case.objects.filter(pk=case.pk).values_list("version", flat=True).get()
+
+
+def update_figure(
+    figure: Figure,
+    *,
+    by,
+    caption: str,
+    licence: str,
+    stain: str = "",
+    magnification="",
+    credit: str = "",
+    panel_label: str = "",
+    permission_reference: str = "",
+    expected_version: int | None = None,
+) -> Figure:
+    """Change what a figure says (caption, stain, licence...) on a draft or a revision;
+    its file stays. FigureRefused by field, NotEditable / Conflict as for any edit."""
+    fields, errors = _described(
+        caption=caption,
+        licence=licence,
+        stain=stain,
+        magnification=magnification,
+        credit=credit,
+        panel_label=panel_label,
+        permission_reference=permission_reference,
+    )
+    if errors:
+        raise FigureRefused(errors)
+    with transaction.atomic():
+        if expected_version is None:
+            expected_version = _current_version(figure.case)
+        locked = _lock_for_edit(figure.case, by, expected_version)
+        row = Figure.objects.select_for_update().get(pk=figure.pk, case=locked)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.full_clean()
+        row.save(update_fields=list(fields))
+        _bump(locked, by)
+    return row
 
 
 @transaction.atomic

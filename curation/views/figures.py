@@ -19,8 +19,13 @@ from django.views.decorators.http import require_POST
 
 from curation import permissions, workflow
 from curation.actions.cases import CaseActionError
-from curation.actions.figures import FigureRefused, attach_figure, remove_figure
-from curation.forms.figure import FigureForm
+from curation.actions.figures import (
+    FigureRefused,
+    attach_figure,
+    remove_figure,
+    update_figure,
+)
+from curation.forms.figure import FigureEditForm, FigureForm
 from curation.images import DERIVATIVES
 from curation.models import Case, Figure
 from curation.models.figure import figure_storage
@@ -162,3 +167,30 @@ def figure_remove(request, pk: int):
     else:
         messages.success(request, f"{figure.title} was removed.")
     return redirect("curation:case_figures", pk=figure.case_id)
+
+
+@curator_required
+def figure_edit(request, pk: int):
+    """Change what a figure of the curator's draft (or revision) says."""
+    figure = get_object_or_404(
+        Figure.objects.select_related("case", "marker"), pk=pk, case__created_by=request.user
+    )
+    if request.method == "POST":
+        form = FigureEditForm(request.POST)
+        if form.is_valid():
+            try:
+                update_figure(figure, by=request.user, **form.cleaned_data)
+            except FigureRefused as exc:
+                for field, text in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, text)
+            except CaseActionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"{figure.title} was changed.")
+                return redirect("curation:case_figures", pk=figure.case_id)
+        status = 400
+    else:
+        form = FigureEditForm(initial=FigureEditForm.initial_for(figure))
+        status = 200
+    context = {"figure": figure, "form": form, "stains": FigureForm.stain_options()}
+    return render(request, "curation/curate/figure_edit.html", context, status=status)

@@ -228,3 +228,9 @@ def test_a_stain_is_he_or_a_vocabulary_marker(db):
     assert parse_stain("alk") == ("ihc", marker("ALK"))
     with pytest.raises(ValueError, match="neither H&E nor a marker"):
         parse_stain("Giemsa-ish")
+
+
+def test_a_figure_without_a_licence_chosen_is_told_to_choose_one(curator, figure_storage):
+    with pytest.raises(FigureRefused) as caught:
+        attach(CaseFactory(created_by=curator), curator, png(), licence="")
+    assert caught.value.errors["licence"].startswith("Choose the licence")

@@ -158,3 +158,56 @@ def test_the_review_diff_shows_added_and_removed_figures(
     client.force_login(reviewer)
     page = client.get(reverse("curation:review_case", args=[revision.pk])).content.decode()
     assert page.count('data-diff="figure"') == 3
+
+
+def test_a_curator_sets_the_licence_of_a_private_figure(client, curator, figure_storage):
+    case = CaseFactory(created_by=curator)
+    figure = attach_figure(case, by=curator, data=png(), caption="c", licence="NOASSERTION")
+    client.force_login(curator)
+    url = reverse("curation:figure_edit", args=[figure.pk])
+    form = client.get(url).context["form"]
+    assert form["licence"].value() == "NOASSERTION" and form["caption"].value() == "c"
+    response = client.post(
+        url, {"caption": "Better caption", "licence": "CC-BY-NC-4.0", "stain": "S100"}
+    )
+    assert response.status_code == 302
+    figure.refresh_from_db()
+    assert (figure.caption, figure.licence, figure.stain_display) == (
+        "Better caption",
+        "CC-BY-NC-4.0",
+        "S100 (IHC)",
+    )
+    case.refresh_from_db()
+    assert case.version == 3  # the edit is a change of the case
+
+
+def test_an_edit_with_errors_keeps_the_figure_as_it_was(client, curator, figure_storage):
+    figure = attach_figure(
+        CaseFactory(created_by=curator), by=curator, data=png(), caption="c", licence="CC0-1.0"
+    )
+    client.force_login(curator)
+    response = client.post(
+        reverse("curation:figure_edit", args=[figure.pk]),
+        {"caption": "", "licence": "LicenseRef-publisher-permission", "magnification": "big"},
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) == {"caption", "magnification", "permission_reference"}
+    figure.refresh_from_db()
+    assert (figure.caption, figure.licence) == ("c", "CC0-1.0")
+
+
+def test_a_published_cases_figure_is_changed_through_a_revision_only(
+    client, curator, figure_storage
+):
+    case = CaseFactory(created_by=curator)
+    figure = attach_figure(case, by=curator, data=png(), caption="c", licence="CC0-1.0")
+    Case.objects.filter(pk=case.pk).update(status="published", published_at=case.created_at)
+    client.force_login(curator)
+    response = client.post(
+        reverse("curation:figure_edit", args=[figure.pk]), {"caption": "x", "licence": "CC0-1.0"}
+    )
+    assert response.status_code == 400
+    assert "propose a revision" in response.context["form"].non_field_errors()[0]
+    figure.refresh_from_db()
+    assert figure.caption == "c"

@@ -172,6 +172,7 @@ MATRIX = [
     Row("case_figures", "draft", expect=(LOGIN, 200, 404, 404, 404)),
     Row("case_figures", "published", expect=(LOGIN, 200, 200, 200, 200), note="via a revision"),
     Row("case_figures", "submitted", expect=(LOGIN, 403, 404, 403, 403)),
+    Row("figure_edit", "draft_figure_id", expect=(LOGIN, 200, 404, 404, 404)),
     Row("figure_remove", "draft_figure_id", "post", expect=(LOGIN, 302, 404, 404, 404)),
     Row("figure_remove", "draft_figure_id", expect=(LOGIN, 405, 405, 405, 405)),
     # -- citations (citations/urls.py) --------------------------------------------------
