@@ -73,3 +73,12 @@ def _make_deep_zoom(figure, storage) -> list[str]:
         made.append(descriptor)
     Figure.objects.filter(sha256=figure.sha256).update(deep_zoom=descriptor)
     return made
+
+
+@shared_task(name="curation.fetch_open_access_figures")
+def fetch_open_access_figures(package_id: int) -> None:
+    """Download a paper's PMC open-access package and record its figures
+    (curation.open_access.fetch_open_access_package). Fetching again replaces them."""
+    from curation.open_access import fetch_open_access_package
+
+    fetch_open_access_package(package_id)

@@ -50,6 +50,16 @@ urlpatterns = [
     path("curate/cases/<int:pk>/link/", curate.case_link_report, name="case_link_report"),
     path("curate/cases/<int:pk>/discard/", curate.case_discard, name="case_discard"),
     path("curate/cases/<int:pk>/figures/", figures.case_figures, name="case_figures"),
+    path(
+        "curate/cases/<int:pk>/figures/open-access/",
+        figures.open_access_fetch,
+        name="open_access_fetch",
+    ),
+    path(
+        "curate/cases/<int:pk>/figures/open-access/<int:figure_pk>/",
+        figures.open_access_attach,
+        name="open_access_attach",
+    ),
     path("curate/figures/<int:pk>/edit/", figures.figure_edit, name="figure_edit"),
     path("curate/figures/<int:pk>/remove/", figures.figure_remove, name="figure_remove"),
     path("curate/drafts/", curate.my_drafts, name="my_drafts"),

@@ -15,31 +15,31 @@ committed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
-from citations import pmc
 from config.text import stored_text
 from curation import images, licences, workflow
-from curation.actions.cases import CaseActionError, _bump, _lock_for_edit
+from curation.actions.cases import CaseActionError, NotEditable, _bump, _lock_for_edit
 from curation.actions.review import RevisionExists, start_revision
 from curation.forms.fields import Markers
-from curation.models import Case, Figure
+from curation.models import Case, Figure, OpenAccessFigure, OpenAccessPackage
 from curation.models.figure import figure_storage, storage_name
-from curation.tasks import make_figure_derivatives
+from curation.open_access import NoOpenAccessFigures
+from curation.tasks import fetch_open_access_figures, make_figure_derivatives
 
 __all__ = [
     "FigureRefused",
-    "OfferedFigure",
     "attach_figure",
-    "open_access_figures",
+    "attach_open_access_figure",
     "parse_magnification",
     "parse_stain",
     "remove_figure",
+    "request_open_access_figures",
     "update_figure",
 ]
 
@@ -283,59 +283,48 @@ def remove_figure(figure: Figure, *, by, expected_version: int | None = None) ->
 
 
 # -- open-access figures from PubMed Central ---------------------------------------
+# (fetching them is curation/open_access.py, which the task runs)
 
 
-@dataclass(frozen=True)
-class OfferedFigure:
-    """A figure of the paper's PMC package, with what attach_figure needs pre-filled."""
-
-    id: str  # the JATS <fig id>: F2
-    label: str  # Figure 2
-    caption: str
-    licence: str  # SPDX id; NOASSERTION when the article's licence is not one of ours
-    licence_note: str  # the licence as PMC and the article give it
-    credit: str
-    data: bytes
-
-    @property
-    def panel_label(self) -> str:
-        """“2” from “Figure 2” (or “Fig. 2”)."""
-        match = re.match(r"^\s*fig(?:ure)?\.?\s*(\S+?)\.?\s*$", self.label, re.I)
-        return match.group(1) if match else self.label[:20]
-
-
-class NoOpenAccessFigures(CaseActionError):
-    """The paper's figures cannot be taken from PMC; the message says why."""
-
-
-def open_access_figures(citation) -> list[OfferedFigure]:
-    """The figures of the paper's package in PMC's open-access subset (a network call).
-
-    The licence is read from the article (its <license> link, one of ours) and
-    is NOASSERTION (the figure stays private) when it is not a licence of the
-    list. Raises NoOpenAccessFigures with the reason.
-    """
+def request_open_access_figures(citation, *, by) -> OpenAccessPackage:
+    """Ask a worker to fetch the paper's open-access figures (again): the row is written
+    first, the task queued once it is committed."""
     if not citation.pmcid:
         raise NoOpenAccessFigures(
             f"PMID {citation.pmid} has no PMC id: it is not in PubMed Central."
         )
-    try:
-        record = pmc.oa_record(citation.pmcid)
-        package = pmc.read_package(pmc.download_package(record))
-    except pmc.PMCError as exc:
-        raise NoOpenAccessFigures(str(exc)) from None
-    licence = licences.from_url(package.licence_url)
-    note = "; ".join(part for part in (record.licence, package.licence_url) if part)
-    credit = f"{record.citation} ({record.pmcid})" if record.citation else record.pmcid
-    return [
-        OfferedFigure(
-            id=figure.id,
-            label=figure.label,
-            caption=figure.caption,
-            licence=licence.id if licence else licences.NOT_KNOWN,
-            licence_note=note,
-            credit=credit,
-            data=figure.data,
+    with transaction.atomic():
+        package, _ = OpenAccessPackage.objects.select_for_update().update_or_create(
+            citation=citation,
+            defaults={
+                "state": OpenAccessPackage.State.QUEUED,
+                "error": "",
+                "requested_by": by,
+                "requested_at": timezone.now(),
+            },
         )
-        for figure in package.figures
-    ]
+        package_id = package.pk
+        transaction.on_commit(lambda: fetch_open_access_figures.delay(package_id))
+    return package
+
+
+def attach_open_access_figure(case: Case, offered: OpenAccessFigure, *, by) -> Figure:
+    """A figure of the paper's package onto the case, its caption, credit and licence
+    pre-filled; the upload's checks (FigureRefused) and the case's rules apply."""
+    package = offered.package
+    if package.citation_id not in {
+        case.citation_id,
+        *case.other_citations.values_list("pk", flat=True),
+    }:
+        raise NotEditable("This figure is from another paper than the case's.")
+    with offered.file.open("rb") as handle:
+        data = handle.read(settings.FIGURE_MAX_BYTES + 1)
+    return attach_figure(
+        case,
+        by=by,
+        data=data,
+        caption=offered.caption or offered.label,
+        licence=package.licence or licences.NOT_KNOWN,
+        credit=package.credit,
+        panel_label=offered.panel_label,
+    )

@@ -3,7 +3,7 @@
 from curation.models.case import Case, CaseQuerySet
 from curation.models.draft_input import CaseDraftInput
 from curation.models.events import CaseEvent, VocabularyEdit
-from curation.models.figure import Figure
+from curation.models.figure import Figure, OpenAccessFigure, OpenAccessPackage
 from curation.models.findings import FusionFinding, IHCResult
 from curation.models.proposals import TermProposal
 from curation.models.vocabulary import (
@@ -37,6 +37,8 @@ __all__ = [
     "GeneSymbol",
     "IHCResult",
     "Marker",
+    "OpenAccessFigure",
+    "OpenAccessPackage",
     "TermProposal",
     "Topography",
     "VocabularyEdit",

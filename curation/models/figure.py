@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
@@ -35,6 +37,12 @@ def _storages_changed(*, setting, **kwargs):
 def figure_storage():
     """The storage of figures' files (the fields' `storage`, and what the code uses)."""
     return _figure_files
+
+
+def panel_from_label(label: str) -> str:
+    """“2” from a paper's “Figure 2” (or “Fig. 2”); the label itself otherwise."""
+    match = re.match(r"^\s*fig(?:ure)?\.?\s*(\S+?)\.?\s*$", label, re.I)
+    return match.group(1) if match else label[:20]
 
 
 def storage_name(sha256: str, kind: str, extension: str) -> str:
@@ -179,3 +187,56 @@ class Figure(models.Model):
     @property
     def derivatives_ready(self) -> bool:
         return all(getattr(self, name) for name in DERIVATIVES)
+
+
+class OpenAccessPackage(models.Model):
+    """The figures of a paper in PMC's open-access subset, fetched for curators to pick.
+
+    A row first, then a Celery task (curation.fetch_open_access_figures) that
+    downloads the package and records its figures; the curator attaches the
+    ones they want to a case (attach_figure, with every check of an upload).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        DONE = "done", "Fetched"
+        FAILED = "failed", "Failed"
+
+    citation = models.OneToOneField(
+        "citations.Citation", on_delete=models.CASCADE, related_name="open_access_package"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    error = models.TextField(blank=True)
+    # The article's licence as an SPDX id of our list (NOASSERTION when it is
+    # none of them), and as PMC and the article word it.
+    licence = models.CharField(max_length=64, blank=True)
+    licence_note = models.CharField(max_length=500, blank=True)
+    credit = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    fetched_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"open-access figures of {self.citation_id} ({self.state})"
+
+
+class OpenAccessFigure(models.Model):
+    """One figure of a package, as the article's XML gives it; its image not yet checked."""
+
+    package = models.ForeignKey(
+        OpenAccessPackage, on_delete=models.CASCADE, related_name="figures"
+    )
+    position = models.PositiveIntegerField(default=0)
+    fig_id = models.CharField(max_length=200)
+    label = models.CharField(max_length=200, blank=True)
+    caption = models.TextField(blank=True)
+    file = models.FileField(storage=figure_storage, max_length=255)
+
+    def __str__(self) -> str:
+        return self.label or self.fig_id
+
+    @property
+    def panel_label(self) -> str:
+        return panel_from_label(self.label)

@@ -22,12 +22,14 @@ from curation.actions.cases import CaseActionError
 from curation.actions.figures import (
     FigureRefused,
     attach_figure,
+    attach_open_access_figure,
     remove_figure,
+    request_open_access_figures,
     update_figure,
 )
 from curation.forms.figure import FigureEditForm, FigureForm
 from curation.images import DERIVATIVES
-from curation.models import Case, Figure
+from curation.models import Case, Figure, OpenAccessFigure, OpenAccessPackage
 from curation.models.figure import figure_storage
 from curation.views.curate import curator_required
 
@@ -106,7 +108,9 @@ def figure_tile(request, pk: int, level: int, column: int, row: int):
 def _figures_case(request, pk: int) -> Case:
     """A case whose figures this curator may change: their own draft (or case sent
     back), or a published case (the figures then go into a revision)."""
-    case = get_object_or_404(Case.objects.visible_to(request.user), pk=pk)
+    case = get_object_or_404(
+        Case.objects.visible_to(request.user).select_related("citation"), pk=pk
+    )
     mine = case.created_by_id == request.user.pk and case.status in workflow.EDITABLE
     if not (mine or permissions.may_revise(request.user, case)):
         raise PermissionDenied("Only the case's curator changes its figures while it is a draft.")
@@ -143,7 +147,14 @@ def case_figures(request, pk: int):
                 return redirect("curation:case_figures", pk=figure.case_id)
         status = 400
     figures = list(case.figures.select_related("marker").order_by("position", "pk"))
+    package = (
+        OpenAccessPackage.objects.filter(citation_id=case.citation_id).first()
+        if case.citation.pmcid
+        else None
+    )
     context = {
+        "package": package,
+        "offered": list(package.figures.order_by("position", "pk")) if package else [],
         "case": case,
         "form": form,
         "figures": figures,
@@ -194,3 +205,45 @@ def figure_edit(request, pk: int):
         status = 200
     context = {"figure": figure, "form": form, "stains": FigureForm.stain_options()}
     return render(request, "curation/curate/figure_edit.html", context, status=status)
+
+
+@curator_required
+@require_POST
+def open_access_fetch(request, pk: int):
+    """Ask a worker for the figures of the case's paper in PMC's open-access subset."""
+    case = _figures_case(request, pk)
+    try:
+        request_open_access_figures(case.citation, by=request.user)
+    except CaseActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.info(
+            request,
+            f"Fetching the open-access figures of {case.citation.pmcid}: reload in a moment.",
+        )
+    return redirect("curation:case_figures", pk=case.pk)
+
+
+@curator_required
+@require_POST
+def open_access_attach(request, pk: int, figure_pk: int):
+    """One of the paper's open-access figures onto the case (through a revision when
+    the case is published)."""
+    case = _figures_case(request, pk)
+    offered = get_object_or_404(
+        OpenAccessFigure.objects.select_related("package"),
+        pk=figure_pk,
+        package__citation_id=case.citation_id,
+    )
+    try:
+        figure = attach_open_access_figure(case, offered, by=request.user)
+    except FigureRefused as exc:
+        reasons = " ".join(exc.errors.values())
+        messages.error(request, f"{offered} was not attached: {reasons}")
+        return redirect("curation:case_figures", pk=case.pk)
+    except CaseActionError as exc:
+        messages.error(request, str(exc))
+        return redirect("curation:case_figures", pk=case.pk)
+    where = " to your revision" if figure.case_id != case.pk else ""
+    messages.success(request, f"{offered} was added{where} as {figure.title}.")
+    return redirect("curation:case_figures", pk=figure.case_id)

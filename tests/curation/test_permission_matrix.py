@@ -173,6 +173,9 @@ MATRIX = [
     Row("case_figures", "published", expect=(LOGIN, 200, 200, 200, 200), note="via a revision"),
     Row("case_figures", "submitted", expect=(LOGIN, 403, 404, 403, 403)),
     Row("figure_edit", "draft_figure_id", expect=(LOGIN, 200, 404, 404, 404)),
+    Row("open_access_fetch", "draft", "post", expect=(LOGIN, 302, 404, 404, 404)),
+    Row("open_access_fetch", "draft", expect=(LOGIN, 405, 405, 405, 405)),
+    Row("open_access_attach", "draft_offer", "post", expect=(LOGIN, 302, 404, 404, 404)),
     Row("figure_remove", "draft_figure_id", "post", expect=(LOGIN, 302, 404, 404, 404)),
     Row("figure_remove", "draft_figure_id", expect=(LOGIN, 405, 405, 405, 405)),
     # -- citations (citations/urls.py) --------------------------------------------------
@@ -224,6 +227,23 @@ def _figure(case, author, licence):
     )
 
 
+def _offer(case, author):
+    """A figure of the case's paper's open-access package (its file not a picture)."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from curation.models import OpenAccessFigure, OpenAccessPackage
+    from curation.models.figure import figure_storage
+
+    package = OpenAccessPackage.objects.create(
+        citation=case.citation, state="done", requested_by=author, requested_at=timezone.now()
+    )
+    name = figure_storage().save("open-access/f.png", ContentFile(b"not a picture"))
+    return OpenAccessFigure.objects.create(
+        package=package, fig_id="F1", label="Figure 1", file=name
+    )
+
+
 def _objects(author):
     draft = CaseFactory(created_by=author)
     submitted = CaseFactory(created_by=author)
@@ -247,6 +267,7 @@ def _objects(author):
         **{name: [figure.pk, "thumbnail"] for name, figure in figures.items()},
         "draft_figure_id": [figures["draft_figure"].pk],
         "public_figure_id": [figures["public_figure"].pk],
+        "draft_offer": [draft.pk, _offer(draft, author).pk],
         "public_figure_tile": [figures["public_figure"].pk, 0, 0, 0],
         "unlicensed_figure_tile": [figures["unlicensed_figure"].pk, 0, 0, 0],
         "draft": [draft.pk],

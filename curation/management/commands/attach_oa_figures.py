@@ -4,8 +4,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.actions.cases import CaseActionError
-from curation.actions.figures import FigureRefused, attach_figure, open_access_figures
+from curation.actions.figures import FigureRefused, attach_figure
 from curation.models import Case
+from curation.open_access import open_access_figures
 
 
 class Command(BaseCommand):
