@@ -224,10 +224,14 @@ def _revision_note(revision: Case, original: Case, comment: str) -> str:
 
 def _copy_children(source: Case, target: Case, by, *, replace: bool) -> None:
     """Copy IHC, fusion and figure rows from source to target (replacing target's, if asked)."""
+    if replace:
+        _apply_figures(source, target)
+    else:
+        for row in source.figures.order_by("position", "pk"):
+            Figure.objects.create(case=target, **{f: getattr(row, f) for f in _FIGURE_COPY})
     for model, fields, related in (
         (IHCResult, _IHC_COPY, "ihc_results"),
         (FusionFinding, _FUSION_COPY, "fusions"),
-        (Figure, _FIGURE_COPY, "figures"),
     ):
         if replace:
             # One by one, so that each deletion is in the history with its user.
@@ -238,6 +242,26 @@ def _copy_children(source: Case, target: Case, by, *, replace: bool) -> None:
             copy = model(case=target, **{f: getattr(row, f) for f in fields})
             copy._history_user = by
             copy.save()
+
+
+def _apply_figures(revision: Case, original: Case) -> None:
+    """The revision's figures onto the published case. A figure the revision kept (the
+    same file) keeps its row, so its address (/figures/<id>/...) stays the same;
+    added ones are new rows, removed ones go."""
+    published = {}
+    for row in original.figures.order_by("position", "pk"):
+        published.setdefault(row.sha256, row)
+    kept = []
+    for row in revision.figures.order_by("position", "pk"):
+        values = {f: getattr(row, f) for f in _FIGURE_COPY}
+        current = published.pop(row.sha256, None)
+        if current is None:
+            current = Figure(case=original)
+        for name, value in values.items():
+            setattr(current, name, value)
+        current.save()
+        kept.append(current.pk)
+    original.figures.exclude(pk__in=kept).delete()
 
 
 # -- revisions -------------------------------------------------------------------

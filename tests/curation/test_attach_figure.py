@@ -13,7 +13,7 @@ from curation.actions.figures import (
     parse_stain,
     remove_figure,
 )
-from curation.actions.review import approve_case
+from curation.actions.review import approve_case, start_revision
 from curation.actions.submission import submit_case
 from curation.models import Case, Figure
 from tests.factories import CaseFactory, make_published_case, marker
@@ -234,3 +234,43 @@ def test_a_figure_without_a_licence_chosen_is_told_to_choose_one(curator, figure
     with pytest.raises(FigureRefused) as caught:
         attach(CaseFactory(created_by=curator), curator, png(), licence="")
     assert caught.value.errors["licence"].startswith("Choose the licence")
+
+
+def test_an_approved_revision_keeps_the_address_of_the_figures_it_kept(
+    curator, curator2, reviewer, figure_storage
+):
+    published = make_published_case(created_by=curator)
+    kept = Figure.objects.create(
+        case=published,
+        caption="H&E",
+        licence="NOASSERTION",
+        original="k/original.png",
+        content_type="image/png",
+        width=1,
+        height=1,
+        sha256="k" * 64,
+        created_by=curator,
+    )
+    gone = Figure.objects.create(
+        case=published,
+        caption="Blurry",
+        licence="CC0-1.0",
+        original="g/original.png",
+        content_type="image/png",
+        width=1,
+        height=1,
+        sha256="g" * 64,
+        created_by=curator,
+    )
+    revision = start_revision(published, curator2)
+    revision.figures.filter(sha256=kept.sha256).update(caption="H&E, x100", licence="CC0-1.0")
+    revision.figures.filter(sha256=gone.sha256).delete()
+    added = attach(revision, curator2, png(), caption="ALK")
+    revision.refresh_from_db()
+    submit_case(revision, by=curator2, expected_version=revision.version)
+    approve_case(revision, reviewer)
+    rows = {f.sha256: f for f in published.figures.all()}
+    assert set(rows) == {kept.sha256, added.sha256}
+    assert rows[kept.sha256].pk == kept.pk  # the same address as before
+    assert (rows[kept.sha256].caption, rows[kept.sha256].licence) == ("H&E, x100", "CC0-1.0")
+    assert not Figure.objects.filter(pk=gone.pk).exists()
