@@ -120,7 +120,9 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int, max_pages: int)
                 f"This file is not a {ACCEPTED} image (the type is read from the file's "
                 "content, not from its name)."
             ) from None
-        if image.format not in FORMATS:  # pragma: no cover - formats= limits the plugins
+        # A camera's JPEG with a second picture in it (MPO) is a JPEG: its first is kept.
+        fmt = "JPEG" if image.format == "MPO" else image.format
+        if fmt not in FORMATS:  # pragma: no cover - formats= limits the plugins
             raise ImageRefused(f"{image.format} images are not taken: upload {ACCEPTED}.")
         width, height = image.size
         if width * height > max_pixels:
@@ -132,11 +134,11 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int, max_pages: int)
             raise ImageRefused(_too_many_pixels((width, height), max_pixels)) from None
         except Exception:  # any decoder failure means a damaged file
             raise ImageRefused(
-                f"This {image.format} file is damaged or cut short: its image data could not "
+                f"This {fmt} file is damaged or cut short: its image data could not "
                 "be read to the end. Export it again from the original."
             ) from None
-        stored = _without_metadata(image)
-    return CheckedImage(stored, image.format, width, height, pages)
+        stored = _without_metadata(image, fmt)
+    return CheckedImage(stored, fmt, width, height, pages)
 
 
 def _pixels_in(exc: Exception) -> int | None:
@@ -183,11 +185,12 @@ def _count_pages(image: Image.Image, max_pages: int) -> int:
     return pages
 
 
-def _without_metadata(image: Image.Image) -> bytes:
+def _without_metadata(image: Image.Image, fmt: str) -> bytes:
     """The picture re-written with none of its file's metadata (see the module's note)."""
     kept = {key: image.info[key] for key in KEPT_INFO if key in image.info}
     orientation = image.getexif().get(0x0112, 1)
     out = io.BytesIO()
+    # ("keep" needs Pillow's plain JPEG file: an MPO's first picture is re-encoded.)
     if image.format == "JPEG" and orientation == 1:
         # The same quantisation and subsampling as the original: no visible loss.
         image.info = kept
@@ -196,9 +199,9 @@ def _without_metadata(image: Image.Image) -> bytes:
     # A copy is a plain Image: nothing of the TIFF's tags or the PNG's chunks comes along.
     clean = ImageOps.exif_transpose(image) if orientation != 1 else image.copy()
     clean.info = kept
-    if image.format == "JPEG":
+    if fmt == "JPEG":
         clean.save(out, "JPEG", quality=95, **kept)
-    elif image.format == "PNG":
+    elif fmt == "PNG":
         clean.save(out, "PNG", **kept)
     else:
         clean.save(out, "TIFF", compression="tiff_deflate", **kept)

@@ -166,3 +166,14 @@ def test_a_large_picture_gets_a_deep_zoom_pyramid_with_overlapping_tiles():
     descriptor = deep_zoom_descriptor(600, 300).decode()
     assert 'TileSize="254" Overlap="1" Format="jpg"' in descriptor
     assert '<Size Width="600" Height="300"/>' in descriptor
+
+
+def test_a_cameras_jpeg_with_a_second_picture_is_a_jpeg_of_its_first():
+    first, second = Image.new("RGB", (64, 48), "red"), Image.new("RGB", (64, 48), "blue")
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    checked = check_image(out.getvalue(), **LIMITS)
+    assert (checked.format, checked.content_type) == ("JPEG", "image/jpeg")
+    stored = Image.open(io.BytesIO(checked.data))
+    assert stored.format == "JPEG" and getattr(stored, "n_frames", 1) == 1
+    assert stored.convert("RGB").getpixel((10, 10))[0] > 200  # red: the first picture
