@@ -137,7 +137,13 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int, max_pages: int)
                 f"This {fmt} file is damaged or cut short: its image data could not "
                 "be read to the end. Export it again from the original."
             ) from None
-        stored = _without_metadata(image, fmt)
+        try:
+            stored = _without_metadata(image, fmt)
+        except Exception:  # a mode or layout that cannot be written back as it came
+            raise ImageRefused(
+                f"This {fmt} file could not be re-written without its metadata (an unusual "
+                "colour mode or layout): export it as an ordinary RGB PNG or JPEG."
+            ) from None
     return CheckedImage(stored, fmt, width, height, pages)
 
 
@@ -229,8 +235,8 @@ def make_derivatives(original: bytes) -> dict[str, bytes]:
 
 
 def _as_rgb(image: Image.Image) -> Image.Image:
-    if image.mode.startswith("I;16"):
-        # 16-bit greyscale (some microscopes' TIFFs) to 8 bits.
+    if image.mode.startswith("I;16") or image.mode == "I":
+        # 16-bit greyscale (some microscopes' TIFFs and PNGs) to 8 bits.
         return image.convert("I").point(lambda v: v / 256).convert("RGB")
     if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
