@@ -58,6 +58,29 @@ class FigureQuerySet(models.QuerySet):
 
         return self.filter(case__in=Case.objects.visible_to(user)).licensed_for(user)
 
+    def of_gene(self, gene, limit: int = 6) -> list:
+        """A few figures everybody may see of published cases with a fusion of `gene`:
+        its own stain first (ALK IHC on ALK's page), then the newest. One query."""
+        from curation.models.case import Case
+
+        fused = Q(case__fusions__three_prime_gene=gene) | Q(case__fusions__five_prime_gene=gene)
+        chosen = self.filter(
+            fused,
+            case__status=Case.Status.PUBLISHED,
+            licence__in=licences.public_ids(),
+        ).exclude(thumbnail="")
+        return list(
+            self.filter(pk__in=chosen.values("pk"))
+            .select_related("case", "marker")
+            .annotate(
+                own_stain=models.Case(
+                    models.When(marker__gene=gene, then=models.Value(0)),
+                    default=models.Value(1),
+                )
+            )
+            .order_by("own_stain", "-case__published_at", "position", "pk")[:limit]
+        )
+
     def licensed_for(self, user):
         """All figures for curators and reviewers; for everybody else, only those whose
         licence lets them be shown."""

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from curation.models import resolve_gene
+from curation.models import Figure, resolve_gene
 from curation.search import cache as search_cache
 from curation.search.partners import gene_partners
 
@@ -56,5 +56,6 @@ def gene(request, symbol: str):
         "total_five": sum(p["cases"] for p in as_five),
         "search_three": reverse("curation:search") + "?" + urlencode({"three": target.symbol}),
         "search_five": reverse("curation:search") + "?" + urlencode({"five": target.symbol}),
+        "figures": Figure.objects.of_gene(target),
     }
     return render(request, "curation/search/gene.html", context)

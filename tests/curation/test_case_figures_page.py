@@ -211,3 +211,41 @@ def test_a_published_cases_figure_is_changed_through_a_revision_only(
     assert "propose a revision" in response.context["form"].non_field_errors()[0]
     figure.refresh_from_db()
     assert figure.caption == "c"
+
+
+def test_the_gene_page_shows_figures_of_its_fusion_cases_its_own_stain_first(
+    client, curator, figure_storage, django_capture_on_commit_callbacks
+):
+    case = CaseFactory(created_by=curator, fusions=["CARS1::ALK"])
+    with django_capture_on_commit_callbacks(execute=True):
+        attach_figure(
+            case,
+            by=curator,
+            data=png(),
+            caption="Spindle cells, H&E",
+            licence="CC-BY-4.0",
+            stain="H&E",
+        )
+        attach_figure(
+            case,
+            by=curator,
+            data=jpeg(),
+            caption="ALK, granular",
+            licence="CC-BY-4.0",
+            stain="ALK",
+        )
+        attach_figure(
+            case, by=curator, data=jpeg(seed=9), caption="Unlicensed", licence="NOASSERTION"
+        )
+    Case.objects.filter(pk=case.pk).update(status="published", published_at=case.created_at)
+    draft = CaseFactory(created_by=curator, fusions=["CARS1::ALK"])
+    with django_capture_on_commit_callbacks(execute=True):
+        attach_figure(draft, by=curator, data=png(seed=5), caption="A draft's", licence="CC0-1.0")
+    page = client.get(reverse("curation:gene", args=["ALK"])).content.decode()
+    assert page.index("ALK, granular") < page.index("Spindle cells, H&amp;E")
+    assert "Unlicensed" not in page and "A draft&#x27;s" not in page
+    assert reverse("curation:case_detail", args=[case.pk]) in page
+    assert (
+        "Figures of cases with"
+        not in client.get(reverse("curation:gene", args=["ROS1"])).content.decode()
+    )
