@@ -21,7 +21,16 @@ from django.db import models
 from django.urls import reverse
 
 from citations.models import Author, Citation, FetchJob, FetchJobItem
-from curation.models import Case, CaseEvent, FusionFinding, IHCResult, TermProposal
+from curation.models import (
+    Case,
+    CaseEvent,
+    Figure,
+    FusionFinding,
+    IHCResult,
+    OpenAccessFigure,
+    OpenAccessPackage,
+    TermProposal,
+)
 from tests.curation.test_permission_matrix import MATRIX, ROLES, _objects
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +39,9 @@ RAW = "<rdx-leak"
 ESCAPED_FIELD = re.compile(r"&lt;rdx-leak f=([a-z_]+\.[a-z_]+)")
 # Kept as they are: choices, machine-written text, and what no page shows as text.
 SKIP = {"raw_xml", "history_change_reason", "task_id", "worker", "role", "state", "status"}
+SKIP |= {"sha256", "content_type"}  # a figure's file's digest and stored type
 MODELS = [Case, IHCResult, FusionFinding, CaseEvent, Citation, Author, TermProposal]
-MODELS += [FetchJob, FetchJobItem]
+MODELS += [FetchJob, FetchJobItem, Figure, OpenAccessPackage, OpenAccessFigure]
 
 
 def payload(tag: str, max_length: int | None) -> str:
@@ -219,5 +229,10 @@ def test_no_field_reaches_any_page_as_markup_for_any_role(
         "vocabulary.diagnosis",
         "vocabulary.topography",
         "vocabulary.marker",
+        "figure.caption",
+        "figure.credit",
+        "openaccesspackage.licence_note",
+        "openaccessfigure.caption",
+        "openaccessfigure.label",
     ]:
         assert field in seen, f"no page showed {field}: {sorted(seen)}"
