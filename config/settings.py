@@ -277,6 +277,12 @@ CELERY_BEAT_SCHEDULE["citations-sweep-fetch-jobs"] = {
 # Every e-mail is an outbox row written with what causes it (outbox/actions.py):
 # this sends those whose message the broker refused or lost, and retries due.
 CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "outbox.sweep", "schedule": 30.0}
+# Figures committed while the broker was down get their web copies, and
+# open-access fetches asked then are run (curation/tasks.py, sweep_figures).
+CELERY_BEAT_SCHEDULE["curation-sweep-figures"] = {
+    "task": "curation.sweep_figures",
+    "schedule": 60.0,
+}
 
 # NCBI E-utilities (citations/entrez.py is the only module that uses these).
 ENTREZ_EMAIL = env_str("ENTREZ_EMAIL", production.EXAMPLE_ENTREZ_EMAIL)

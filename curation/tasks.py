@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from curation.notifications import queue_emails_of_event_id
 
@@ -82,3 +85,40 @@ def fetch_open_access_figures(package_id: int) -> None:
     from curation.open_access import fetch_open_access_package
 
     fetch_open_access_package(package_id)
+
+
+# Work older than this without a result had its message lost (the broker was
+# down when it was committed, or restarted empty); younger work may be running.
+SWEEP_AFTER = timedelta(minutes=2)
+# ...and older than this is given up on (a picture whose copies fail every time).
+SWEEP_UNTIL = timedelta(days=1)
+
+
+@shared_task(name="curation.sweep_figures")
+def sweep_figures() -> int:
+    """Queue again the figures still without web copies and the open-access fetches
+    still waiting, a while after they were committed (beat sends this every minute).
+
+    Both tasks do nothing twice, so a copy queued again while the first runs is harmless.
+    """
+    from curation.models import Figure, OpenAccessPackage
+
+    now = timezone.now()
+    window = {"gt": now - SWEEP_UNTIL, "lt": now - SWEEP_AFTER}
+    figures = list(
+        Figure.objects.filter(
+            thumbnail="", created_at__gt=window["gt"], created_at__lt=window["lt"]
+        ).values_list("pk", flat=True)[:200]
+    )
+    packages = list(
+        OpenAccessPackage.objects.filter(
+            state=OpenAccessPackage.State.QUEUED,
+            requested_at__gt=window["gt"],
+            requested_at__lt=window["lt"],
+        ).values_list("pk", flat=True)[:50]
+    )
+    for pk in figures:
+        make_figure_derivatives.delay(pk)
+    for pk in packages:
+        fetch_open_access_figures.delay(pk)
+    return len(figures) + len(packages)

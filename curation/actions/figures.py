@@ -14,6 +14,7 @@ committed.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from config.celery import queue_task
 from config.text import stored_text
 from curation import images, licences, workflow
 from curation.actions.cases import CaseActionError, NotEditable, _bump, _lock_for_edit
@@ -30,7 +32,6 @@ from curation.forms.fields import Markers
 from curation.models import Case, Figure, OpenAccessFigure, OpenAccessPackage
 from curation.models.figure import figure_storage, storage_name
 from curation.open_access import NoOpenAccessFigures
-from curation.tasks import fetch_open_access_figures, make_figure_derivatives
 
 __all__ = [
     "FigureRefused",
@@ -43,6 +44,7 @@ __all__ = [
     "update_figure",
 ]
 
+logger = logging.getLogger(__name__)
 CAPTION_MAX_LENGTH = 5000
 _MAGNIFICATION = re.compile(
     r"^(?:original\s+magnification\s*)?[x\u00d7]?\s*(\d{1,5})\s*[x\u00d7]?$", re.I
@@ -208,8 +210,17 @@ def _attach(case, by, checked: images.CheckedImage, fields: dict, expected_versi
             storage.delete(figure.original.name)
         raise
     figure_id = figure.pk
-    transaction.on_commit(lambda: make_figure_derivatives.delay(figure_id))
+    transaction.on_commit(lambda: _queue("curation.make_figure_derivatives", figure_id))
     return figure
+
+
+def _queue(name: str, *args) -> None:
+    """Queue a task once the row it works on is committed; with the broker down, the
+    row waits for the sweep (curation.sweep_figures) instead of failing the request."""
+    try:
+        queue_task(name, *args)
+    except Exception:
+        logger.exception("could not queue %s%r; the figures sweep will", name, args)
 
 
 def _editable_case(case: Case, by, expected_version: int | None) -> Case:
@@ -304,7 +315,7 @@ def request_open_access_figures(citation, *, by) -> OpenAccessPackage:
             },
         )
         package_id = package.pk
-        transaction.on_commit(lambda: fetch_open_access_figures.delay(package_id))
+        transaction.on_commit(lambda: _queue("curation.fetch_open_access_figures", package_id))
     return package
 
 
