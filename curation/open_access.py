@@ -10,6 +10,7 @@ OpenAccessFigure rows for the curator to pick (curation.actions.figures).
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -21,6 +22,8 @@ from curation import licences
 from curation.actions.cases import CaseActionError
 from curation.models import OpenAccessFigure, OpenAccessPackage
 from curation.models.figure import figure_storage, panel_from_label
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,11 @@ def fetch_open_access_package(package_id: int) -> None:
         return
     try:
         offered = open_access_figures(package.citation)
-    except NoOpenAccessFigures as exc:
+    except Exception as exc:
+        # The curator sees why, and may fetch again; a fault of ours is logged too.
+        if not isinstance(exc, NoOpenAccessFigures):
+            logger.exception("fetching the open-access figures of %s failed", package.citation)
+            exc = f"The fetch stopped ({exc.__class__.__name__}): fetch again in a while."
         OpenAccessPackage.objects.filter(pk=package_id).update(
             state=OpenAccessPackage.State.FAILED, error=str(exc), fetched_at=timezone.now()
         )

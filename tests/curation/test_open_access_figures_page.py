@@ -93,3 +93,32 @@ def test_a_paper_without_a_pmc_id_shows_no_open_access_section(client, curator):
     client.force_login(curator)
     page = client.get(reverse("curation:case_figures", args=[case.pk])).content.decode()
     assert "Open-access figures" not in page
+
+
+def test_pmc_down_is_said_on_the_page_and_a_second_fetch_works(
+    client, curator, case, fake_pmc, figure_storage, settings, django_capture_on_commit_callbacks
+):
+    settings.ENTREZ_MAX_TRIES = 2
+    fake_pmc.add("PMC9000001", make_package("PMC9000001", FIGURES))
+    fake_pmc.inject(503)
+    fake_pmc.inject(503)
+    client.force_login(curator)
+    page = _fetch(client, case, django_capture_on_commit_callbacks).content.decode()
+    assert "PMC had a server error (HTTP 503) (after 2 tries)" in page
+    page = _fetch(client, case, django_capture_on_commit_callbacks).content.decode()
+    assert 'data-state="done"' in page and "Clinical photograph" in page
+
+
+def test_a_fault_of_ours_is_recorded_not_left_waiting(
+    client, curator, case, monkeypatch, django_capture_on_commit_callbacks
+):
+    from curation import open_access
+
+    def broken(citation):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(open_access, "open_access_figures", broken)
+    client.force_login(curator)
+    page = _fetch(client, case, django_capture_on_commit_callbacks).content.decode()
+    assert "The fetch stopped (RuntimeError)" in page
+    assert OpenAccessPackage.objects.get().state == "failed"
