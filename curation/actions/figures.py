@@ -1,4 +1,4 @@
-"""Figures of a case: attach one (the upload form and `manage.py attach_figure`), remove one.
+"""Figures of a case: attach (upload form, `manage.py attach_figure`, PMC), edit, remove.
 
 `attach_figure` is the one way a figure gets in. It reads everything the
 curator gave (caption, licence, stain, magnification...) and checks the file
@@ -9,7 +9,10 @@ case like an IHC result: adding one to a draft bumps the case's version
 (optimistic locking); on a published case it goes into a revision (the
 curator's open one, or a new one), which a reviewer approves like any other.
 The web derivatives are made by a Celery task queued once the figure is
-committed.
+committed. `update_figure` changes what a figure says (never its file) and
+`remove_figure` takes it off, on the same terms as any edit of the case;
+`request_open_access_figures` / `attach_open_access_figure` offer and attach
+the paper's figures from PubMed Central (curation/open_access.py).
 """
 
 from __future__ import annotations

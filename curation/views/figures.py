@@ -1,4 +1,5 @@
-"""Figures: the curator's page to add and remove them, and their files, served safely.
+"""Figures: the curator's pages (add, edit, remove, PMC's open-access figures), and the
+files served safely (originals, web copies, the deep-zoom viewer and its tiles).
 
 A figure's file is answered with the type stored for it (never guessed from
 the content by the browser: nosniff), an original as a download. Who sees
