@@ -180,7 +180,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Figures of cases (curation/models/figure.py): originals and their web
     # derivatives, named by the SHA-256 of the original's content. Served by
-    # RareDerm's own view (permissions, headers), never straight from the folder.
+    # RareDerm's own view (permissions, headers), never straight from the
+    # folder or bucket. FIGURE_STORAGE=s3 below puts them in a bucket.
     "figures": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": DATA_DIR / "figures", "base_url": None},
@@ -200,6 +201,34 @@ STORAGES = {
 FIGURE_MAX_BYTES = env_int("FIGURE_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 FIGURE_MAX_PIXELS = env_int("FIGURE_MAX_PIXELS", 80_000_000, minimum=10_000)
 FIGURE_MAX_PAGES = env_int("FIGURE_MAX_PAGES", 10, minimum=1)
+
+# Where figures' files are kept: a folder under DATA_DIR (one machine, or a
+# volume that every web and worker process mounts), or an S3-compatible bucket
+# (AWS S3, MinIO, Ceph...) through django-storages, which several hosts share.
+FIGURE_STORAGE = env_choice("FIGURE_STORAGE", "filesystem", ("filesystem", "s3"))
+FIGURE_S3_BUCKET = env_str("FIGURE_S3_BUCKET")
+FIGURE_S3_ENDPOINT_URL = env_str("FIGURE_S3_ENDPOINT_URL")
+FIGURE_S3_REGION = env_str("FIGURE_S3_REGION")
+FIGURE_S3_ACCESS_KEY_ID = env_str("FIGURE_S3_ACCESS_KEY_ID")
+FIGURE_S3_SECRET_ACCESS_KEY = env_str("FIGURE_S3_SECRET_ACCESS_KEY")
+if FIGURE_STORAGE == "s3":
+    if not FIGURE_S3_BUCKET:
+        env.refuse("FIGURE_STORAGE=s3 needs FIGURE_S3_BUCKET, the bucket's name.")
+    STORAGES["figures"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": FIGURE_S3_BUCKET,
+            "endpoint_url": FIGURE_S3_ENDPOINT_URL or None,
+            "region_name": FIGURE_S3_REGION or None,
+            # Empty: boto3's own chain (AWS_* variables, an instance role...).
+            "access_key": FIGURE_S3_ACCESS_KEY_ID or None,
+            "secret_key": FIGURE_S3_SECRET_ACCESS_KEY or None,
+            # Private objects: every file goes through RareDerm's checks.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # Redis, when there is one, serves the cache and the deployment-wide NCBI rate
 # limiter. By default it is the Celery broker.

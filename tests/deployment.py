@@ -22,7 +22,7 @@ NGINX_TEMPLATE = (ROOT / "deploy" / "nginx.conf.template").read_text()
 
 # The files whose environment variables are the app's settings.
 SETTINGS_FILES = ("config/settings.py", "config/gunicorn.py")
-_READ = re.compile(r'env_\w+\(\s*"([A-Z_]+)"')
+_READ = re.compile(r'env_\w+\(\s*"([A-Z][A-Z0-9_]*)"')
 
 # The marked code blocks of README that the production check runs.
 CHECKED_COMMANDS = "production-check: tests/production runs these commands word for word"
