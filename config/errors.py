@@ -9,7 +9,7 @@ dictionary) are replaced by a plain sentence.
 import logging
 
 from django.db import InterfaceError, OperationalError, connection
-from django.http import Http404, HttpResponse, HttpResponseServerError
+from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
@@ -29,6 +29,9 @@ def _reason(exception) -> str:
 @requires_csrf_token
 def not_found(request, exception=None):
     reason = _reason(exception) if isinstance(exception, Http404) else ""
+    if request.path.startswith("/api/"):
+        # An API client reads JSON, as the schema documents for every 404 there.
+        return JsonResponse({"detail": reason or GENERIC_404}, status=404)
     return render(request, "404.html", {"reason": reason or GENERIC_404}, status=404)
 
 

@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import django_filters
 from django.http import QueryDict
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import routers, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from citations import exports as citation_exports
 from curation.models import Case
+from curation.search.contract import (
+    BAD_REQUEST,
+    NOT_FOUND,
+    AbsoluteURLField,
+    ContractModelSerializer,
+    IdFilter,
+    IHCFilter,
+    SiteFilter,
+    StrictFilterSet,
+    StrictPageNumberPagination,
+    YearFilter,
+)
 from curation.search.engine import Resolved, filtered, ordered, with_rows
 from curation.search.params import AGE_BAND_KEYS, OUTCOMES, SEXES, SORTS, SearchParams
 
@@ -50,8 +63,8 @@ class CitationSerializer(serializers.Serializer):
         return str(authors[0]) if authors else ""
 
 
-class CaseSerializer(serializers.ModelSerializer):
-    url = serializers.CharField(source="get_absolute_url", read_only=True)
+class CaseSerializer(ContractModelSerializer):
+    url = AbsoluteURLField()
     final_diagnosis = serializers.CharField(source="final_diagnosis.name", default="")
     final_diagnosis_icdo3 = serializers.CharField(source="final_diagnosis.icdo3_code", default="")
     final_diagnosis_family = serializers.CharField(
@@ -99,21 +112,21 @@ def _choices(values):
     return [(v, v) for v in values]
 
 
-class CaseFilter(django_filters.FilterSet):
+class CaseFilter(StrictFilterSet):
     """The search page's parameters; see curation/search/params.py."""
 
     q = django_filters.CharFilter(method="_none", help_text="Words (title, abstract, case text)")
-    dx = django_filters.NumberFilter(method="_none", help_text="Final diagnosis id (repeatable)")
-    family = django_filters.NumberFilter(
+    dx = IdFilter(method="_none", help_text="Final diagnosis id (repeatable)")
+    family = IdFilter(
         method="_none", help_text="WHO family id of the final diagnosis (repeatable)"
     )
-    site = django_filters.CharFilter(method="_none", help_text="C44, C49 or a code like C44.4")
+    site = SiteFilter(method="_none", help_text="C44, C49 or a code like C44.4")
     five = django_filters.CharFilter(method="_none", help_text="5' partner, any symbol")
     three = django_filters.CharFilter(method="_none", help_text="3' partner, any symbol")
-    ihc = django_filters.CharFilter(method="_none", help_text="marker:result, e.g. ALK:positive")
+    ihc = IHCFilter(method="_none", help_text="marker:result, e.g. ALK:positive")
     sex = django_filters.ChoiceFilter(method="_none", choices=_choices(SEXES))
     age = django_filters.ChoiceFilter(method="_none", choices=_choices(AGE_BAND_KEYS))
-    year = django_filters.NumberFilter(method="_none", help_text="Publication year (repeatable)")
+    year = YearFilter(method="_none", help_text="Publication year (repeatable)")
     outcome = django_filters.ChoiceFilter(method="_none", choices=_choices(OUTCOMES))
     profile = django_filters.CharFilter(method="_none", help_text="e.g. ALK+ SMA+ S100- SOX10-")
     sort = django_filters.ChoiceFilter(method="_none", choices=_choices(SORTS))
@@ -134,11 +147,16 @@ class CaseFilter(django_filters.FilterSet):
         return with_rows(ordered(filtered(params, resolved), params, resolved))
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: CaseSerializer, 400: BAD_REQUEST, 404: NOT_FOUND}),
+    retrieve=extend_schema(responses={200: CaseSerializer, 404: NOT_FOUND}),
+)
 class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     """Published cases only; a draft is not found here."""
 
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
+    pagination_class = StrictPageNumberPagination
 
     def get_queryset(self):
         return with_rows(Case.objects.published().order_by("-published_at", "-pk"))

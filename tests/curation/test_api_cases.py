@@ -114,3 +114,69 @@ def test_unreadable_filters_are_a_400_with_the_message_not_every_case(
     response = client.get(URL, query)
     assert response.status_code == 400
     assert message in response.json()["detail"]
+
+
+# -- the contract (issue 17): what the schema promises is what comes back ----------------
+
+
+def test_an_unreported_laterality_or_outcome_is_null_not_an_empty_string(client, registry):
+    case = make_published_case(laterality="", outcome="")
+    data = client.get(f"{URL}{case.pk}/").json()
+    assert data["laterality"] is None
+    assert data["outcome"] is None
+    assert client.get(f"{URL}{registry['scalp_imt'].pk}/").json()["outcome"] == "ned"
+
+
+def test_the_schema_says_enum_fields_may_be_null(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    case = schema["components"]["schemas"]["Case"]["properties"]
+    for name in ("laterality", "outcome", "sex"):
+        assert case[name].get("nullable") is True, name
+
+
+def test_age_is_a_number_and_url_is_absolute(client, registry):
+    data = client.get(f"{URL}{registry['scalp_imt'].pk}/").json()
+    assert data["age"] == 38
+    assert isinstance(data["age"], int | float)
+    assert data["url"] == f"http://testserver/cases/{registry['scalp_imt'].pk}/"
+    schema = client.get("/api/schema/?format=json").json()
+    case = schema["components"]["schemas"]["Case"]["properties"]
+    assert case["age"]["type"] == "number"
+    assert case["url"]["format"] == "uri"
+
+
+def test_the_schema_lists_the_400_and_404_answers(client, db):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    assert {"200", "400", "404"} <= set(paths["/api/cases/"]["get"]["responses"])
+    assert {"200", "404"} <= set(paths["/api/cases/{id}/"]["get"]["responses"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"sex": ""},
+        {"sex": ["male", "robot"]},
+        {"outcome": "NED "},
+        {"sort": ["year", "shoe size"]},
+        {"age": ""},
+    ],
+)
+def test_a_value_outside_a_filters_choices_is_a_400(client, registry, query):
+    response = client.get(URL, query)
+    assert response.status_code == 400, response.content
+    (name,) = query
+    assert "is not one of" in response.json()[name][0]
+
+
+def test_a_page_past_the_end_is_a_documented_404(client, registry):
+    response = client.get(URL, {"page": 99})
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+@pytest.mark.parametrize("path", ["3.5/", "abc/", "1/extra/", "nothing-here/"])
+def test_an_address_under_the_api_that_is_not_there_answers_json(client, db, path):
+    response = client.get(f"{URL}{path}")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]
