@@ -17,3 +17,7 @@ urlpatterns = [
         name="password_change_done",
     ),
 ]
+
+from accounts.views import public_name_settings  # noqa: E402
+
+urlpatterns.append(path("name/", public_name_settings, name="public_name_settings"))

@@ -383,6 +383,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "RareDerm API",
     "DESCRIPTION": "Published case records of rare skin tumours.",
     "VERSION": "1",
+    # Choice sets several fields share get one name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "EvidenceGradeEnum": "curation.models.case.Case.Grade",
+        "PresenceEnum": "curation.models.case.Case.Presence",
+    },
 }
 
 # Security. Production (DEBUG=false) is HTTPS-only; behind a TLS-terminating

@@ -17,9 +17,17 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
-from curation.actions.cases import CASE_FIELDS
+from curation.actions.cases import CASE_FIELDS, ROW_KINDS
 from curation.forms import VOCABULARIES, CaseForm
-from curation.models import Case, Figure, FusionFinding, IHCResult
+from curation.models import (
+    Case,
+    ClinicalEvent,
+    Figure,
+    FusionFinding,
+    IHCResult,
+    MolecularFinding,
+    Treatment,
+)
 from curation.search.related import FUSIONS
 
 _FIGURES = Prefetch(
@@ -76,8 +84,17 @@ def fusion_text(row: FusionFinding) -> str:
     parts = [row.display]
     if row.method:
         parts.append(row.get_method_display())
+    if row.assay:
+        parts.append(f"assay “{row.assay}”")
     if row.five_prime_exon or row.three_prime_exon:
         parts.append(f"exons {row.five_prime_exon or '?'}/{row.three_prime_exon or '?'}")
+    transcripts = " / ".join(
+        t for t in (row.five_prime_transcript, row.three_prime_transcript) if t
+    )
+    if transcripts:
+        parts.append(transcripts)
+    if row.breakpoint:
+        parts.append(f"breakpoint “{row.breakpoint}”")
     if row.as_reported:
         parts.append(f"as reported “{row.as_reported}”")
     return "; ".join(parts)
@@ -108,6 +125,56 @@ def figures_diff(before: list[Figure], after: list[Figure]) -> list[Change]:
     return changes
 
 
+def molecular_text(row: MolecularFinding) -> str:
+    parts = [row.display]
+    if row.kind == MolecularFinding.Kind.VARIANT:
+        parts += [p for p in (row.hgvs_protein, row.hgvs_cdna, row.transcript) if p]
+    if row.method:
+        parts.append(row.get_method_display())
+    if row.assay:
+        parts.append(f"assay “{row.assay}”")
+    if row.as_reported:
+        parts.append(f"as reported “{row.as_reported}”")
+    return "; ".join(parts)
+
+
+def course_text(row: Treatment | ClinicalEvent) -> str:
+    return row.display + (f"; as reported “{row.as_reported}”" if row.as_reported else "")
+
+
+# How each kind of row is grouped and written in a diff: (title, key, text).
+ROW_DIFF = {
+    "ihc": ("IHC", lambda r: r.marker.name, ihc_text),
+    "fusion": ("Fusions", lambda r: r.notation, fusion_text),
+    "molecular": (
+        "Molecular findings",
+        lambda r: r.gene.symbol if r.gene_id else r.get_kind_display(),
+        molecular_text,
+    ),
+    "treatment": ("Treatment", lambda r: r.get_kind_display(), course_text),
+    "event": ("Clinical course", lambda r: r.get_kind_display(), course_text),
+}
+
+
+def _grouped(rows, key, text) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(key(row), []).append(text(row))
+    return grouped
+
+
+def rows_changes_between(case: Case, before, after) -> list[Change]:
+    """Row changes of every kind between two moments (the rows' history, `as_of`)."""
+    changes = []
+    for kind, (title, key, text) in ROW_DIFF.items():
+        model = ROW_KINDS[kind].model
+        old = model.history.as_of(before).filter(case_id=case.pk)
+        new = model.history.as_of(after).filter(case_id=case.pk)
+        for change in rows_diff(_grouped(old, key, text), _grouped(new, key, text)):
+            changes.append(Change(f"{title}: {change.label}", change.before, change.after))
+    return changes
+
+
 def rows_diff(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[Change]:
     changes = []
     for key in sorted(set(before) | set(after)):
@@ -130,10 +197,15 @@ DIFF_FIELDS = [
 def revision_changes(revision: Case) -> dict:
     """What a revision changes in its published case: fields, IHC rows, fusion rows."""
     original = (
-        Case.objects.select_related("final_diagnosis", "initial_diagnosis", "topography")
+        Case.objects.select_related(
+            "final_diagnosis", "initial_diagnosis", "reported_diagnosis", "topography"
+        )
         .prefetch_related(
             _IHC,
             FUSIONS,
+            "molecular_findings__gene",
+            "treatments",
+            "clinical_events",
             "differentials",
             "other_citations",
             _FIGURES,
@@ -147,20 +219,16 @@ def revision_changes(revision: Case) -> dict:
             label = str(Case._meta.get_field(name).verbose_name)
             fields.append(Change(label[:1].upper() + label[1:], before, after))
 
-    def by_key(rows, key, text):
-        grouped: dict[str, list[str]] = {}
-        for row in rows:
-            grouped.setdefault(key(row), []).append(text(row))
-        return grouped
-
-    ihc = rows_diff(
-        by_key(original.ihc_results.all(), lambda r: r.marker.name, ihc_text),
-        by_key(revision.ihc_results.all(), lambda r: r.marker.name, ihc_text),
-    )
-    fusions = rows_diff(
-        by_key(original.fusions.all(), lambda r: r.notation, fusion_text),
-        by_key(revision.fusions.all(), lambda r: r.notation, fusion_text),
-    )
+    rows = {}
+    for kind, (title, key, text) in ROW_DIFF.items():
+        related = ROW_KINDS[kind].related_name
+        rows[kind] = (
+            title,
+            rows_diff(
+                _grouped(getattr(original, related).all(), key, text),
+                _grouped(getattr(revision, related).all(), key, text),
+            ),
+        )
     figures = figures_diff(
         list(original.figures.all()),
         list(revision.figures.select_related("marker").order_by("position", "pk")),
@@ -168,10 +236,12 @@ def revision_changes(revision: Case) -> dict:
     return {
         "original": original,
         "fields": fields,
-        "ihc": ihc,
-        "fusions": fusions,
+        "ihc": rows["ihc"][1],
+        "fusions": rows["fusion"][1],
         "figures": figures,
-        "empty": not (fields or ihc or fusions or figures),
+        # Every kind of row, in the page's order: [(title, changes)].
+        "rows": [rows[kind] for kind in ROW_DIFF],
+        "empty": not (fields or figures or any(changes for _title, changes in rows.values())),
     }
 
 

@@ -48,6 +48,11 @@ urlpatterns = [
     path("curate/cases/<int:pk>/", curate.case_edit, name="case_edit"),
     path("curate/cases/<int:pk>/autosave/", curate.case_autosave, name="case_autosave"),
     path("curate/cases/<int:pk>/link/", curate.case_link_report, name="case_link_report"),
+    path(
+        "curate/reports/<int:pmid>/same-patient/",
+        curate.report_same_patient_view,
+        name="report_same_patient",
+    ),
     path("curate/cases/<int:pk>/discard/", curate.case_discard, name="case_discard"),
     path("curate/cases/<int:pk>/figures/", figures.case_figures, name="case_figures"),
     path(

@@ -25,14 +25,18 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from citations.models import Author, Citation
+from curation.actions.cases import refresh_grade
 from curation.models import (
     Case,
+    ClinicalEvent,
     Diagnosis,
     FusionFinding,
     Gene,
     IHCResult,
     Marker,
+    MolecularFinding,
     Topography,
+    Treatment,
     resolve_gene,
 )
 from curation.notation import parse_fusion
@@ -156,19 +160,69 @@ class CaseFactory(DjangoModelFactory):
 
     @factory.post_generation
     def fusions(self, create, extracted, **kwargs):
-        """fusions=["CARS1::ALK"] (the default), ["?::ROS1"], or [] for none."""
+        """fusions=["CARS1::ALK"] (the default), ["?::ROS1"], [("?::ALK", "fish_break_apart")],
+        or [] for none (by RNA sequencing unless a method is given)."""
         if not create:
             return
-        for position, text in enumerate(extracted if extracted is not None else ["CARS1::ALK"]):
+        for position, item in enumerate(extracted if extracted is not None else ["CARS1::ALK"]):
+            # "CARS1::ALK" (by RNA sequencing), or ("?::ALK", "fish_break_apart").
+            text, method = (item, FusionFinding.Method.RNA_SEQ) if isinstance(item, str) else item
             parsed = parse_fusion(text)
             FusionFinding.objects.create(
                 case=self,
                 five_prime_gene=gene(parsed.five_prime) if parsed.five_prime else None,
                 three_prime_gene=gene(parsed.three_prime),
-                method=FusionFinding.Method.RNA_SEQ,
+                method=method,
                 as_reported=text,
                 position=position,
             )
+
+    @factory.post_generation
+    def molecular(self, create, extracted, **kwargs):
+        """molecular=[("variant", "BRAF", {"hgvs_protein": "p.V600E", "method": "dna_panel"}),
+        ("copy_number", "MDM2", {"copy_number": "amplification"})]; none by default."""
+        if not create:
+            return
+        for position, (kind, symbol, extra) in enumerate(extracted or []):
+            row = MolecularFinding(
+                case=self,
+                kind=kind,
+                gene=gene(symbol) if symbol else None,
+                position=position,
+                **extra,
+            )
+            row.full_clean()
+            row.save()
+
+    @factory.post_generation
+    def events(self, create, extracted, **kwargs):
+        """events=[("local_recurrence", 14), ("distant_metastasis", 10, {"site": "lung"})]."""
+        if not create:
+            return
+        for position, (kind, months, *extra) in enumerate(extracted or []):
+            ClinicalEvent.objects.create(
+                case=self,
+                kind=kind,
+                months=months,
+                position=position,
+                **(extra[0] if extra else {}),
+            )
+
+    @factory.post_generation
+    def treatments(self, create, extracted, **kwargs):
+        """treatments=[("wide_local_excision", {"margins": "negative"})]; none by default."""
+        if not create:
+            return
+        for position, (kind, *extra) in enumerate(extracted or []):
+            Treatment.objects.create(
+                case=self, kind=kind, position=position, **(extra[0] if extra else {})
+            )
+
+    @factory.post_generation
+    def grade(self, create, extracted, **kwargs):
+        """The evidence grade of the rows just made, as curation.actions keeps it."""
+        if create:
+            refresh_grade(self)
 
 
 def make_published_case(**kwargs) -> Case:

@@ -15,18 +15,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import CURATOR, has_role, primary_role
-from curation import notifications, permissions, workflow
-from curation.models import Case, CaseEvent, FusionFinding, IHCResult
+from curation import molecular, notifications, permissions, workflow
+from curation.models import (
+    Case,
+    CaseEvent,
+    ClinicalEvent,
+    FusionFinding,
+    IHCResult,
+    MolecularFinding,
+    Treatment,
+)
 from curation.models.vocabulary import GeneResolution, is_gene_symbol, resolve_gene
 from curation.notation import FusionNotation, parse_fusion
 from curation.workflow import TransitionError
 
 __all__ = [
     "CASE_FIELDS",
+    "ROW_KINDS",
     "CaseActionError",
     "Conflict",
     "FusionResolution",
@@ -35,8 +45,10 @@ __all__ = [
     "add_fusion",
     "add_ihc_result",
     "create_case",
+    "refresh_grade",
     "replace_fusions",
     "replace_ihc_results",
+    "replace_rows",
     "resolve_fusion_text",
     "transition",
     "update_case",
@@ -70,6 +82,7 @@ class NotEditable(CaseActionError):
 CASE_FIELDS = frozenset(
     {
         "label",
+        "source_depth",
         "age",
         "age_unit",
         "sex",
@@ -82,16 +95,28 @@ CASE_FIELDS = frozenset(
         "clinical_diagnosis",
         "initial_diagnosis",
         "final_diagnosis",
+        "diagnosis_as_reported",
+        "reported_diagnosis",
+        "differentials_as_reported",
         "histology",
         "histology_pattern",
         "cell_type",
         "inflammatory_background",
         "depth",
+        "depth_mm",
         "epidermal_involvement",
+        "mitoses",
+        "mitoses_unit",
+        "necrosis",
+        "lymphovascular_invasion",
+        "perineural_invasion",
+        "focality",
         "treatment",
         "follow_up_months",
         "outcome",
         "notes",
+        "grade_lowered_to",
+        "grade_lowered_reason",
     }
 )
 M2M_FIELDS = frozenset({"other_citations", "differentials"})
@@ -112,12 +137,65 @@ FUSION_FIELDS = frozenset(
     {
         "five_prime_gene",
         "three_prime_gene",
+        "partner_status",
+        "five_prime_transcript",
+        "three_prime_transcript",
         "five_prime_exon",
         "three_prime_exon",
+        "breakpoint",
         "method",
+        "assay",
         "as_reported",
     }
 )
+MOLECULAR_FIELDS = frozenset(
+    {
+        "kind",
+        "gene",
+        "hgvs_protein",
+        "hgvs_cdna",
+        "transcript",
+        "copy_number",
+        "description",
+        "method",
+        "assay",
+        "as_reported",
+    }
+)
+TREATMENT_FIELDS = frozenset({"kind", "agent", "margins", "months", "as_reported"})
+EVENT_FIELDS = frozenset({"kind", "months", "site", "as_reported"})
+
+
+@dataclass(frozen=True)
+class RowKind:
+    """One kind of child row of a case: its model, the case's name for them, the
+    fields the actions set, and what one is called in messages."""
+
+    model: type
+    related_name: str
+    fields: frozenset[str]
+    noun: str
+
+    def rows(self, case: Case) -> list:
+        return list(getattr(case, self.related_name).order_by("position", "pk"))
+
+    @property
+    def attnames(self) -> tuple[str, ...]:
+        """The columns a copy of a row takes (foreign keys by id: no query)."""
+        return tuple(sorted(self.model._meta.get_field(f).attname for f in self.fields))
+
+
+# Every kind of child row, in the order the case page shows them. The actions,
+# the revision copy, the draft save and the diff all go through this table.
+ROW_KINDS: dict[str, RowKind] = {
+    "ihc": RowKind(IHCResult, "ihc_results", IHC_FIELDS, "An IHC result"),
+    "fusion": RowKind(FusionFinding, "fusions", FUSION_FIELDS, "A fusion finding"),
+    "molecular": RowKind(
+        MolecularFinding, "molecular_findings", MOLECULAR_FIELDS, "A molecular finding"
+    ),
+    "treatment": RowKind(Treatment, "treatments", TREATMENT_FIELDS, "A treatment"),
+    "event": RowKind(ClinicalEvent, "clinical_events", EVENT_FIELDS, "A clinical event"),
+}
 
 
 def _check_fields(fields: Iterable[str], allowed: frozenset[str], what: str) -> None:
@@ -137,6 +215,7 @@ def create_case(*, citation, by, revision_of: Case | None = None, **fields) -> C
     _check_fields(fields, CASE_FIELDS | M2M_FIELDS, "A case")
     m2m = {name: fields.pop(name) for name in list(fields) if name in M2M_FIELDS}
     case = Case(citation=citation, created_by=by, revision_of=revision_of, **fields)
+    _apply_grade(case, check_lowering=True)
     case.full_clean()
     case._history_user = by
     case.save()
@@ -154,6 +233,7 @@ def update_case(case: Case, *, by, expected_version: int, **fields) -> Case:
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.version += 1
+    _apply_grade(locked, check_lowering="grade_lowered_to" in fields)
     locked.full_clean()
     locked._history_user = by
     if m2m:
@@ -189,8 +269,42 @@ def _lock_for_edit(case: Case, by, expected_version: int) -> Case:
 
 def _bump(locked: Case, by) -> None:
     locked.version += 1
+    _apply_grade(locked)
     locked._history_user = by
-    locked.save(update_fields=["version", "updated_at"])
+    locked.save(update_fields=["version", "evidence_grade", "updated_at"])
+
+
+# -- evidence grade -----------------------------------------------------------
+
+
+def supported_grade(case: Case) -> str:
+    """The grade the case's saved findings support (curation.molecular.supported_grade)."""
+    if case.pk is None:
+        return "D"
+    methods = [
+        *case.fusions.values_list("method", flat=True),
+        *case.molecular_findings.values_list("method", flat=True),
+    ]
+    return molecular.supported_grade(methods, case.ihc_results.values_list("result", flat=True))
+
+
+def _apply_grade(case: Case, *, check_lowering: bool = False) -> None:
+    supported = supported_grade(case)
+    if check_lowering:
+        message = molecular.lowering_error(supported, case.grade_lowered_to)
+        if message:
+            raise ValidationError({"grade_lowered_to": message})
+    case.evidence_grade = molecular.effective_grade(supported, case.grade_lowered_to)
+
+
+def refresh_grade(case: Case, by=None) -> Case:
+    """Store the grade a case's findings support now (after rows were copied onto it)."""
+    before = case.evidence_grade
+    _apply_grade(case)
+    if case.evidence_grade != before:
+        case._history_user = by
+        case.save(update_fields=["evidence_grade", "updated_at"])
+    return case
 
 
 def _refresh(case: Case, locked: Case) -> None:
@@ -214,20 +328,28 @@ def add_ihc_result(case: Case, *, by, expected_version: int, **fields) -> IHCRes
 
 
 @transaction.atomic
-def replace_ihc_results(
-    case: Case, *, by, expected_version: int, rows: list[dict]
-) -> list[IHCResult]:
-    """Replace all IHC results of a case with `rows` (dicts of IHC fields), in order."""
+def replace_rows(case: Case, kind: str, *, by, expected_version: int, rows: list[dict]) -> list:
+    """Replace all rows of one kind (ROW_KINDS: "ihc", "fusion", "molecular",
+    "treatment", "event") of a case with `rows` (dicts of its fields), in order."""
+    row_kind = ROW_KINDS[kind]
     for row in rows:
-        _check_fields(row, IHC_FIELDS, "An IHC result")
+        _check_fields(row, row_kind.fields, row_kind.noun)
     locked = _lock_for_edit(case, by, expected_version)
-    _delete_children(locked.ihc_results.all(), by)
+    _delete_children(getattr(locked, row_kind.related_name).all(), by)
     saved = [
-        _save_child(IHCResult(case=locked, position=i, **row), by) for i, row in enumerate(rows)
+        _save_child(row_kind.model(case=locked, position=i, **row), by)
+        for i, row in enumerate(rows)
     ]
     _bump(locked, by)
     _refresh(case, locked)
     return saved
+
+
+def replace_ihc_results(
+    case: Case, *, by, expected_version: int, rows: list[dict]
+) -> list[IHCResult]:
+    """Replace all IHC results of a case with `rows` (dicts of IHC fields), in order."""
+    return replace_rows(case, "ihc", by=by, expected_version=expected_version, rows=rows)
 
 
 @transaction.atomic
@@ -241,21 +363,10 @@ def add_fusion(case: Case, *, by, expected_version: int, **fields) -> FusionFind
     return row
 
 
-@transaction.atomic
 def replace_fusions(
     case: Case, *, by, expected_version: int, rows: list[dict]
 ) -> list[FusionFinding]:
-    for row in rows:
-        _check_fields(row, FUSION_FIELDS, "A fusion finding")
-    locked = _lock_for_edit(case, by, expected_version)
-    _delete_children(locked.fusions.all(), by)
-    saved = [
-        _save_child(FusionFinding(case=locked, position=i, **row), by)
-        for i, row in enumerate(rows)
-    ]
-    _bump(locked, by)
-    _refresh(case, locked)
-    return saved
+    return replace_rows(case, "fusion", by=by, expected_version=expected_version, rows=rows)
 
 
 def _save_child(row, by):
@@ -299,9 +410,11 @@ class FusionResolution:
         """Fields for add_fusion / replace_fusions; only when `resolved`."""
         if not self.resolved:
             raise ValueError("resolve the partners first: " + " ".join(self.messages))
+        five = self.five_prime.gene if self.five_prime else None
         return {
-            "five_prime_gene": self.five_prime.gene if self.five_prime else None,
+            "five_prime_gene": five,
             "three_prime_gene": self.three_prime.gene,
+            "partner_status": "known" if five else "unknown",
             "as_reported": self.parsed.written,
         }
 

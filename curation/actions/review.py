@@ -29,13 +29,15 @@ from config.text import stored_text
 from curation import notifications, permissions, workflow
 from curation.actions.cases import (
     CASE_FIELDS,
+    ROW_KINDS,
     CaseActionError,
     Conflict,
     NotEditable,
     TransitionError,
+    refresh_grade,
     transition,
 )
-from curation.models import Case, CaseEvent, Figure, FusionFinding, IHCResult, TermProposal
+from curation.models import Case, CaseEvent, Figure, TermProposal
 
 __all__ = [
     "COMMENT_MAX_LENGTH",
@@ -47,6 +49,7 @@ __all__ = [
     "approve_case",
     "comment_on_case",
     "reject_case",
+    "report_same_patient",
     "request_changes",
     "start_revision",
 ]
@@ -56,27 +59,6 @@ OPEN_STATUSES = (workflow.DRAFT, workflow.SUBMITTED, workflow.CHANGES_REQUESTED)
 # Case fields are copied by column name, so that a foreign key costs no query.
 _COPY_ATTNAMES = tuple(sorted(Case._meta.get_field(name).attname for name in CASE_FIELDS))
 _M2M = ("other_citations", "differentials")
-_IHC_COPY = (
-    "marker_id",
-    "clone",
-    "clone_term_id",
-    "result",
-    "extent",
-    "intensity",
-    "pattern",
-    "percent_cells",
-    "as_reported",
-    "position",
-)
-_FUSION_COPY = (
-    "five_prime_gene_id",
-    "three_prime_gene_id",
-    "five_prime_exon",
-    "three_prime_exon",
-    "method",
-    "as_reported",
-    "position",
-)
 
 # A figure's copy shares its files (they are named by their content).
 _FIGURE_COPY = tuple(
@@ -103,12 +85,23 @@ class CommentRefused(CaseActionError):
 # -- decisions -----------------------------------------------------------------
 
 
-def approve_case(case: Case, by, comment: str = "", *, expected_version: int | None = None):
+def approve_case(
+    case: Case,
+    by,
+    comment: str = "",
+    *,
+    expected_version: int | None = None,
+    diagnosis_review: str = "",
+    diagnosis_review_comment: str = "",
+):
     """Publish a submitted case (or apply a submitted revision onto its published case).
 
     Returns the published case: for a revision, the original (the revision is gone).
     A case whose proposed terms are still pending is not published: its values are
     not settled until a reviewer decides them (curation.actions.proposals).
+    `diagnosis_review`: whether the reviewer agrees with the current diagnosis the
+    curator assigned (Case.DiagnosisReview; a disagreement needs its reason), recorded
+    on the published case in the same transaction.
     """
     pending = TermProposal.objects.pending().filter(case=case).count()
     if pending:
@@ -116,7 +109,21 @@ def approve_case(case: Case, by, comment: str = "", *, expected_version: int | N
             f"This case has {pending} proposed term{'s' if pending > 1 else ''} waiting: "
             "accept or map them (under “Proposed terms”) before publishing it."
         )
-    return _decide(case, workflow.PUBLISHED, by, comment, expected_version)
+    reason = stored_text(diagnosis_review_comment)
+    if diagnosis_review not in ("", *Case.DiagnosisReview.values):
+        raise TransitionError("Say whether you agree with the diagnosis, or leave it empty.")
+    if diagnosis_review == Case.DiagnosisReview.DISAGREES and not reason:
+        raise TransitionError("Say why you do not agree with the diagnosis.")
+    with transaction.atomic():
+        decided = _decide(case, workflow.PUBLISHED, by, comment, expected_version)
+        if diagnosis_review:
+            decided.diagnosis_review = diagnosis_review
+            decided.diagnosis_review_comment = reason
+            decided._history_user = by
+            decided.save(
+                update_fields=["diagnosis_review", "diagnosis_review_comment", "updated_at"]
+            )
+    return decided
 
 
 def request_changes(case: Case, by, comment: str, *, expected_version: int | None = None):
@@ -223,25 +230,26 @@ def _revision_note(revision: Case, original: Case, comment: str) -> str:
 
 
 def _copy_children(source: Case, target: Case, by, *, replace: bool) -> None:
-    """Copy IHC, fusion and figure rows from source to target (replacing target's, if asked)."""
+    """Copy every kind of child row (ROW_KINDS) from source to target (replacing target's,
+    if asked), and the figures; the target's evidence grade follows its new rows."""
     if replace:
         _apply_figures(source, target)
     else:
         for row in source.figures.order_by("position", "pk"):
             Figure.objects.create(case=target, **{f: getattr(row, f) for f in _FIGURE_COPY})
-    for model, fields, related in (
-        (IHCResult, _IHC_COPY, "ihc_results"),
-        (FusionFinding, _FUSION_COPY, "fusions"),
-    ):
+    for kind in ROW_KINDS.values():
+        model, related = kind.model, kind.related_name
+        columns = (*kind.attnames, "position")
         if replace:
             # One by one, so that each deletion is in the history with its user.
             for row in getattr(target, related).all():
                 row._history_user = by
                 row.delete()
         for row in getattr(source, related).order_by("position", "pk"):
-            copy = model(case=target, **{f: getattr(row, f) for f in fields})
+            copy = model(case=target, **{c: getattr(row, c) for c in columns})
             copy._history_user = by
             copy.save()
+    refresh_grade(target, by)
 
 
 def _apply_figures(revision: Case, original: Case) -> None:
@@ -303,6 +311,35 @@ def start_revision(published_case: Case, by) -> Case:
     revision.save(update_fields=["updated_at"])  # history snapshot with the M2M values
     _copy_children(original, revision, by, replace=False)
     return revision
+
+
+@transaction.atomic
+def report_same_patient(published_case: Case, citation, by) -> Case:
+    """Add `citation` as another report of a published case's patient: a revision of the
+    case (the curator's open one, or a new one) with the paper among its other reports,
+    reviewed like any revision. The patient stays one case: counted once everywhere."""
+    if (
+        citation.pk == published_case.citation_id
+        or published_case.other_citations.filter(pk=citation.pk).exists()
+    ):
+        raise CaseActionError(f"{citation} is already a report of {published_case.number}.")
+    try:
+        revision = start_revision(published_case, by)
+    except RevisionExists as exc:
+        if exc.revision.created_by_id != by.pk or exc.revision.status not in workflow.EDITABLE:
+            raise
+        revision = exc.revision
+    others = list(revision.other_citations.all())
+    if citation in others:
+        raise CaseActionError(
+            f"{citation} is already a report of this patient in your revision "
+            f"{revision.number}: continue there."
+        )
+    from curation.actions.cases import update_case
+
+    return update_case(
+        revision, by=by, expected_version=revision.version, other_citations=[*others, citation]
+    )
 
 
 # -- comments ----------------------------------------------------------------------

@@ -18,14 +18,12 @@ from django.db.models import Q
 from curation import workflow
 from curation.actions.cases import (
     CASE_FIELDS,
-    FUSION_FIELDS,
-    IHC_FIELDS,
+    ROW_KINDS,
     CaseActionError,
     Conflict,
     NotEditable,
     create_case,
-    replace_fusions,
-    replace_ihc_results,
+    replace_rows,
     transition,
     update_case,
 )
@@ -34,7 +32,6 @@ from curation.models import (
     CaseDraftInput,
     CaseEvent,
     FusionFinding,
-    IHCResult,
     TermProposal,
 )
 
@@ -101,10 +98,13 @@ def missing_for_submission(
         TermProposal.Field.FUSION_THREE,
     }
     if has_rows is None:
-        has_rows = case.ihc_results.exists() or case.fusions.exists()
+        has_rows = (
+            case.ihc_results.exists() or case.fusions.exists() or case.molecular_findings.exists()
+        )
     if not (has_rows or row_pending):
         errors["findings"] = (
-            "Record at least one finding (an IHC result or a fusion) before submitting."
+            "Record at least one finding (an IHC result, a fusion or another molecular "
+            "finding) before submitting."
         )
     return errors
 
@@ -124,12 +124,12 @@ def start_case(citation, *, by, label: str = "", copy_from: Case | None = None) 
         fields.update({name: getattr(copy_from, name) for name in COPIED_FIELDS})
     case = create_case(citation=citation, by=by, **fields)
     if copy_from is not None:
-        ihc = [_row_values(r, IHC_FIELDS) for r in _ihc_rows(copy_from)]
-        fusions = [_row_values(r, FUSION_FIELDS) for r in _fusion_rows(copy_from)]
-        if ihc:
-            replace_ihc_results(case, by=by, expected_version=case.version, rows=ihc)
-        if fusions:
-            replace_fusions(case, by=by, expected_version=case.version, rows=fusions)
+        # The series shares its stains and molecular method; not the patient's course.
+        for kind in ("ihc", "fusion", "molecular"):
+            row_kind = ROW_KINDS[kind]
+            rows = [_row_values(r, row_kind.fields) for r in row_kind.rows(copy_from)]
+            if rows:
+                replace_rows(case, kind, by=by, expected_version=case.version, rows=rows)
         differentials = list(copy_from.differentials.all())
         if differentials:
             update_case(case, by=by, expected_version=case.version, differentials=differentials)
@@ -151,6 +151,9 @@ def save_draft(
     fields: dict,
     ihc_rows: list[dict] | None = None,
     fusion_rows: list[dict] | None = None,
+    molecular_rows: list[dict] | None = None,
+    treatment_rows: list[dict] | None = None,
+    event_rows: list[dict] | None = None,
     proposals: list | None = None,
     withdrawn: tuple = (),
 ) -> SaveResult:
@@ -184,16 +187,22 @@ def save_draft(
         raise TypeError(f"A case has no editable field(s) {', '.join(sorted(unknown))}")
 
     changed = False
+    # Rows first: a lowered grade in the fields is checked against the findings saved.
+    posted_rows = {
+        "ihc": ihc_rows,
+        "fusion": fusion_rows,
+        "molecular": molecular_rows,
+        "treatment": treatment_rows,
+        "event": event_rows,
+    }
+    for kind, rows in posted_rows.items():
+        row_kind = ROW_KINDS[kind]
+        if rows is not None and _rows_differ(row_kind.rows(locked), rows, row_kind.fields):
+            replace_rows(locked, kind, by=by, expected_version=locked.version, rows=rows)
+            locked.refresh_from_db()
+            changed = True
     if changed_fields:
         locked = update_case(locked, by=by, expected_version=locked.version, **changed_fields)
-        changed = True
-    if ihc_rows is not None and _rows_differ(_ihc_rows(locked), ihc_rows, IHC_FIELDS):
-        replace_ihc_results(locked, by=by, expected_version=locked.version, rows=ihc_rows)
-        locked.refresh_from_db()
-        changed = True
-    if fusion_rows is not None and _rows_differ(_fusion_rows(locked), fusion_rows, FUSION_FIELDS):
-        replace_fusions(locked, by=by, expected_version=locked.version, rows=fusion_rows)
-        locked.refresh_from_db()
         changed = True
     if proposals or withdrawn or "final_diagnosis" in fields or "initial_diagnosis" in fields:
         from curation.actions.proposals import record_proposals
@@ -219,14 +228,6 @@ def keep_unsaved_input(case: Case, posted, *, version: int) -> None:
         return
     data = {name: posted.getlist(name) for name in posted if name not in NOT_TYPED}
     CaseDraftInput.objects.update_or_create(case=case, defaults={"version": version, "data": data})
-
-
-def _ihc_rows(case: Case) -> list[IHCResult]:
-    return list(case.ihc_results.order_by("position", "pk"))
-
-
-def _fusion_rows(case: Case) -> list[FusionFinding]:
-    return list(case.fusions.order_by("position", "pk"))
 
 
 def _row_values(row, names) -> dict:
@@ -285,7 +286,8 @@ def discard_draft(case: Case, *, by, expected_version: int) -> None:
     if locked.status != workflow.DRAFT or CaseEvent.objects.filter(case=locked).exists():
         raise NotEditable("Only a draft that was never submitted can be discarded.")
     # Recorded in the field history (a "-" record with the user) by simple-history.
-    for row in [*locked.ihc_results.all(), *locked.fusions.all(), locked]:
+    children = [row for kind in ROW_KINDS.values() for row in kind.rows(locked)]
+    for row in [*children, locked]:
         row._history_user = by
         row.delete()
 

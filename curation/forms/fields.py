@@ -283,3 +283,41 @@ def _model_field(model, name, **overrides):
 
 def _choices(choices) -> list:
     return [("", "—"), *choices]
+
+
+class VocabularyListField(forms.CharField):
+    """Several vocabulary rows typed in one box, separated by “;” or new lines
+    (the differential diagnoses); every name must be in the vocabulary."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def __init__(self, *, vocabulary: Vocabulary | None = None, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 3_000)
+        self.vocabulary = vocabulary
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "; ".join(self.vocabulary.label(row) for row in value)
+        return value
+
+    def clean(self, value):
+        text = super().clean(value)
+        names = [" ".join(n.split()) for n in text.replace("\n", ";").split(";")]
+        rows, unknown = [], []
+        for name in filter(None, names):
+            row = self.vocabulary.find(name)
+            if row is None:
+                unknown.append(name[:80])
+            elif row not in rows:
+                rows.append(row)
+        if unknown:
+            raise ValidationError(
+                "Not in the diagnosis list: "
+                + "; ".join(f"“{n}”" for n in unknown)
+                + ". Pick listed names (separated by “;”), and keep the paper's own words "
+                "in “as reported”.",
+                code="unknown",
+            )
+        return rows

@@ -1,4 +1,5 @@
-"""The inline rows of the case form: IHC results and fusions (formsets)."""
+"""The inline rows of the case form (formsets): IHC results, fusions, other molecular
+findings, treatments and clinical events."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse
 
+from curation import molecular
 from curation.actions.cases import FusionResolution, resolve_fusion_text
 from curation.actions.proposals import PendingTerm
 from curation.forms.fields import (
@@ -20,7 +22,16 @@ from curation.forms.fields import (
     _text,
     unknown_text,
 )
-from curation.models import FusionFinding, Gene, IHCResult, TermProposal
+from curation.models import (
+    ClinicalEvent,
+    FusionFinding,
+    Gene,
+    IHCResult,
+    MolecularFinding,
+    TermProposal,
+    Treatment,
+    resolve_gene,
+)
 from curation.notation import NotationError, format_fusion
 from curation.symbols import UNKNOWN
 
@@ -170,7 +181,21 @@ class FusionRowForm(forms.Form):
     three_prime_choice = forms.IntegerField(required=False, widget=forms.HiddenInput)
     five_prime_exon = forms.CharField(label="5' exon", required=False, max_length=20)
     three_prime_exon = forms.CharField(label="3' exon", required=False, max_length=20)
+    five_prime_transcript = forms.CharField(
+        label="5' transcript", required=False, max_length=20, help_text="e.g. NM_001751.6"
+    )
+    three_prime_transcript = forms.CharField(
+        label="3' transcript", required=False, max_length=20, help_text="e.g. NM_004304.5"
+    )
+    several_partners = forms.BooleanField(label="Several partners reported", required=False)
+    breakpoint = forms.CharField(label="Breakpoint as reported", required=False, max_length=300)
     method = forms.ChoiceField(required=False, choices=_choices(FusionFinding.Method.choices))
+    assay = forms.CharField(
+        label="Assay as reported",
+        required=False,
+        max_length=200,
+        help_text="The paper's words: “targeted RNA sequencing”.",
+    )
 
     resolution: FusionResolution | None = None
     genes: tuple[Gene | None, Gene | None] = (None, None)
@@ -237,6 +262,22 @@ class FusionRowForm(forms.Form):
         # With a proposed partner, the row waits in the proposal with its known partner.
         self.other_gene = five or three
         self.genes = (None, None) if self.proposal else (five, three)
+        partner_unknown = self.resolution.five_prime is None
+        if data.get("several_partners") and not partner_unknown:
+            self.add_error(
+                "several_partners",
+                "With several partners, write the rearranged gene alone (ALK rearrangement) "
+                "and the partners in the breakpoint text.",
+            )
+        if partner_unknown and (data.get("five_prime_exon") or data.get("five_prime_transcript")):
+            self.add_error(
+                "five_prime_exon",
+                "The 5' partner is not known: its exon or transcript cannot be given.",
+            )
+        for name in ("five_prime_transcript", "three_prime_transcript"):
+            message = molecular.transcript_error(data.get(name, ""))
+            if message:
+                self.add_error(name, message)
         return data
 
     def _gene(self, found, chosen_pk, end):
@@ -307,12 +348,23 @@ class FusionRowForm(forms.Form):
                 }
             )
             return {"proposal": self.proposal}
+        if five is not None:
+            status = FusionFinding.PartnerStatus.KNOWN
+        elif data.get("several_partners"):
+            status = FusionFinding.PartnerStatus.MULTIPLE
+        else:
+            status = FusionFinding.PartnerStatus.UNKNOWN
         return {
             "five_prime_gene": five,
             "three_prime_gene": three,
+            "partner_status": status,
+            "five_prime_transcript": data.get("five_prime_transcript", ""),
+            "three_prime_transcript": data.get("three_prime_transcript", ""),
             "five_prime_exon": data.get("five_prime_exon", ""),
             "three_prime_exon": data.get("three_prime_exon", ""),
+            "breakpoint": data.get("breakpoint", ""),
             "method": data.get("method", ""),
+            "assay": data.get("assay", ""),
             "as_reported": self.resolution.parsed.written,
         }
 
@@ -324,8 +376,193 @@ class FusionRowForm(forms.Form):
             "three_prime_choice": row.three_prime_gene_id,
             "five_prime_exon": row.five_prime_exon,
             "three_prime_exon": row.three_prime_exon,
+            "five_prime_transcript": row.five_prime_transcript,
+            "three_prime_transcript": row.three_prime_transcript,
+            "several_partners": row.partner_status == FusionFinding.PartnerStatus.MULTIPLE,
+            "breakpoint": row.breakpoint,
             "method": row.method,
+            "assay": row.assay,
             "notation": row.notation,
+        }
+
+
+class MolecularRowForm(forms.Form):
+    """A sequence variant, copy-number change or other finding; the gene typed as the
+    paper writes it and resolved to HGNC (V600E without "p." is accepted and normalised)."""
+
+    kind = forms.ChoiceField(label="Type", choices=_choices(MolecularFinding.Kind.choices))
+    gene = forms.CharField(label="Gene", required=False, max_length=40)
+    hgvs_protein = forms.CharField(
+        label="Protein (HGVS)", required=False, max_length=100, help_text="e.g. p.V600E"
+    )
+    hgvs_cdna = forms.CharField(
+        label="cDNA (HGVS)", required=False, max_length=100, help_text="e.g. c.1799T>A"
+    )
+    transcript = forms.CharField(
+        label="Transcript", required=False, max_length=20, help_text="e.g. NM_004333.6"
+    )
+    copy_number = forms.ChoiceField(
+        label="Copy-number change",
+        required=False,
+        choices=_choices(MolecularFinding.CopyNumber.choices),
+    )
+    description = forms.CharField(label="Description", required=False, max_length=300)
+    method = forms.ChoiceField(required=False, choices=_choices(MolecularFinding.Method.choices))
+    assay = forms.CharField(label="Assay as reported", required=False, max_length=200)
+    as_reported = forms.CharField(label="As reported", required=False, max_length=300)
+
+    gene_row: Gene | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].error_messages["required"] = (
+            "Choose the type: sequence variant, copy-number change or other (or remove the row)."
+        )
+
+    def clean(self):
+        data = super().clean()
+        self.gene_row = None
+        symbol = " ".join(data.get("gene", "").split())
+        if symbol:
+            found = resolve_gene(symbol)
+            if found.gene is None:
+                self.add_error("gene", found.resolution.message or f"“{symbol}”: unknown gene.")
+            self.gene_row = found.gene
+        if self.errors:
+            return data
+        finding = MolecularFinding(kind=data["kind"], gene=self.gene_row, **self._values(data))
+        try:
+            finding.clean()
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+            return data
+        data["hgvs_protein"], data["hgvs_cdna"] = finding.hgvs_protein, finding.hgvs_cdna
+        return data
+
+    @staticmethod
+    def _values(data) -> dict:
+        return {
+            name: data.get(name, "")
+            for name in (
+                "hgvs_protein",
+                "hgvs_cdna",
+                "transcript",
+                "copy_number",
+                "description",
+                "method",
+                "assay",
+                "as_reported",
+            )
+        }
+
+    def row(self) -> dict:
+        data = self.cleaned_data
+        return {"kind": data["kind"], "gene": self.gene_row, **self._values(data)}
+
+    @staticmethod
+    def initial_for(row: MolecularFinding) -> dict:
+        return {
+            "kind": row.kind,
+            "gene": row.gene.symbol if row.gene_id else "",
+            "hgvs_protein": row.hgvs_protein,
+            "hgvs_cdna": row.hgvs_cdna,
+            "transcript": row.transcript,
+            "copy_number": row.copy_number,
+            "description": row.description,
+            "method": row.method,
+            "assay": row.assay,
+            "as_reported": row.as_reported,
+        }
+
+
+def _months_field():
+    return forms.DecimalField(
+        label="Months from diagnosis",
+        required=False,
+        min_value=0,
+        max_value=1_200,
+        max_digits=6,
+        decimal_places=1,
+        error_messages={
+            "min_value": "Months from diagnosis cannot be negative.",
+            "max_value": "At most 1,200 months (100 years).",
+            "invalid": "Enter a number of months, e.g. 14 or 2.5.",
+            "max_digits": "That number is too large.",
+        },
+    )
+
+
+class TreatmentRowForm(forms.Form):
+    kind = forms.ChoiceField(label="Treatment", choices=_choices(Treatment.Kind.choices))
+    agent = forms.CharField(
+        label="Agent", required=False, max_length=200, help_text="e.g. crizotinib"
+    )
+    margins = forms.ChoiceField(required=False, choices=_choices(Treatment.Margins.choices))
+    as_reported = forms.CharField(label="As reported", required=False, max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["months"] = _months_field()
+        self.fields["kind"].error_messages["required"] = (
+            "Choose the treatment (or remove the row)."
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == Treatment.Kind.SYSTEMIC and not data.get("agent"):
+            self.add_error("agent", "Name the agent of the systemic therapy, e.g. crizotinib.")
+        return data
+
+    def row(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "agent": data.get("agent", ""),
+            "margins": data.get("margins", ""),
+            "months": data.get("months"),
+            "as_reported": data.get("as_reported", ""),
+        }
+
+    @staticmethod
+    def initial_for(row: Treatment) -> dict:
+        return {
+            "kind": row.kind,
+            "agent": row.agent,
+            "margins": row.margins,
+            "months": row.months,
+            "as_reported": row.as_reported,
+        }
+
+
+class EventRowForm(forms.Form):
+    kind = forms.ChoiceField(label="Event", choices=_choices(ClinicalEvent.Kind.choices))
+    site = forms.CharField(
+        label="Site", required=False, max_length=200, help_text="For a metastasis: e.g. lung"
+    )
+    as_reported = forms.CharField(label="As reported", required=False, max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["months"] = _months_field()
+        self.fields["kind"].error_messages["required"] = "Choose the event (or remove the row)."
+
+    def row(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "months": data.get("months"),
+            "site": data.get("site", ""),
+            "as_reported": data.get("as_reported", ""),
+        }
+
+    @staticmethod
+    def initial_for(row: ClinicalEvent) -> dict:
+        return {
+            "kind": row.kind,
+            "months": row.months,
+            "site": row.site,
+            "as_reported": row.as_reported,
         }
 
 
@@ -341,21 +578,20 @@ class _RowFormSet(forms.BaseFormSet):
         ]
 
 
-IHCFormSet = forms.formset_factory(
-    IHCRowForm,
-    formset=_RowFormSet,
-    extra=0,
-    can_delete=True,
-    max_num=MAX_ROWS,
-    validate_max=True,
-    absolute_max=MAX_ROWS,
-)
-FusionFormSet = forms.formset_factory(
-    FusionRowForm,
-    formset=_RowFormSet,
-    extra=0,
-    can_delete=True,
-    max_num=MAX_ROWS,
-    validate_max=True,
-    absolute_max=MAX_ROWS,
-)
+def _formset(form):
+    return forms.formset_factory(
+        form,
+        formset=_RowFormSet,
+        extra=0,
+        can_delete=True,
+        max_num=MAX_ROWS,
+        validate_max=True,
+        absolute_max=MAX_ROWS,
+    )
+
+
+IHCFormSet = _formset(IHCRowForm)
+FusionFormSet = _formset(FusionRowForm)
+MolecularFormSet = _formset(MolecularRowForm)
+TreatmentFormSet = _formset(TreatmentRowForm)
+EventFormSet = _formset(EventRowForm)

@@ -1,10 +1,11 @@
 """Curation models, split by topic."""
 
 from curation.models.case import Case, CaseQuerySet
+from curation.models.course import ClinicalEvent, Treatment
 from curation.models.draft_input import CaseDraftInput
 from curation.models.events import CaseEvent, VocabularyEdit
 from curation.models.figure import Figure, OpenAccessFigure, OpenAccessPackage
-from curation.models.findings import FusionFinding, IHCResult
+from curation.models.findings import FusionFinding, IHCResult, MolecularFinding
 from curation.models.proposals import TermProposal
 from curation.models.vocabulary import (
     Clone,
@@ -26,6 +27,7 @@ __all__ = [
     "CaseDraftInput",
     "CaseEvent",
     "CaseQuerySet",
+    "ClinicalEvent",
     "Clone",
     "Diagnosis",
     "DiagnosisCategory",
@@ -37,10 +39,12 @@ __all__ = [
     "GeneSymbol",
     "IHCResult",
     "Marker",
+    "MolecularFinding",
     "OpenAccessFigure",
     "OpenAccessPackage",
     "TermProposal",
     "Topography",
+    "Treatment",
     "VocabularyEdit",
     "VocabularyVersion",
     "is_gene_symbol",

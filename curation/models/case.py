@@ -6,13 +6,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from accounts.roles import REVIEWER, has_role
-from curation import workflow
+from curation import molecular, workflow
+from curation.models.vocabulary import Diagnosis
 
 
 class CaseQuerySet(models.QuerySet):
@@ -37,6 +39,40 @@ class CaseQuerySet(models.QuerySet):
                 ]
             )
         return self.filter(visible)
+
+    def with_record(self):
+        """Every field and every kind of row of the cases, as their pages and the API show
+        them, in a fixed number of queries (one per kind of row)."""
+        from curation.models.course import ClinicalEvent, Treatment
+        from curation.models.findings import FusionFinding, IHCResult, MolecularFinding
+
+        def ordered(model):
+            return model.objects.order_by("position", "pk")
+
+        return self.select_related(
+            "citation",
+            "topography",
+            "final_diagnosis__family",
+            "initial_diagnosis",
+            "reported_diagnosis",
+            "created_by__public_name",
+        ).prefetch_related(
+            models.Prefetch(
+                "ihc_results", queryset=ordered(IHCResult).select_related("marker__gene")
+            ),
+            models.Prefetch(
+                "fusions",
+                queryset=ordered(FusionFinding).select_related(
+                    "five_prime_gene", "three_prime_gene"
+                ),
+            ),
+            models.Prefetch(
+                "molecular_findings", queryset=ordered(MolecularFinding).select_related("gene")
+            ),
+            models.Prefetch("treatments", queryset=ordered(Treatment)),
+            models.Prefetch("clinical_events", queryset=ordered(ClinicalEvent)),
+            models.Prefetch("differentials", queryset=Diagnosis.objects.order_by("name")),
+        )
 
     def with_fusion(self, text: str):
         """Cases with a fusion matching `text` as any paper writes it (CARS-ALK...)."""
@@ -91,12 +127,37 @@ class Case(models.Model):
         ULCERATION = "ulceration", "Ulcerated"
 
     class Outcome(models.TextChoices):
+        # The status at the last follow-up; what happened before it (recurrence,
+        # metastasis) is a ClinicalEvent with its time.
         NED = "ned", "No evidence of disease"
-        RECURRENCE = "recurrence", "Local recurrence"
-        METASTASIS = "metastasis", "Metastasis"
         AWD = "awd", "Alive with disease"
         DOD = "dod", "Died of disease"
         DOC = "doc", "Died of other causes"
+
+    class SourceDepth(models.TextChoices):
+        ABSTRACT = "abstract", "Abstract only"
+        FULL_TEXT = "full_text", "Full text"
+        FULL_TEXT_FIGURES = "full_text_figures", "Full text and figures"
+
+    class Presence(models.TextChoices):
+        PRESENT = "present", "Present"
+        ABSENT = "absent", "Absent"
+
+    class MitosesUnit(models.TextChoices):
+        PER_MM2 = "per_mm2", "per mm²"
+        PER_10_HPF = "per_10_hpf", "per 10 HPF"
+
+    class Focality(models.TextChoices):
+        SOLITARY = "solitary", "Solitary"
+        MULTIFOCAL = "multifocal", "Multifocal"
+
+    class DiagnosisReview(models.TextChoices):
+        AGREES = "agrees", "The reviewer agrees with the current diagnosis"
+        DISAGREES = "disagrees", "The reviewer does not agree"
+
+    Grade = models.TextChoices(
+        "Grade", [(code, (code, label)) for code, label in molecular.GRADE_CHOICES]
+    )
 
     # -- the source ----------------------------------------------------------
     citation = models.ForeignKey(
@@ -110,6 +171,13 @@ class Case(models.Model):
     )
     label = models.CharField(
         "label in the paper", max_length=100, blank=True, help_text="e.g. “Case 2”."
+    )
+    source_depth = models.CharField(
+        "curated from",
+        max_length=20,
+        choices=SourceDepth.choices,
+        blank=True,
+        help_text="What the curator read: the abstract only, the full text, or its figures too.",
     )
 
     # -- the patient ---------------------------------------------------------
@@ -164,6 +232,31 @@ class Case(models.Model):
         related_name="differential_in_cases",
         verbose_name="differential diagnoses considered",
     )
+    differentials_as_reported = models.TextField(
+        "differential diagnoses as reported",
+        blank=True,
+        help_text="The paper's list, including terms the vocabulary does not hold.",
+    )
+    # The diagnosis the paper gave, beside the current (WHO 5th edition) one above:
+    # older papers call an EFH "dermatofibroma", an ALK Spitz tumour "Spitz naevus".
+    diagnosis_as_reported = models.CharField(
+        "diagnosis as reported", max_length=300, blank=True, help_text="The paper's words."
+    )
+    reported_diagnosis = models.ForeignKey(
+        "curation.Diagnosis",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reported_in_cases",
+        verbose_name="diagnosis as reported (term)",
+    )
+    diagnosis_review = models.CharField(
+        "reviewer on the current diagnosis",
+        max_length=10,
+        choices=DiagnosisReview.choices,
+        blank=True,
+    )
+    diagnosis_review_comment = models.TextField("reviewer's reason", blank=True)
 
     # -- histology -----------------------------------------------------------
     histology = models.TextField("histology (description)", blank=True)
@@ -171,17 +264,44 @@ class Case(models.Model):
     cell_type = models.CharField(max_length=20, choices=CellType.choices, blank=True)
     inflammatory_background = models.CharField(max_length=200, blank=True)
     depth = models.CharField(max_length=20, choices=Depth.choices, blank=True)
+    depth_mm = models.DecimalField(
+        "depth (mm)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
     epidermal_involvement = models.CharField(
         max_length=20, choices=EpidermalInvolvement.choices, blank=True
     )
+    mitoses = models.DecimalField("mitoses", max_digits=6, decimal_places=1, null=True, blank=True)
+    mitoses_unit = models.CharField(
+        "mitoses per", max_length=12, choices=MitosesUnit.choices, blank=True
+    )
+    necrosis = models.CharField(max_length=10, choices=Presence.choices, blank=True)
+    lymphovascular_invasion = models.CharField(max_length=10, choices=Presence.choices, blank=True)
+    perineural_invasion = models.CharField(max_length=10, choices=Presence.choices, blank=True)
+    focality = models.CharField(
+        "multifocality", max_length=12, choices=Focality.choices, blank=True
+    )
 
     # -- treatment and outcome -----------------------------------------------
-    treatment = models.TextField(blank=True)
+    treatment = models.TextField("treatment as reported", blank=True)
     follow_up_months = models.DecimalField(
-        "follow-up (months)", max_digits=6, decimal_places=1, null=True, blank=True
+        "last follow-up (months)", max_digits=6, decimal_places=1, null=True, blank=True
     )
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome = models.CharField(
+        "status at last follow-up", max_length=20, choices=Outcome.choices, blank=True
+    )
     notes = models.TextField(blank=True)
+
+    # -- evidence ------------------------------------------------------------
+    # The grade the findings support (curation/molecular.supported_grade), or lower
+    # when a curator lowered it with a reason; kept current by curation.actions on
+    # every write (so that search, facets and exports read a column).
+    evidence_grade = models.CharField(
+        max_length=1, choices=Grade.choices, default="D", editable=False
+    )
+    grade_lowered_to = models.CharField(
+        "grade lowered to", max_length=1, choices=Grade.choices, blank=True
+    )
+    grade_lowered_reason = models.TextField("why the grade was lowered", blank=True)
 
     # -- search --------------------------------------------------------------
     # Full-text document (citation title A, case text B, abstract and notes C),
@@ -254,9 +374,18 @@ class Case(models.Model):
                 violation_error_message="Follow-up cannot be negative.",
             ),
             models.CheckConstraint(
-                condition=Q(follow_up_months__isnull=True) | ~Q(outcome=""),
-                name="curation_case_follow_up_needs_outcome",
-                violation_error_message="Give the outcome at follow-up, or leave follow-up empty.",
+                condition=Q(grade_lowered_to="") | ~Q(grade_lowered_reason=""),
+                name="curation_case_lowered_grade_has_reason",
+                violation_error_message="Say why the grade was lowered.",
+            ),
+            models.CheckConstraint(
+                condition=Q(evidence_grade__in=molecular.GRADES),
+                name="curation_case_grade_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(mitoses__isnull=True) | ~Q(mitoses_unit=""),
+                name="curation_case_mitoses_have_unit",
+                violation_error_message="Say whether mitoses are per mm² or per 10 HPF.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=workflow.STATUSES), name="curation_case_status_valid"
@@ -279,6 +408,9 @@ class Case(models.Model):
             models.Index(fields=["status", "sex"], name="curation_case_sex_idx"),
             models.Index(fields=["status", "outcome"], name="curation_case_outcome_idx"),
             models.Index(fields=["status", "age_unit", "age"], name="curation_case_age_idx"),
+            # ... GROUP BY evidence_grade, source_depth (and their filters).
+            models.Index(fields=["status", "evidence_grade"], name="curation_case_grade_idx"),
+            models.Index(fields=["status", "source_depth"], name="curation_case_source_idx"),
         ]
 
     def __str__(self) -> str:
@@ -286,6 +418,15 @@ class Case(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("curation:case_detail", args=[self.pk])
+
+    def clean(self):
+        # A rule of the form and the actions (not a database constraint: cases migrated
+        # from the old "recurrence" outcome have a follow-up and no status until a
+        # curator gives it, migration 0016).
+        if self.follow_up_months is not None and not self.outcome:
+            raise ValidationError(
+                {"outcome": "Give the status at the last follow-up, or leave follow-up empty."}
+            )
 
     # One way of naming a case on every page, e-mail and export: the
     # registry's number, then the label the paper gave it.

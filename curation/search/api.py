@@ -8,12 +8,14 @@ documents them.
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Prefetch
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import routers, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from citations import exports as citation_exports
+from citations.models import Author
 from curation.models import Case
 from curation.search.contract import (
     BAD_REQUEST,
@@ -27,8 +29,23 @@ from curation.search.contract import (
     StrictPageNumberPagination,
     YearFilter,
 )
-from curation.search.engine import Resolved, filtered, ordered, with_rows
-from curation.search.params import AGE_BAND_KEYS, OUTCOMES, SEXES, SORTS, SearchParams
+from curation.search.engine import Resolved, filtered, ordered
+from curation.search.params import (
+    AGE_BAND_KEYS,
+    EVENTS,
+    FINDING_TYPES,
+    GRADES,
+    METHODS,
+    OUTCOMES,
+    SEXES,
+    SORTS,
+    SOURCE_DEPTHS,
+    TREATMENTS,
+    SearchParams,
+)
+
+# The diagnosis codes' edition (curation/vocabularies/diagnoses.json, "code_system").
+ICDO_VERSION = "ICD-O-3.2"
 
 
 class IHCSerializer(serializers.Serializer):
@@ -43,11 +60,67 @@ class IHCSerializer(serializers.Serializer):
 class FusionSerializer(serializers.Serializer):
     notation = serializers.CharField(help_text="HGNC notation, e.g. CARS1::ALK; ?::ALK unknown")
     five_prime = serializers.SerializerMethodField()
+    five_prime_hgnc_id = serializers.SerializerMethodField()
     three_prime = serializers.CharField(source="three_prime_gene.symbol")
-    method = serializers.CharField()
+    three_prime_hgnc_id = serializers.CharField(source="three_prime_gene.hgnc_id")
+    partner_status = serializers.CharField(help_text="known / unknown / multiple")
+    five_prime_exon = serializers.CharField()
+    three_prime_exon = serializers.CharField()
+    five_prime_transcript = serializers.CharField(help_text="RefSeq, e.g. NM_001751.6")
+    three_prime_transcript = serializers.CharField(help_text="RefSeq, e.g. NM_004304.5")
+    breakpoint = serializers.CharField(help_text="As reported")
+    method = serializers.CharField(help_text="A code of the controlled list of methods")
+    assay = serializers.CharField(help_text="The assay as the paper names it")
+    as_reported = serializers.CharField()
 
     def get_five_prime(self, finding) -> str | None:
         return finding.five_prime_gene.symbol if finding.five_prime_gene_id else None
+
+    def get_five_prime_hgnc_id(self, finding) -> str | None:
+        return finding.five_prime_gene.hgnc_id if finding.five_prime_gene_id else None
+
+
+class MolecularFindingSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="variant / copy_number / other")
+    gene = serializers.SerializerMethodField()
+    gene_hgnc_id = serializers.SerializerMethodField()
+    hgvs_protein = serializers.CharField(help_text="HGVS, three-letter: p.Val600Glu")
+    hgvs_cdna = serializers.CharField(help_text="HGVS: c.1799T>A")
+    transcript = serializers.CharField(help_text="RefSeq transcript")
+    copy_number = serializers.CharField(
+        help_text="amplification / gain / loss / homozygous_deletion / deletion"
+    )
+    description = serializers.CharField()
+    method = serializers.CharField()
+    assay = serializers.CharField()
+    as_reported = serializers.CharField()
+    display = serializers.CharField(help_text="e.g. BRAF p.V600E")
+
+    def get_gene(self, finding) -> str | None:
+        return finding.gene.symbol if finding.gene_id else None
+
+    def get_gene_hgnc_id(self, finding) -> str | None:
+        return finding.gene.hgnc_id if finding.gene_id else None
+
+
+class TreatmentSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    agent = serializers.CharField()
+    margins = serializers.CharField(help_text="negative / close / positive; empty: not reported")
+    months = serializers.FloatField(allow_null=True, help_text="Months from diagnosis")
+    as_reported = serializers.CharField()
+
+
+class ClinicalEventSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="local_recurrence / regional_metastasis / distant_metastasis / metastasis / "
+        "death_of_disease / death_other_cause"
+    )
+    months = serializers.FloatField(
+        allow_null=True, help_text="Months from diagnosis; null when the paper does not say"
+    )
+    site = serializers.CharField()
+    as_reported = serializers.CharField()
 
 
 class CitationSerializer(serializers.Serializer):
@@ -74,7 +147,20 @@ class CaseSerializer(ContractModelSerializer):
     topography = serializers.CharField(source="topography.name", default="")
     ihc = IHCSerializer(source="ihc_results", many=True)
     fusions = FusionSerializer(many=True)
+    molecular_findings = MolecularFindingSerializer(many=True)
+    treatments = TreatmentSerializer(many=True)
+    clinical_events = ClinicalEventSerializer(many=True)
     citation = CitationSerializer()
+    icdo_version = serializers.SerializerMethodField(
+        help_text="The ICD-O edition of the diagnosis codes"
+    )
+    reported_diagnosis = serializers.CharField(source="reported_diagnosis.name", default="")
+    differentials = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    record_version = serializers.IntegerField(source="version")
+    last_modified = serializers.DateTimeField(source="updated_at")
+
+    def get_icdo_version(self, case) -> str:
+        return ICDO_VERSION
 
     class Meta:
         model = Case
@@ -98,14 +184,43 @@ class CaseSerializer(ContractModelSerializer):
             "cell_type",
             "ihc",
             "fusions",
+            "molecular_findings",
+            "evidence_grade",
+            "grade_lowered_to",
+            "grade_lowered_reason",
+            "source_depth",
+            "diagnosis_as_reported",
+            "reported_diagnosis",
+            "differentials",
+            "differentials_as_reported",
+            "depth",
+            "depth_mm",
+            "mitoses",
+            "mitoses_unit",
+            "necrosis",
+            "lymphovascular_invasion",
+            "perineural_invasion",
+            "focality",
             "treatment",
+            "treatments",
+            "clinical_events",
             "follow_up_months",
             "outcome",
             "notes",
             "citation",
+            "icdo_version",
+            "record_version",
+            "last_modified",
             "published_at",
         ]
         read_only_fields = fields
+
+
+def with_record(cases):
+    """The API's case: every field and row (Case.objects.with_record) and the authors."""
+    return cases.with_record().prefetch_related(
+        Prefetch("citation__authors", queryset=Author.objects.order_by("position"))
+    )
 
 
 def _choices(values):
@@ -127,7 +242,25 @@ class CaseFilter(StrictFilterSet):
     sex = django_filters.ChoiceFilter(method="_none", choices=_choices(SEXES))
     age = django_filters.ChoiceFilter(method="_none", choices=_choices(AGE_BAND_KEYS))
     year = YearFilter(method="_none", help_text="Publication year (repeatable)")
-    outcome = django_filters.ChoiceFilter(method="_none", choices=_choices(OUTCOMES))
+    outcome = django_filters.ChoiceFilter(
+        method="_none", choices=_choices(OUTCOMES), help_text="Status at last follow-up"
+    )
+    grade = django_filters.ChoiceFilter(
+        method="_none", choices=_choices(GRADES), help_text="Evidence grade (repeatable)"
+    )
+    source = django_filters.ChoiceFilter(
+        method="_none", choices=_choices(SOURCE_DEPTHS), help_text="What the curator read"
+    )
+    finding = django_filters.ChoiceFilter(
+        method="_none", choices=_choices(FINDING_TYPES), help_text="Molecular finding type"
+    )
+    method = django_filters.ChoiceFilter(
+        method="_none", choices=_choices(METHODS), help_text="Molecular method"
+    )
+    treatment = django_filters.ChoiceFilter(method="_none", choices=_choices(TREATMENTS))
+    event = django_filters.ChoiceFilter(
+        method="_none", choices=_choices(EVENTS), help_text="An event of the clinical course"
+    )
     profile = django_filters.CharFilter(method="_none", help_text="e.g. ALK+ SMA+ S100- SOX10-")
     sort = django_filters.ChoiceFilter(method="_none", choices=_choices(SORTS))
 
@@ -144,7 +277,7 @@ class CaseFilter(StrictFilterSet):
         resolved = Resolved(params)
         if resolved.errors:
             raise ValidationError({"detail": resolved.errors})
-        return with_rows(ordered(filtered(params, resolved), params, resolved))
+        return with_record(ordered(filtered(params, resolved), params, resolved))
 
 
 @extend_schema_view(
@@ -159,7 +292,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = StrictPageNumberPagination
 
     def get_queryset(self):
-        return with_rows(Case.objects.published().order_by("-published_at", "-pk"))
+        return with_record(Case.objects.published().order_by("-published_at", "-pk"))
 
 
 router = routers.SimpleRouter()

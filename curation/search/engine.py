@@ -39,12 +39,16 @@ from django.db.models import (
 )
 
 from citations.models import Author
+from curation import molecular
 from curation.models import (
     Case,
+    ClinicalEvent,
     Diagnosis,
     FusionFinding,
     IHCResult,
     Marker,
+    MolecularFinding,
+    Treatment,
     is_gene_symbol,
     resolve_gene,
 )
@@ -307,6 +311,14 @@ def filtered(params: SearchParams, resolved: Resolved, *, skip: str = ""):
         cases = cases.filter(citation__year__in=params.year)
     if params.outcome and skip != "outcome":
         cases = cases.filter(outcome__in=params.outcome)
+    if params.grade and skip != "grade":
+        cases = cases.filter(evidence_grade__in=params.grade)
+    if params.source and skip != "source":
+        cases = cases.filter(source_depth__in=params.source)
+    for name, facet in CHILD_FACETS.items():
+        values = getattr(params, name)
+        if values and skip != name:
+            cases = cases.filter(facet.condition(values))
     if resolved.profile and resolved.profile.usable:
         cases = consistent_filter(cases, resolved.matches)
     return cases
@@ -469,6 +481,79 @@ def _count_age(params: SearchParams, resolved: Resolved) -> list[FacetValue]:
     )
 
 
+@dataclass(frozen=True)
+class ChildRowFacet:
+    """A facet over child rows of a case (treatments, events, molecular findings): a case
+    has a value when one of its rows has it, in any of `sources` ((model, column)
+    pairs; the finding type and the method are read from fusions and other findings).
+    Several values chosen: cases with any of them."""
+
+    sources: tuple[tuple[type, str], ...]
+    labels: dict
+
+    def condition(self, values) -> Q:
+        condition = Q(pk__in=[])
+        for model, column in self.sources:
+            if column == "fusion":  # every fusion row is of type "fusion"
+                if "fusion" in values:
+                    condition |= Q(Exists(model.objects.filter(case=OuterRef("pk"))))
+                continue
+            rows = model.objects.filter(case=OuterRef("pk"), **{f"{column}__in": values})
+            condition |= Q(Exists(rows))
+        return condition
+
+    def count(self, name: str, params: SearchParams, resolved: Resolved) -> list[FacetValue]:
+        cases = _ids(filtered(params, resolved, skip=name))
+        counted: dict[str, set] = {}
+        totals: dict[str, int] = {}
+        for model, column in self.sources:
+            rows = model.objects.filter(case__in=cases).order_by()
+            if column == "fusion":
+                totals["fusion"] = rows.values("case").distinct().count()
+                continue
+            for row in rows.values(column).annotate(n=Count("case", distinct=True)):
+                value = row[column]
+                if value:
+                    counted.setdefault(value, set()).add(model)
+                    totals[value] = totals.get(value, 0) + row["n"]
+        # A value counted from two tables (a method of a fusion and of a variant) may
+        # count a case twice: count those distinct cases once.
+        for value, models in counted.items():
+            if len(models) > 1:
+                totals[value] = (
+                    Case.objects.filter(pk__in=cases).filter(self.condition([value])).count()
+                )
+        order = list(self.labels)
+        return _facet_values(
+            params,
+            name,
+            sorted(
+                ((v, None, n) for v, n in totals.items() if n),
+                key=lambda row: (-row[2], order.index(row[0]) if row[0] in order else 0),
+            ),
+            lambda value, _: self.labels.get(value, value),
+            getattr(params, name),
+        )
+
+
+CHILD_FACETS = {
+    "finding": ChildRowFacet(
+        ((FusionFinding, "fusion"), (MolecularFinding, "kind")),
+        {"fusion": "Fusion", **dict(MolecularFinding.Kind.choices)},
+    ),
+    "method": ChildRowFacet(
+        ((FusionFinding, "method"), (MolecularFinding, "method")),
+        dict(molecular.METHOD_CHOICES),
+    ),
+    "treatment": ChildRowFacet(((Treatment, "kind"),), dict(Treatment.Kind.choices)),
+    "event": ChildRowFacet(((ClinicalEvent, "kind"),), dict(ClinicalEvent.Kind.choices)),
+}
+
+
+def _child_rows(name: str):
+    return lambda params, resolved, _name: CHILD_FACETS[name].count(name, params, resolved)
+
+
 def _case_column(definition: CaseColumnFacet):
     return lambda params, resolved, name: count_case_column(definition, name, params, resolved)
 
@@ -511,9 +596,32 @@ FACETS: tuple[tuple[str, str, object], ...] = (
         _case_column(CaseColumnFacet("citation__year", order=("-citation__year",))),
     ),
     (
+        "grade",
+        "Evidence grade",
+        _case_column(
+            CaseColumnFacet(
+                "evidence_grade",
+                labels=dict(Case.Grade.choices),
+                order=("evidence_grade",),
+                limit=None,
+            )
+        ),
+    ),
+    ("finding", "Molecular finding", _child_rows("finding")),
+    ("method", "Molecular method", _child_rows("method")),
+    ("treatment", "Treatment", _child_rows("treatment")),
+    ("event", "Clinical course", _child_rows("event")),
+    (
         "outcome",
-        "Outcome",
+        "Status at last follow-up",
         _case_column(CaseColumnFacet("outcome", labels=dict(Case.Outcome.choices), limit=None)),
+    ),
+    (
+        "source",
+        "Curated from",
+        _case_column(
+            CaseColumnFacet("source_depth", labels=dict(Case.SourceDepth.choices), limit=None)
+        ),
     ),
 )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from config.text import search_text
+from curation import course, molecular
 
 MAX_TEXT = 300  # characters of free text kept (a 10 KB query string is cut, not refused)
 MAX_VALUES = 20  # values kept per multi-valued facet
@@ -25,7 +26,15 @@ SORTS = {
 }
 IHC_RESULTS = ("positive", "negative", "equivocal")
 SEXES = ("female", "male")
-OUTCOMES = ("ned", "recurrence", "metastasis", "awd", "dod", "doc")
+# The status at last follow-up (Case.Outcome) and the record's other controlled lists
+# (curation.models): the facet values a URL may carry.
+OUTCOMES = ("ned", "awd", "dod", "doc")
+GRADES = molecular.GRADES
+SOURCE_DEPTHS = ("abstract", "full_text", "full_text_figures")
+FINDING_TYPES = ("fusion", "variant", "copy_number", "other")
+METHODS = tuple(m.code for m in molecular.METHODS)
+TREATMENTS = tuple(code for code, _label in course.TREATMENT_KINDS)
+EVENTS = tuple(code for code, _label in course.EVENT_KINDS)
 # Age bands in years: (key, label, low inclusive, high exclusive or None).
 AGE_BANDS = (
     ("0-9", "0\u20139 years", 0, 10),
@@ -87,6 +96,12 @@ class SearchParams:
     age: tuple[str, ...] = ()  # AGE_BAND_KEYS
     year: tuple[int, ...] = ()  # publication years
     outcome: tuple[str, ...] = ()
+    grade: tuple[str, ...] = ()  # evidence grades A-D
+    source: tuple[str, ...] = ()  # what the curator read (SOURCE_DEPTHS)
+    finding: tuple[str, ...] = ()  # FINDING_TYPES: cases with such a molecular finding
+    method: tuple[str, ...] = ()  # METHODS: cases with a finding by such a method
+    treatment: tuple[str, ...] = ()  # TREATMENTS
+    event: tuple[str, ...] = ()  # EVENTS in the clinical course
     profile: str = ""  # immunoprofile, "ALK+ SMA+ S100- SOX10-"
     sort: str = "relevance"
     page: int = 1
@@ -174,7 +189,28 @@ class SearchParams:
             year=kept(
                 "year", "Year", lambda raw: _int(raw, 1800, 2200), "a year from 1800 to 2200"
             ),
-            outcome=kept("outcome", "Outcome", known(OUTCOMES), "one of " + ", ".join(OUTCOMES)),
+            outcome=kept(
+                "outcome",
+                "Status at last follow-up",
+                known(OUTCOMES),
+                "one of " + ", ".join(OUTCOMES),
+            ),
+            grade=kept(
+                "grade",
+                "Evidence grade",
+                lambda raw: raw.upper() if raw.upper() in GRADES else None,
+                "one of A, B, C, D",
+            ),
+            **{
+                name: kept(name, label, known(choices), "one of " + ", ".join(choices))
+                for name, label, choices in (
+                    ("source", "Curated from", SOURCE_DEPTHS),
+                    ("finding", "Finding type", FINDING_TYPES),
+                    ("method", "Method", METHODS),
+                    ("treatment", "Treatment", TREATMENTS),
+                    ("event", "Clinical event", EVENTS),
+                )
+            },
             profile=one("profile", MAX_TEXT),
             sort=sort if sort in SORTS else "relevance",
             page=_int(one("page", 10), 1, MAX_PAGE) or 1,
@@ -202,6 +238,8 @@ class SearchParams:
         pairs += [("age", v) for v in self.age]
         pairs += [("year", str(v)) for v in self.year]
         pairs += [("outcome", v) for v in self.outcome]
+        for name in ("grade", "source", "finding", "method", "treatment", "event"):
+            pairs += [(name, v) for v in getattr(self, name)]
         if self.profile:
             pairs.append(("profile", self.profile))
         if self.sort != "relevance":

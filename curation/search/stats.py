@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count
 
-from curation.models import Case, FusionFinding
+from curation.models import Case, ClinicalEvent, FusionFinding
 from curation.search.engine import age_band_expression
 from curation.search.params import AGE_BANDS
 
@@ -81,6 +81,47 @@ def registry_stats() -> list[dict]:
                 for r in rows
             ],
             note="“?” is an unknown 5' partner (a break-apart FISH).",
+        )
+    )
+
+    rows = published.values("evidence_grade").annotate(n=Count("pk"))
+    grades = {r["evidence_grade"]: r["n"] for r in rows}
+    charts.append(
+        _chart(
+            "grade",
+            "Cases by evidence grade",
+            "Grade",
+            [(label, grades.get(code, 0)) for code, label in Case.Grade.choices],
+            note="How sure the diagnosis is, from the findings recorded (see the README).",
+        )
+    )
+
+    followed = published.filter(follow_up_months__isnull=False)
+    events = (
+        ClinicalEvent.objects.filter(case__in=followed.values("pk"))
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("case", distinct=True))
+    )
+    with_event = {r["kind"]: r["n"] for r in events}
+    n_followed = followed.count()
+    metastasis = sum(
+        with_event.get(kind, 0)
+        for kind in ("regional_metastasis", "distant_metastasis", "metastasis")
+    )
+    course = [
+        ("Followed up", n_followed),
+        ("Local recurrence", with_event.get("local_recurrence", 0)),
+        ("Metastasis (regional or distant)", metastasis),
+        ("Died of disease", with_event.get("death_of_disease", 0)),
+    ]
+    charts.append(
+        _chart(
+            "course",
+            "Clinical course of the cases with follow-up",
+            "Cases",
+            course,
+            note="Only cases with a follow-up time count here; each case once per row.",
         )
     )
 

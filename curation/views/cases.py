@@ -8,29 +8,21 @@ from django.utils.safestring import mark_safe
 
 from citations.exports import ama_html
 from citations.models import Author, Citation
-from curation import permissions, workflow
+from curation import care, permissions, workflow
 from curation.models import Case, Figure, IHCResult
-from curation.search.related import FUSIONS, related_cases
+from curation.provenance import provenance
+from curation.search.related import related_cases
 
 
 def get_visible_case(request, pk: int) -> Case:
     """The case if this user may see it; 404 otherwise — a draft's existence is not public."""
     queryset = (
         Case.objects.visible_to(request.user)
-        .select_related(
-            "citation", "topography", "final_diagnosis", "initial_diagnosis", "revision_of"
-        )
+        .with_record()
+        .select_related("revision_of")
         .prefetch_related(
             Prefetch("citation__authors", queryset=Author.objects.order_by("position")),
-            Prefetch(
-                "ihc_results",
-                queryset=IHCResult.objects.select_related("marker", "marker__gene").order_by(
-                    "position", "pk"
-                ),
-            ),
-            FUSIONS,
             Prefetch("other_citations", queryset=Citation.objects.order_by("year", "pmid")),
-            "differentials",
             Prefetch(
                 "figures",
                 queryset=Figure.objects.licensed_for(request.user)
@@ -59,6 +51,17 @@ def case_detail(request, pk: int):
         # ama_html escapes every part itself.
         "citation_html": mark_safe(ama_html(case.citation)),  # noqa: S308
         "related": related_cases(case),
+        "care": care.completeness(
+            case,
+            rows={
+                "ihc": len(ihc),
+                "fusion": len(case.fusions.all()),
+                "molecular": len(case.molecular_findings.all()),
+                "treatment": len(case.treatments.all()),
+                "event": len(case.clinical_events.all()),
+            },
+        ),
+        "provenance": provenance(case) if case.is_published else None,
     }
     return render(request, "curation/case_detail.html", context)
 

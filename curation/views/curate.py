@@ -308,6 +308,9 @@ def _render_case_form(
         "form": bundle.form,
         "ihc": bundle.ihc,
         "fusions": bundle.fusions,
+        "molecular": bundle.molecular,
+        "treatments": bundle.treatments,
+        "events": bundle.events,
         "vocabularies": {
             name: [vocabulary.option(row) for row in vocabulary.suggest("", limit=400)]
             for name, vocabulary in bundle.vocabularies.items()
@@ -413,6 +416,40 @@ def case_link_report(request, pk: int):
             f"({other.reference}).",
         )
     return redirect("curation:case_edit", pk=case.pk)
+
+
+@curator_required
+@require_POST
+def report_same_patient_view(request, pmid: int):
+    """“This paper reports case N's patient again”: a revision of published case N with
+    the paper among its other reports (the patient stays one case)."""
+    from curation.actions.review import report_same_patient
+
+    citation = get_object_or_404(Citation, pmid=pmid)
+    number = "".join(ch for ch in request.POST.get("case", "") if ch.isdigit())[:9]
+    case = (
+        Case.objects.published().filter(pk=int(number), revision_of__isnull=True).first()
+        if number
+        else None
+    )
+    if case is None:
+        messages.error(
+            request,
+            f"“{request.POST.get('case', '')[:20]}” is not the number of a published case: "
+            "give its RareDerm number, e.g. 7.",
+        )
+        return redirect("curation:report", pmid=pmid)
+    try:
+        revision = report_same_patient(case, citation, by=request.user)
+    except (CaseActionError, ValidationError) as exc:
+        messages.error(request, _message(exc))
+        return redirect("curation:report", pmid=pmid)
+    messages.success(
+        request,
+        f"PMID {pmid} is added to a revision of {case.number} as another report of the "
+        "same patient: check the record against this paper, then submit it for review.",
+    )
+    return redirect("curation:case_edit", pk=revision.pk)
 
 
 @curator_required

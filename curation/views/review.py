@@ -33,6 +33,7 @@ from curation.actions.review import (
     request_changes,
     start_revision,
 )
+from curation.actions.submission import find_duplicates
 from curation.models import (
     Case,
     CaseEvent,
@@ -126,6 +127,17 @@ class DecisionForm(forms.Form):
         help_text="Required to request changes or reject: say what and why.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    diagnosis_review = forms.ChoiceField(
+        label="The current diagnosis (WHO 5th edition) the curator assigned",
+        required=False,
+        choices=[("", "— not assessed"), *Case.DiagnosisReview.choices],
+    )
+    diagnosis_review_comment = forms.CharField(
+        label="Why (shown on the case page)",
+        required=False,
+        max_length=2_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def clean(self):
         data = super().clean()
@@ -134,6 +146,13 @@ class DecisionForm(forms.Form):
             and not (data.get("comment") or "").strip()
         ):
             self.add_error("comment", "Say why: a comment is required for this decision.")
+        if (
+            data.get("diagnosis_review") == Case.DiagnosisReview.DISAGREES
+            and not (data.get("diagnosis_review_comment") or "").strip()
+        ):
+            self.add_error(
+                "diagnosis_review_comment", "Say why you do not agree with the diagnosis."
+            )
         return data
 
 
@@ -149,14 +168,9 @@ def _case_for_review(request, pk: int) -> Case:
     _require(request, REVIEWER)
     case = (
         Case.objects.visible_to(request.user)
-        .select_related(
-            "citation", "final_diagnosis", "initial_diagnosis", "topography", "created_by"
-        )
+        .with_record()
         .prefetch_related(
             Prefetch("citation__authors", queryset=Author.objects.order_by("position")),
-            _IHC,
-            FUSIONS,
-            "differentials",
             "other_citations",
         )
         .filter(pk=pk)
@@ -204,11 +218,18 @@ def review_case(request, pk: int):
         if form.is_valid():
             decision = form.cleaned_data["decision"]
             try:
+                extra = {}
+                if decision == "approve":
+                    extra = {
+                        "diagnosis_review": form.cleaned_data["diagnosis_review"],
+                        "diagnosis_review_comment": form.cleaned_data["diagnosis_review_comment"],
+                    }
                 decided = _DECIDE[decision](
                     case,
                     request.user,
                     form.cleaned_data["comment"],
                     expected_version=form.cleaned_data["version"],
+                    **extra,
                 )
             except AlreadyDecided as exc:
                 messages.error(request, str(exc))
@@ -240,6 +261,7 @@ def review_case(request, pk: int):
             "can_decide": can_decide,
             "own_case": permissions.is_author(request.user, case),
             "diff": changes,
+            "duplicates": find_duplicates(case, user=request.user),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -37,7 +37,12 @@ def _active_filters(params: SearchParams, result) -> list[tuple[str, str]]:
     chips += [(f"Sex: {v}", params.toggle("sex", v)) for v in params.sex]
     chips += [(f"Age: {bands[v]}", params.toggle("age", v)) for v in params.age]
     chips += [(f"Year: {v}", params.toggle("year", v)) for v in params.year]
-    chips += [(f"Outcome: {v}", params.toggle("outcome", v)) for v in params.outcome]
+    for name in ("grade", "finding", "method", "treatment", "event", "outcome", "source"):
+        labels = {v.value: v.label for v in result.facets[name].values}
+        title = result.facets[name].title
+        chips += [
+            (f"{title}: {labels.get(v, v)}", params.toggle(name, v)) for v in getattr(params, name)
+        ]
     if result.profile and result.profile.usable:  # an unreadable profile filters nothing
         chips.append((f"Profile: {params.profile}", params.without("profile")))
     return chips
@@ -60,6 +65,12 @@ def search(request):
     export_query = params.query_string(page=1)
     context = {
         "params": params,
+        # The facet filters in force travel with the form (its own inputs are visible).
+        "hidden_filters": [
+            (name, value)
+            for name, value in params.as_pairs(page=False)
+            if name not in ("q", "profile", "five", "three", "sort", "per_page")
+        ],
         "result": result,
         "page": page,
         "cases": list(page.object_list),

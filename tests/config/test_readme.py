@@ -31,3 +31,11 @@ def test_every_make_target_in_the_readme_exists():
     targets = set(re.findall(r"^([a-z-]+):", makefile, flags=re.MULTILINE))
     for target in set(re.findall(r"`make ([a-z-]+)", README)):
         assert target in targets, f"README mentions make {target}"
+
+
+def test_the_readme_lists_every_export_column_with_its_meaning():
+    from curation.search.exports import CASE_COLUMNS
+
+    table = README.split("| column | meaning |\n|---|---|\n", 1)[1].split("\n\n", 1)[0]
+    documented = re.findall(r"^\| `([a-z0-9_]+)` \| (.+) \|$", table, re.MULTILINE)
+    assert documented == CASE_COLUMNS

@@ -32,13 +32,32 @@ CASE_FIELDS = {
 }
 
 
-def case_post(case: Case, *, ihc=(), fusions=(), action="save", version=None, **fields) -> dict:
+def case_post(
+    case: Case,
+    *,
+    ihc=(),
+    fusions=(),
+    molecular=(),
+    treatments=(),
+    events=(),
+    action="save",
+    version=None,
+    **fields,
+) -> dict:
     """Form data as the case page posts it: ihc=[{"marker": "ALK", "result": "positive"}],
-    fusions=[{"written": "CARS-ALK"}]."""
+    fusions=[{"written": "CARS-ALK"}], molecular=[{"kind": "variant", "gene": "BRAF",
+    "hgvs_protein": "V600E"}], treatments=[{"kind": "mohs"}],
+    events=[{"kind": "local_recurrence", "months": "14"}]."""
     data = {**CASE_FIELDS, **{k: "" if v is None else str(v) for k, v in fields.items()}}
     data["version"] = str(case.version if version is None else version)
     data["action"] = action
-    for prefix, rows in (("ihc", ihc), ("fusion", fusions)):
+    for prefix, rows in (
+        ("ihc", ihc),
+        ("fusion", fusions),
+        ("molecular", molecular),
+        ("treatment", treatments),
+        ("event", events),
+    ):
         data[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
         data[f"{prefix}-INITIAL_FORMS"] = "0"
         data[f"{prefix}-MIN_NUM_FORMS"] = "0"

@@ -4,10 +4,13 @@
 
 name       diagnosis         site   age/sex    IHC                     fusion         year  outcome
 scalp_imt  IMT               C44.4  38 y F     ALK+ SMA+ S100- SOX10-  CARS1::ALK     2022  ned
-trunk_imt  IMT               C44.5  8 y M      ALK+ SMA- desmin+       TPM3::ALK      2019  recur.
-infant     IMT               C44.6  18 mo F    ALK+                    ?::ALK         2019  -
+trunk_imt  IMT               C44.5  8 y M      ALK+ SMA- desmin+       TPM3::ALK      2019  awd *
+infant     IMT               C44.6  18 mo F    ALK+                    ?::ALK (FISH)  2019  -
 dfsp       DFSP              C49.6  45 y M     CD34+ S100-             COL1A1::PDGFB  2020  ned
-melanoma   spindle cell mel. C44.3  70 y F     S100+ SOX10+ ALK-       -              2021  mets
+melanoma   spindle cell mel. C44.3  70 y F     S100+ SOX10+ ALK-       -              2021  dod *
+* trunk_imt: recurrence at 14 months; melanoma: lung metastasis at 10, death at 16.
+Evidence grades: A (fusion by RNA sequencing) but infant B (FISH) and melanoma C (IHC only);
+dfsp also has an MDM2 amplification by FISH (made up, for the finding facets).
 draft      IMT (a DRAFT)     C44.4  40 y F     ALK+                    CARS1::ALK     2022  -
 """
 
@@ -65,7 +68,10 @@ def build_registry() -> dict[str, Case]:
         site_detail="upper back",
         age=8,
         sex=Case.Sex.MALE,
-        outcome=Case.Outcome.RECURRENCE,
+        follow_up_months=20,
+        outcome=Case.Outcome.AWD,
+        events=[("local_recurrence", 14)],
+        treatments=[("wide_local_excision", {"margins": "positive"})],
         ihc=[("ALK", "positive"), ("SMA", "negative"), ("desmin", "positive")],
         fusions=["TPM3::ALK"],
     )
@@ -78,7 +84,8 @@ def build_registry() -> dict[str, Case]:
         age_unit=Case.AgeUnit.MONTHS,
         sex=Case.Sex.FEMALE,
         ihc=[("ALK", "positive")],
-        fusions=["?::ALK"],
+        fusions=[("?::ALK", "fish_break_apart")],
+        source_depth=Case.SourceDepth.ABSTRACT,
     )
     cases["dfsp"] = make_published_case(
         citation=citation(31000003, "Dermatofibrosarcoma protuberans of the chest wall", 2020),
@@ -91,6 +98,9 @@ def build_registry() -> dict[str, Case]:
         histology="Storiform spindle cells infiltrating fat in a honeycomb pattern.",
         ihc=[("CD34", "positive"), ("S100", "negative")],
         fusions=["COL1A1::PDGFB"],
+        molecular=[
+            ("copy_number", "MDM2", {"copy_number": "amplification", "method": "fish_copy_number"})
+        ],
     )
     cases["melanoma"] = make_published_case(
         citation=citation(31000004, "Spindle cell melanoma mimicking a sarcoma", 2021),
@@ -99,10 +109,13 @@ def build_registry() -> dict[str, Case]:
         site_detail="cheek",
         age=70,
         sex=Case.Sex.FEMALE,
-        outcome=Case.Outcome.METASTASIS,
+        follow_up_months=16,
+        outcome=Case.Outcome.DOD,
+        events=[("distant_metastasis", 10, {"site": "lung"}), ("death_of_disease", 16)],
         histology="Atypical spindle cells.",
         ihc=[("S100", "positive"), ("SOX10", "positive"), ("ALK", "negative")],
         fusions=[],
+        source_depth=Case.SourceDepth.FULL_TEXT,
     )
     cases["draft"] = CaseFactory(
         citation=citation(31000005, f"A {DRAFT_WORD} of the scalp, still a draft", 2022),

@@ -238,7 +238,9 @@ def test_a_second_case_with_the_same_label_gets_a_message_not_a_crash(curator):
 def test_follow_up_without_an_outcome_is_refused_by_the_action(draft, curator):
     with pytest.raises(ValidationError) as excinfo:
         update_case(draft, by=curator, expected_version=1, follow_up_months=Decimal("24"))
-    assert excinfo.value.messages == ["Give the outcome at follow-up, or leave follow-up empty."]
+    assert excinfo.value.messages == [
+        "Give the status at the last follow-up, or leave follow-up empty."
+    ]
     draft.refresh_from_db()
     assert (draft.follow_up_months, draft.version) == (None, 1)
     update_case(

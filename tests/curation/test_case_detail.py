@@ -122,9 +122,10 @@ def test_the_page_has_a_fixed_query_budget_whatever_the_number_of_ihc_rows(
     )
     for _ in range(3):
         make_published_case(fusions=["CARS1::ALK"])
-    # case + authors + IHC + fusions + other citations + differentials + figures
-    # + related cases + their fusions = 9, whatever the number of rows.
-    with django_assert_num_queries(9):
+    # case + authors + IHC + fusions + other molecular findings + treatments + events
+    # + other citations + differentials + figures + related cases + their fusions
+    # + provenance (published versions, first publication) = 14, whatever the rows.
+    with django_assert_num_queries(14):
         response = client.get(_url(case))
     assert response.status_code == 200
     assert len(response.context["ihc"]) == n_ihc
@@ -136,7 +137,7 @@ def test_a_logged_in_readers_page_stays_within_budget(
 ):
     case = make_published_case()
     client.force_login(reader)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(16):
         assert client.get(_url(case)).status_code == 200
 
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from curation.diff import version_changes
@@ -58,10 +59,15 @@ def test_size_cannot_be_negative():
     _violates("curation_case_size_nonnegative", size_mm=Decimal("-0.5"))
 
 
-def test_follow_up_is_recorded_only_with_an_outcome():
-    _violates("curation_case_follow_up_needs_outcome", follow_up_months=Decimal("12"), outcome="")
+def test_follow_up_is_recorded_only_with_a_status_at_last_follow_up():
     case = CaseFactory(follow_up_months=Decimal("12"), outcome=Case.Outcome.NED)
     assert case.follow_up_months == 12
+    case.outcome = ""
+    with pytest.raises(ValidationError) as excinfo:
+        case.full_clean()
+    assert excinfo.value.message_dict["outcome"] == [
+        "Give the status at the last follow-up, or leave follow-up empty."
+    ]
 
 
 def test_a_published_case_has_a_publication_date():

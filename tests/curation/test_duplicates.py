@@ -44,7 +44,13 @@ def test_the_same_patient_in_another_paper_is_flagged_with_a_link(
     page = client_.get(edit_url(case)).content.decode()
     assert "Possibly the same case" in page
     assert reverse("curation:case_detail", args=[earlier_report.pk]) in page
-    assert "link this case to PMID 30000001" in page
+    # The other case is published: the patient's second paper joins it by a revision,
+    # so that the patient stays one case.
+    assert (
+        f"Same patient: add PMID 35560368 as another report of {earlier_report.number} "
+        "(a revision; then discard this draft)"
+    ) in page
+    assert reverse("curation:report_same_patient", args=[35560368]) in page
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def test_csv_has_one_row_per_published_case_in_the_documented_columns(client, re
     assert scalp["ihc_positive"] == "ALK; SMA"
     assert scalp["ihc_negative"] == "S100; SOX10"
     assert scalp["fusions"] == "CARS1::ALK"
-    assert scalp["fusion_methods"] == "RNA sequencing"
+    assert scalp["fusion_methods"] == "RNA sequencing, not specified"
     assert scalp["pmid"] == "35560368"
     assert scalp["first_author"] == "McCollum KJ"
     assert scalp["year"] == "2022"
@@ -179,3 +179,85 @@ def test_an_export_of_a_search_that_cannot_be_read_is_refused_saying_why(client,
     page = response.content.decode()
     assert "This export was not made" in page
     assert next(iter(query.values()))[:3] in page
+
+
+def test_every_column_of_the_record_reads_back_from_csv_and_json(client, db):
+    case = make_published_case(
+        fusions=[],
+        ihc=[("S100", "positive")],
+        molecular=[
+            (
+                "variant",
+                "BRAF",
+                {
+                    "hgvs_protein": "V600E",
+                    "hgvs_cdna": "c.1799T>A",
+                    "method": "dna_panel",
+                    "assay": "targeted DNA panel",
+                },
+            ),
+            (
+                "copy_number",
+                "CDKN2A",
+                {"copy_number": "homozygous_deletion", "method": "dna_panel"},
+            ),
+            (
+                "other",
+                "",
+                {"description": "methylation class: melanoma", "method": "methylation_array"},
+            ),
+        ],
+        treatments=[
+            ("wide_local_excision", {"margins": "close"}),
+            ("systemic", {"agent": "dabrafenib", "months": 20}),
+        ],
+        events=[("local_recurrence", 14), ("distant_metastasis", 20, {"site": "lung"})],
+        follow_up_months=30,
+        outcome="awd",
+        source_depth="full_text_figures",
+        diagnosis_as_reported="malignant spindle cell tumour",
+        differentials_as_reported="AFX, leiomyosarcoma",
+        depth_mm=4.5,
+        mitoses=6,
+        mitoses_unit="per_mm2",
+        necrosis="present",
+        lymphovascular_invasion="absent",
+        perineural_invasion="present",
+        focality="solitary",
+    )
+    expected = {
+        "variants": "BRAF p.Val600Glu c.1799T>A",
+        "copy_number_changes": "CDKN2A homozygous deletion",
+        "other_findings": "methylation class: melanoma",
+        "molecular_methods": (
+            "Targeted DNA sequencing panel; Targeted DNA sequencing panel; DNA methylation array"
+        ),
+        "evidence_grade": "A",
+        "source_depth": "full_text_figures",
+        "diagnosis_as_reported": "malignant spindle cell tumour",
+        "differentials_as_reported": "AFX, leiomyosarcoma",
+        "treatments": (
+            "Wide local excision, margins close; Systemic therapy (dabrafenib) at 20 months"
+        ),
+        "events": "Local recurrence at 14 months; Distant metastasis (lung) at 20 months",
+        "recurrence_months": "14",
+        "metastasis": "yes",
+        "outcome": "awd",
+        "depth_mm": "4.5",
+        "mitoses": "6",
+        "mitoses_unit": "per_mm2",
+        "necrosis": "present",
+        "lymphovascular_invasion": "absent",
+        "perineural_invasion": "present",
+        "focality": "solitary",
+        "record_version": "3",
+    }
+    _, text = download(client, "csv")
+    [row] = read_csv(text)
+    assert {name: row[name] for name in expected} == expected
+    assert row["molecular_hgnc_ids"].startswith("HGNC:1097; HGNC:1787")
+    assert row["last_modified"].startswith(str(case.updated_at.year))
+    _, text = download(client, "json")
+    [obj] = json.loads(text)
+    assert obj["recurrence_months"] == 14 and obj["mitoses"] == 6
+    assert {name: str(obj[name]) for name in expected} == expected

@@ -47,9 +47,27 @@ def test_every_facet_counts_the_published_cases(client, registry):
     assert counts(response, "year") == {"2022": 1, "2021": 1, "2020": 1, "2019": 2}
     assert counts(response, "outcome") == {
         "No evidence of disease": 2,
-        "Local recurrence": 1,
-        "Metastasis": 1,
+        "Alive with disease": 1,
+        "Died of disease": 1,
     }
+    assert {v.value: v.count for v in response.context["facets"]["grade"].values} == {
+        "A": 3,
+        "B": 1,
+        "C": 1,
+    }
+    assert counts(response, "event") == {
+        "Local recurrence": 1,
+        "Distant metastasis": 1,
+        "Death of disease": 1,
+    }
+    assert counts(response, "treatment") == {"Wide local excision": 1}
+    assert counts(response, "finding") == {"Fusion": 4, "Copy-number change": 1}
+    assert counts(response, "method") == {
+        "RNA sequencing, not specified": 3,
+        "FISH (break-apart probe)": 1,
+        "FISH (amplification / deletion probe)": 1,
+    }
+    assert counts(response, "source") == {"Abstract only": 1, "Full text": 1}
 
 
 @pytest.mark.parametrize(
@@ -62,7 +80,16 @@ def test_every_facet_counts_the_published_cases(client, registry):
         ({"age": "0-9"}, {"trunk_imt", "infant"}),
         ({"age": "60-79"}, {"melanoma"}),
         ({"year": "2019"}, {"trunk_imt", "infant"}),
-        ({"outcome": "metastasis"}, {"melanoma"}),
+        ({"outcome": "dod"}, {"melanoma"}),
+        ({"event": "distant_metastasis"}, {"melanoma"}),
+        ({"event": ["local_recurrence", "distant_metastasis"]}, {"trunk_imt", "melanoma"}),
+        ({"grade": "B"}, {"infant"}),
+        ({"grade": ["a", "C"]}, {"scalp_imt", "trunk_imt", "dfsp", "melanoma"}),
+        ({"source": "abstract"}, {"infant"}),
+        ({"finding": "copy_number"}, {"dfsp"}),
+        ({"finding": "fusion", "method": "fish_break_apart"}, {"infant"}),
+        ({"method": "fish_copy_number"}, {"dfsp"}),
+        ({"treatment": "wide_local_excision"}, {"trunk_imt"}),
         ({"five": "TPM3"}, {"trunk_imt"}),
         ({"three": "PDGFB"}, {"dfsp"}),
     ],
@@ -77,9 +104,9 @@ def test_the_diagnosis_facet_filters_by_id(client, registry):
 
 
 def test_values_of_one_facet_combine_with_or_and_facets_with_and(client, registry):
-    either = client.get(URL, {"outcome": ["ned", "metastasis"]})
+    either = client.get(URL, {"outcome": ["ned", "dod"]})
     assert set(case_ids(either)) == {registry[n].pk for n in ("scalp_imt", "dfsp", "melanoma")}
-    both = client.get(URL, {"outcome": ["ned", "metastasis"], "sex": "female"})
+    both = client.get(URL, {"outcome": ["ned", "dod"], "sex": "female"})
     assert set(case_ids(both)) == {registry[n].pk for n in ("scalp_imt", "melanoma")}
     narrowed = client.get(URL, {"site": "C44", "ihc": ["ALK:positive", "SMA:positive"]})
     assert case_ids(narrowed) == [registry["scalp_imt"].pk]

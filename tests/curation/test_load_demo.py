@@ -52,11 +52,20 @@ def test_load_demo_publishes_the_founding_case_as_the_paper_describes_it(client)
         "",
     )
     fusion = case.fusions.get()
-    assert (fusion.notation, fusion.as_reported, fusion.method) == (
+    assert (fusion.notation, fusion.as_reported, fusion.method, fusion.assay) == (
         "CARS1::ALK",
         "CARS-ALK",
-        "rna_seq",
+        "targeted_rna_panel",
+        "targeted RNA sequencing",  # the abstract's words, kept whole
     )
+    # Sequencing found the defining fusion: grade A, curated from the abstract only.
+    assert (case.evidence_grade, case.source_depth) == ("A", "abstract")
+    assert sorted(d.name for d in case.differentials.all()) == [
+        "atypical fibroxanthoma",
+        "dermatofibroma",  # the abstract's "fibrous histiocytoma", a synonym
+        "melanoma",
+    ]
+    assert "poorly differentiated carcinoma" in case.differentials_as_reported
     # Not in the paper's abstract, so not recorded.
     assert (case.treatment, case.outcome, case.follow_up_months, case.size_mm) == (
         "",
@@ -67,6 +76,23 @@ def test_load_demo_publishes_the_founding_case_as_the_paper_describes_it(client)
     page = client.get(case.get_absolute_url()).content.decode()
     assert "Inflammatory myofibroblastic tumor with CARS1::ALK" in page
     assert "McCollum KJ, et al." in page
+
+
+def test_a_founding_case_loaded_before_the_new_record_is_brought_up_to_date_once():
+    call_command("load_demo")
+    case = Case.objects.get(citation__pmid=35560368)
+    # As an older load_demo left it: no source depth, method "RNA sequencing", no assay.
+    Case.objects.filter(pk=case.pk).update(source_depth="", differentials_as_reported="")
+    case.differentials.clear()
+    case.fusions.update(method="rna_seq", assay="")
+    call_command("load_demo")
+    case.refresh_from_db()
+    assert case.source_depth == "abstract"
+    assert case.fusions.get().assay == "targeted RNA sequencing"
+    assert case.differentials.count() == 3
+    before = _snapshot()
+    call_command("load_demo")
+    assert _snapshot() == before
 
 
 def test_running_load_demo_twice_changes_nothing():

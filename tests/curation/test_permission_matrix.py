@@ -136,6 +136,13 @@ MATRIX = [
         expect=(LOGIN, 302, 404, 404, 404),
     ),
     Row("case_discard", "draft", "post", expect=(LOGIN, 302, 404, 404, 404)),
+    Row(
+        "report_same_patient",
+        "pmid",
+        "post",
+        {"case": "@published"},
+        expect=(LOGIN, 302, 302, 302, 302),
+    ),
     Row("my_drafts", expect=CURATORS),
     Row("autocomplete", "diagnosis", data={"q": "myofib"}, expect=CURATORS),
     Row("autocomplete", "clone", data={"q": "D5"}, expect=CURATORS),
@@ -198,6 +205,7 @@ MATRIX = [
     ),
     Row("password_change", app="accounts", expect=LOGGED_IN),
     Row("password_change_done", app="accounts", expect=LOGGED_IN),
+    Row("public_name_settings", app="accounts", expect=LOGGED_IN),
 ]
 
 

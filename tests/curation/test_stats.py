@@ -43,6 +43,20 @@ def test_each_chart_counts_published_cases_only(client, registry):
         "80 years and over": 0,
     }
     assert chart(response, "year") == {"2019": 2, "2020": 1, "2021": 1, "2022": 1}
+    assert chart(response, "grade") == {
+        "A — the defining molecular finding by sequencing": 3,
+        "B — by FISH, RT-PCR or another molecular test": 1,
+        "C — defined by immunohistochemistry": 1,
+        "D — morphology only": 0,
+    }
+    # trunk_imt (recurrence at 14 months) and melanoma (lung metastasis, death) are the
+    # two published cases with a follow-up time.
+    assert chart(response, "course") == {
+        "Followed up": 2,
+        "Local recurrence": 1,
+        "Metastasis (regional or distant)": 1,
+        "Died of disease": 1,
+    }
 
 
 def test_case_reports_per_year_count_papers_not_cases(client, registry):
@@ -72,7 +86,8 @@ def test_the_statistics_page_has_a_fixed_query_budget(
 ):
     for _ in range(15):
         make_published_case(fusions=["TPM3::ALK"])
-    with django_assert_max_num_queries(7):
+    # One query per chart; the course chart three (followed, events by kind, metastases).
+    with django_assert_max_num_queries(10):
         client.get(URL)
 
 

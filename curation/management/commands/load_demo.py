@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from citations.models import Citation
 from curation import workflow
+from curation.actions.cases import refresh_grade
 from curation.models import (
     Case,
     CaseEvent,
@@ -26,6 +27,31 @@ FOUNDING_PMID = 35560368
 FOUNDING_XML = DEMO_DIR / f"pubmed_{FOUNDING_PMID}.xml"
 # Owner of the demo records; it cannot log in (unusable password, inactive).
 DEMO_USERNAME = "rarederm-demo"
+
+# What the abstract of PMID 35560368 says beyond the first record: read from the
+# abstract only; the differentials are those it names (fibrous histiocytoma,
+# atypical fibroxanthoma, melanoma, poorly differentiated carcinoma — the last is not
+# a term of the vocabulary, so it is kept in the paper's words only).
+ABSTRACT_FIELDS = {
+    "source_depth": Case.SourceDepth.ABSTRACT,
+    "diagnosis_as_reported": "cutaneous inflammatory myofibroblastic tumor",
+    "differentials_as_reported": (
+        "fibrous histiocytoma, atypical fibroxanthoma, melanoma, poorly differentiated carcinoma"
+    ),
+}
+FUSION_FIELDS = {
+    "method": FusionFinding.Method.TARGETED_RNA_PANEL,
+    "assay": "targeted RNA sequencing",
+}
+DIFFERENTIALS = ("fibrous histiocytoma", "atypical fibroxanthoma", "melanoma")
+
+
+def _differentials() -> list[Diagnosis]:
+    """The abstract's differentials that are vocabulary terms (name or synonym)."""
+    from curation.forms.fields import Diagnoses
+
+    vocabulary = Diagnoses()
+    return [vocabulary.find(name) for name in DIFFERENTIALS if vocabulary.find(name)]
 
 
 class Command(BaseCommand):
@@ -52,6 +78,7 @@ class Command(BaseCommand):
             Case.objects.filter(citation=citation, revision_of__isnull=True).order_by("pk").first()
         )
         if existing is not None:
+            self._bring_up_to_date(existing, user)
             return existing, False
         now = timezone.now()
         # Only what the paper says (abstract of PMID 35560368); the rest stays empty.
@@ -66,6 +93,10 @@ class Command(BaseCommand):
             clinical_presentation="Painless, slow-growing nodule.",
             initial_diagnosis=Diagnosis.objects.get(name__iexact="dermatofibroma"),
             final_diagnosis=Diagnosis.objects.get(
+                name__iexact="inflammatory myofibroblastic tumor"
+            ),
+            **ABSTRACT_FIELDS,
+            reported_diagnosis=Diagnosis.objects.get(
                 name__iexact="inflammatory myofibroblastic tumor"
             ),
             histology=(
@@ -98,13 +129,15 @@ class Command(BaseCommand):
             case=case,
             five_prime_gene=Gene.objects.get(symbol="CARS1"),
             three_prime_gene=Gene.objects.get(symbol="ALK"),
-            method=FusionFinding.Method.RNA_SEQ,
             as_reported="CARS-ALK",
+            **FUSION_FIELDS,
         )
         for row in (ihc, fusion):
             row.full_clean()
             row._history_user = user
             row.save()
+        case.differentials.set(_differentials())
+        refresh_grade(case, user)
         # The audit trail says how this case came to be published.
         CaseEvent.objects.create(
             case=case,
@@ -116,6 +149,26 @@ class Command(BaseCommand):
             created_at=now,
         )
         return case, True
+
+    def _bring_up_to_date(self, case: Case, user) -> None:
+        """A founding case loaded before the record held the abstract's method, assay and
+        differentials gets them (once: only while it is still the demo's, unchanged)."""
+        if case.created_by_id != user.pk or case.source_depth:
+            return
+        for name, value in ABSTRACT_FIELDS.items():
+            setattr(case, name, value)
+        case.reported_diagnosis = case.final_diagnosis
+        case.version += 1
+        case._history_user = user
+        case._change_reason = "load_demo: the record re-entered from the paper's abstract"
+        case.differentials.set(_differentials())
+        case.save()
+        for fusion in case.fusions.filter(as_reported="CARS-ALK"):
+            for name, value in FUSION_FIELDS.items():
+                setattr(fusion, name, value)
+            fusion._history_user = user
+            fusion.save()
+        refresh_grade(case, user)
 
     def _demo_user(self):
         User = get_user_model()
