@@ -36,10 +36,17 @@ class _Echo:
         return value
 
 
-def csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """The BOM, the header line, then one guarded line per row, as they are needed."""
-    writer = csv.writer(_Echo())
-    yield BOM
+def csv_lines(
+    header: Iterable[str], rows: Iterable[Iterable[Any]], *, delimiter: str = ",", bom: bool = True
+) -> Iterator[str]:
+    """The BOM, the header line, then one guarded line per row, as they are needed.
+
+    delimiter="\t", bom=False gives the tab-separated files of a release (for
+    programs rather than spreadsheets), with the same quoting and formula guard.
+    """
+    writer = csv.writer(_Echo(), delimiter=delimiter)
+    if bom:
+        yield BOM
     yield writer.writerow(list(header))
     for row in rows:
         yield writer.writerow([spreadsheet_safe(value) for value in row])

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import csp.constants as csp
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config import env, production
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from curation import licences as _licences  # Django-free: reads the SPDX list
 
 # A value that cannot be used is noted, and all of them are reported together
 # at the end of this file (one message, not one traceback per try).
@@ -186,6 +188,12 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": DATA_DIR / "figures", "base_url": None},
     },
+    # Releases (curation/actions/releases.py): each one's files under "<name>/",
+    # written once and never rewritten.
+    "releases": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "releases", "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -229,6 +237,14 @@ if FIGURE_STORAGE == "s3":
             "file_overwrite": False,
         },
     }
+
+# The licence a release's data carry (an SPDX id of curation/vocabularies/licences.json);
+# the release's README and LICENSE.txt name it.
+RELEASE_LICENCE = env_str("RELEASE_LICENCE", "CC-BY-4.0")
+if _licences.lookup(RELEASE_LICENCE) is None:
+    env.refuse(
+        f"RELEASE_LICENCE={RELEASE_LICENCE!r} is not an SPDX id RareDerm knows (CC-BY-4.0)."
+    )
 
 # Redis, when there is one, serves the cache and the deployment-wide NCBI rate
 # limiter. By default it is the Celery broker.
@@ -308,6 +324,12 @@ CELERY_BEAT_SCHEDULE["citations-sweep-fetch-jobs"] = {
 CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "outbox.sweep", "schedule": 30.0}
 # Figures committed while the broker was down get their web copies, and
 # open-access fetches asked then are run (curation/tasks.py, sweep_figures).
+# A release of everything published, on the first of every month at 03:00
+# (curation.make_monthly_release; a month whose release exists is skipped).
+CELERY_BEAT_SCHEDULE["curation-monthly-release"] = {
+    "task": "curation.make_monthly_release",
+    "schedule": crontab(minute=0, hour=3, day_of_month=1),
+}
 CELERY_BEAT_SCHEDULE["curation-sweep-figures"] = {
     "task": "curation.sweep_figures",
     "schedule": 60.0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -9,6 +10,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from curation.notifications import queue_emails_of_event_id
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="curation.send_case_event_emails")
@@ -122,3 +125,16 @@ def sweep_figures() -> int:
     for pk in packages:
         fetch_open_access_figures.delay(pk)
     return len(figures) + len(packages)
+
+
+@shared_task(name="curation.make_monthly_release")
+def make_monthly_release() -> str:
+    """The month's release (beat: the 1st at 03:00); skipped when it exists already."""
+    from curation.actions.releases import ReleaseRefused, default_name, make_release
+
+    name = default_name()
+    try:
+        return make_release(name).name
+    except ReleaseRefused as refused:
+        log.info("monthly release %s not made: %s", name, refused)
+        return ""

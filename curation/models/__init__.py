@@ -7,6 +7,7 @@ from curation.models.events import CaseEvent, VocabularyEdit
 from curation.models.figure import Figure, OpenAccessFigure, OpenAccessPackage
 from curation.models.findings import FusionFinding, IHCResult, MolecularFinding
 from curation.models.proposals import TermProposal
+from curation.models.release import Release, ReleaseCase
 from curation.models.vocabulary import (
     Clone,
     Diagnosis,
@@ -42,6 +43,8 @@ __all__ = [
     "MolecularFinding",
     "OpenAccessFigure",
     "OpenAccessPackage",
+    "Release",
+    "ReleaseCase",
     "TermProposal",
     "Topography",
     "Treatment",

@@ -124,8 +124,9 @@ def test_the_page_has_a_fixed_query_budget_whatever_the_number_of_ihc_rows(
         make_published_case(fusions=["CARS1::ALK"])
     # case + authors + IHC + fusions + other molecular findings + treatments + events
     # + other citations + differentials + figures + related cases + their fusions
-    # + provenance (published versions, first publication) = 14, whatever the rows.
-    with django_assert_num_queries(14):
+    # + provenance (published versions, first publication) + the releases holding it
+    # = 15, whatever the rows.
+    with django_assert_num_queries(15):
         response = client.get(_url(case))
     assert response.status_code == 200
     assert len(response.context["ihc"]) == n_ihc
@@ -137,7 +138,7 @@ def test_a_logged_in_readers_page_stays_within_budget(
 ):
     case = make_published_case()
     client.force_login(reader)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert client.get(_url(case)).status_code == 200
 
 
