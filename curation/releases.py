@@ -20,10 +20,10 @@ from curation.models import (
     Gene,
     IHCResult,
     Marker,
+    MolecularFinding,
     Topography,
     VocabularyVersion,
 )
-from curation.notation import format_fusion
 from curation.search import exports as case_exports
 
 # (file, what it holds), in the README's order. SHA256SUMS comes last, over all of them.
@@ -37,7 +37,11 @@ FILES = [
     ("cases.tsv", "The same, tab-separated, UTF-8 without BOM"),
     ("cases.json", "The same, a JSON array of objects"),
     ("ihc.csv", "IHC results in long format: one row per case and marker"),
-    ("molecular.csv", "Molecular findings (fusions) in long format: one row per finding"),
+    (
+        "molecular.csv",
+        "Molecular findings (fusions, variants, copy-number changes, others) in long "
+        "format: one row per finding",
+    ),
     ("citations.csv", "The cases' primary citations"),
     ("citations.ris", "The same citations, RIS"),
     ("citations.csl.json", "The same citations, CSL-JSON"),
@@ -65,16 +69,21 @@ IHC_COLUMNS = [
 MOLECULAR_COLUMNS = [
     ("case_id", "RareDerm case number"),
     ("case_version", "Version of the case record in this release"),
-    ("position", "Order on the case"),
-    ("kind", "fusion"),
-    ("notation", "HGNC notation, “CARS1::ALK”; “?::ALK” partner unknown"),
-    ("five_prime_gene", "5' partner, HGNC symbol (empty: unknown)"),
-    ("five_prime_hgnc_id", "HGNC id of the 5' partner"),
-    ("three_prime_gene", "3' partner, HGNC symbol"),
+    ("position", "Order on the case, within its kind"),
+    ("kind", "fusion / variant / copy_number / other"),
+    ("finding", "The finding as the case page shows it: “CARS1::ALK”, “BRAF p.V600E”"),
+    ("gene", "The gene (HGNC symbol); for a fusion the 5' partner (empty: unknown)"),
+    ("gene_hgnc_id", "HGNC id of that gene"),
+    ("three_prime_gene", "A fusion's 3' partner (HGNC symbol)"),
     ("three_prime_hgnc_id", "HGNC id of the 3' partner"),
-    ("five_prime_exon", "5' exon as reported"),
-    ("three_prime_exon", "3' exon as reported"),
-    ("method", "rna_seq / dna_ngs / fish_break_apart / rt_pcr / other"),
+    ("exons", "A fusion's exons, 5'::3', as reported"),
+    ("transcripts", "RefSeq transcript(s) (a fusion's: 5'::3')"),
+    ("hgvs_protein", "A variant's HGVS protein change"),
+    ("hgvs_cdna", "A variant's HGVS cDNA change"),
+    ("copy_number", "A copy-number change: amplification / gain / loss / ..."),
+    ("description", "Another finding's description"),
+    ("method", "Method code (the controlled list of methods)"),
+    ("assay", "The assay as the paper names it"),
     ("as_reported", "As the paper wrote it"),
 ]
 VOCABULARY_COLUMNS = {
@@ -149,36 +158,97 @@ def case_files(cases, versions: dict[int, int], site_url: str) -> dict[str, str]
             for r in ihc
         ),
     )
+    files["molecular.csv"] = _csv(MOLECULAR_COLUMNS, _molecular_rows(ids, versions))
+    return files
+
+
+def _symbol(gene, attribute="symbol") -> str:
+    return getattr(gene, attribute) if gene is not None else ""
+
+
+def _molecular_rows(ids: list[int], versions: dict[int, int]):
+    """Fusions, then the other molecular findings, of each case: one row each."""
     fusions = (
         FusionFinding.objects.filter(case_id__in=ids)
         .select_related("five_prime_gene", "three_prime_gene")
         .order_by("case_id", "position", "pk")
     )
-    files["molecular.csv"] = _csv(
-        MOLECULAR_COLUMNS,
-        (
-            [
-                f.case_id,
-                versions[f.case_id],
-                f.position,
-                "fusion",
-                format_fusion(
-                    f.five_prime_gene.symbol if f.five_prime_gene_id else None,
-                    f.three_prime_gene.symbol,
-                ),
-                f.five_prime_gene.symbol if f.five_prime_gene_id else "",
-                f.five_prime_gene.hgnc_id if f.five_prime_gene_id else "",
-                f.three_prime_gene.symbol,
-                f.three_prime_gene.hgnc_id,
-                f.five_prime_exon,
-                f.three_prime_exon,
-                f.method,
-                f.as_reported,
-            ]
-            for f in fusions
-        ),
+    others = (
+        MolecularFinding.objects.filter(case_id__in=ids)
+        .select_related("gene")
+        .order_by("case_id", "position", "pk")
     )
-    return files
+    rows = []
+    for f in fusions:
+        five, three = f.five_prime_gene, f.three_prime_gene
+        exons = (
+            f"{f.five_prime_exon}::{f.three_prime_exon}"
+            if f.five_prime_exon or f.three_prime_exon
+            else ""
+        )
+        transcripts = (
+            f"{f.five_prime_transcript}::{f.three_prime_transcript}"
+            if f.five_prime_transcript or f.three_prime_transcript
+            else ""
+        )
+        rows.append(
+            (
+                f.case_id,
+                0,
+                f.position,
+                f.pk,
+                [
+                    f.case_id,
+                    versions[f.case_id],
+                    f.position,
+                    "fusion",
+                    f.notation,
+                    _symbol(five),
+                    _symbol(five, "hgnc_id"),
+                    three.symbol,
+                    three.hgnc_id,
+                    exons,
+                    transcripts,
+                    "",
+                    "",
+                    "",
+                    "",
+                    f.method,
+                    f.assay,
+                    f.as_reported,
+                ],
+            )
+        )
+    for m in others:
+        rows.append(
+            (
+                m.case_id,
+                1,
+                m.position,
+                m.pk,
+                [
+                    m.case_id,
+                    versions[m.case_id],
+                    m.position,
+                    m.kind,
+                    m.display,
+                    _symbol(m.gene),
+                    _symbol(m.gene, "hgnc_id"),
+                    "",
+                    "",
+                    "",
+                    m.transcript,
+                    m.hgvs_protein,
+                    m.hgvs_cdna,
+                    m.copy_number,
+                    m.description,
+                    m.method,
+                    m.assay,
+                    m.as_reported,
+                ],
+            )
+        )
+    return [row for *_, row in sorted(rows, key=lambda r: r[:4])]
 
 
 def citation_files(cases) -> tuple[dict[str, str], int]:

@@ -82,14 +82,20 @@ def test_a_release_holds_every_published_case_and_reads_back(registry, release_d
     ]
     assert {r["case_version"] for r in ihc} == {"3"}
     molecular = rows(folder / "molecular.csv")
-    assert {r["notation"] for r in molecular} == {
+    assert {r["finding"] for r in molecular if r["kind"] == "fusion"} == {
         "CARS1::ALK",
         "TPM3::ALK",
         "?::ALK",
         "COL1A1::PDGFB",
     }
-    cars = next(r for r in molecular if r["notation"] == "CARS1::ALK")
-    assert cars["five_prime_hgnc_id"] == "HGNC:1493"
+    cars = next(r for r in molecular if r["finding"] == "CARS1::ALK")
+    assert (cars["gene_hgnc_id"], cars["three_prime_hgnc_id"]) == ("HGNC:1493", "HGNC:427")
+    mdm2 = next(r for r in molecular if r["kind"] == "copy_number")
+    assert (int(mdm2["case_id"]), mdm2["finding"], mdm2["copy_number"]) == (
+        registry["dfsp"].pk,
+        "MDM2 amplification",
+        "amplification",
+    )
 
     assert len(rows(folder / "citations.csv")) == 5
     ris = rispy.loads((folder / "citations.ris").read_text(encoding="utf-8"))
@@ -103,7 +109,7 @@ def test_a_release_holds_every_published_case_and_reads_back(registry, release_d
     }
 
     readme = (folder / "README.md").read_text()
-    assert "| `ihc_positive` |" in readme and "| `five_prime_hgnc_id` |" in readme
+    assert "| `ihc_positive` |" in readme and "| `three_prime_hgnc_id` |" in readme
     assert "Creative Commons Attribution 4.0" in (folder / "LICENSE.txt").read_text()
     assert "release 2026-12" in (folder / "CITATION.txt").read_text()
     log = json.loads((folder / "changelog.json").read_text())
