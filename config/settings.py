@@ -246,6 +246,11 @@ if _licences.lookup(RELEASE_LICENCE) is None:
         f"RELEASE_LICENCE={RELEASE_LICENCE!r} is not an SPDX id RareDerm knows (CC-BY-4.0)."
     )
 
+# Readers' error flags (curation/actions/flags.py): at most FLAG_RATE_LIMIT flags
+# from one client address in FLAG_RATE_MINUTES minutes.
+FLAG_RATE_LIMIT = env_int("FLAG_RATE_LIMIT", 5, minimum=1)
+FLAG_RATE_MINUTES = env_int("FLAG_RATE_MINUTES", 60, minimum=1)
+
 # Redis, when there is one, serves the cache and the deployment-wide NCBI rate
 # limiter. By default it is the Celery broker.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")

@@ -6,6 +6,7 @@ from curation.models.draft_input import CaseDraftInput
 from curation.models.events import CaseEvent, VocabularyEdit
 from curation.models.figure import Figure, OpenAccessFigure, OpenAccessPackage
 from curation.models.findings import FusionFinding, IHCResult, MolecularFinding
+from curation.models.flag import CaseFlag
 from curation.models.proposals import TermProposal
 from curation.models.release import Release, ReleaseCase
 from curation.models.vocabulary import (
@@ -27,6 +28,7 @@ __all__ = [
     "Case",
     "CaseDraftInput",
     "CaseEvent",
+    "CaseFlag",
     "CaseQuerySet",
     "ClinicalEvent",
     "Clone",

@@ -9,6 +9,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -73,6 +74,20 @@ class CaseQuerySet(models.QuerySet):
             models.Prefetch("clinical_events", queryset=ordered(ClinicalEvent)),
             models.Prefetch("differentials", queryset=Diagnosis.objects.order_by("name")),
         )
+
+    def with_open_flags(self):
+        """Each case with `open_flags`: how many readers' error flags are open (a subquery)."""
+        from curation.models.flag import CaseFlag
+
+        count = (
+            CaseFlag.objects.open()
+            .filter(case=models.OuterRef("pk"))
+            .order_by()
+            .values("case")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(open_flags=Coalesce(models.Subquery(count), models.Value(0)))
 
     def with_fusion(self, text: str):
         """Cases with a fusion matching `text` as any paper writes it (CARS-ALK...)."""

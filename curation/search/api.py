@@ -158,6 +158,9 @@ class CaseSerializer(ContractModelSerializer):
     differentials = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     record_version = serializers.IntegerField(source="version")
     last_modified = serializers.DateTimeField(source="updated_at")
+    open_flags = serializers.IntegerField(
+        read_only=True, help_text="Readers' error reports on this case still open (0: none)"
+    )
 
     def get_icdo_version(self, case) -> str:
         return ICDO_VERSION
@@ -210,6 +213,7 @@ class CaseSerializer(ContractModelSerializer):
             "citation",
             "icdo_version",
             "record_version",
+            "open_flags",
             "last_modified",
             "published_at",
         ]
@@ -218,8 +222,12 @@ class CaseSerializer(ContractModelSerializer):
 
 def with_record(cases):
     """The API's case: every field and row (Case.objects.with_record) and the authors."""
-    return cases.with_record().prefetch_related(
-        Prefetch("citation__authors", queryset=Author.objects.order_by("position"))
+    return (
+        cases.with_record()
+        .with_open_flags()
+        .prefetch_related(
+            Prefetch("citation__authors", queryset=Author.objects.order_by("position"))
+        )
     )
 
 

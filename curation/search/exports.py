@@ -118,6 +118,7 @@ CASE_COLUMNS = [
     ("outcome", "Status at last follow-up: ned / awd / dod / doc"),
     ("notes", "Curator's notes"),
     ("record_version", "Version of the record (goes up with every published revision)"),
+    ("open_flags", "Readers' error reports on the case still open (0: none)"),
     ("last_modified", "When the record last changed (ISO 8601, UTC)"),
     ("pmid", "PubMed ID of the primary citation"),
     ("doi", "DOI of the primary citation"),
@@ -208,7 +209,10 @@ def case_rows(cases, site_url: str = "") -> Iterator[dict]:
     results, fusions and citations (with authors) in one query each.
     """
     case_url = reverse("curation:case_detail", args=[0]).removesuffix("0/")
-    for chunk in _chunks(cases.values(*_CASE_VALUES).iterator(chunk_size=CHUNK), CHUNK):
+    for chunk in _chunks(
+        cases.with_open_flags().values(*_CASE_VALUES, "open_flags").iterator(chunk_size=CHUNK),
+        CHUNK,
+    ):
         ids = [row["id"] for row in chunk]
         ihc = defaultdict(list)
         for row in (
@@ -397,6 +401,7 @@ def _row(case: dict, ihc: list, rows: dict, citation, url: str) -> dict:
         "outcome": case["outcome"],
         "notes": case["notes"],
         "record_version": case["version"],
+        "open_flags": case["open_flags"],
         "last_modified": case["updated_at"].isoformat(),
         "pmid": citation.pmid,
         "doi": citation.doi,

@@ -125,8 +125,8 @@ def test_the_page_has_a_fixed_query_budget_whatever_the_number_of_ihc_rows(
     # case + authors + IHC + fusions + other molecular findings + treatments + events
     # + other citations + differentials + figures + related cases + their fusions
     # + provenance (published versions, first publication) + the releases holding it
-    # = 15, whatever the rows.
-    with django_assert_num_queries(15):
+    # + its open flags = 16, whatever the rows.
+    with django_assert_num_queries(16):
         response = client.get(_url(case))
     assert response.status_code == 200
     assert len(response.context["ihc"]) == n_ihc
@@ -138,7 +138,7 @@ def test_a_logged_in_readers_page_stays_within_budget(
 ):
     case = make_published_case()
     client.force_login(reader)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         assert client.get(_url(case)).status_code == 200
 
 
