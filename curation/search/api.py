@@ -194,6 +194,8 @@ class CaseSerializer(ContractModelSerializer):
             "source_depth",
             "diagnosis_as_reported",
             "reported_diagnosis",
+            "diagnosis_review",
+            "diagnosis_review_comment",
             "differentials",
             "differentials_as_reported",
             "depth",

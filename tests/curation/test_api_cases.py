@@ -1,5 +1,8 @@
 """The read-only API of published cases: /api/cases/, the search page's filters, the schema."""
 
+import json
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -146,6 +149,103 @@ def test_the_schema_says_enum_fields_may_be_null(client, db):
     case = schema["components"]["schemas"]["Case"]["properties"]
     for name in ("laterality", "outcome", "sex"):
         assert case[name].get("nullable") is True, name
+
+
+# Every choice column of the record, the issue-14 ones included: empty is null, documented.
+ENUM_FIELDS = (
+    "laterality",
+    "outcome",
+    "age_unit",
+    "sex",
+    "source_depth",
+    "mitoses_unit",
+    "necrosis",
+    "lymphovascular_invasion",
+    "perineural_invasion",
+    "focality",
+    "grade_lowered_to",
+    "diagnosis_review",
+)
+NUMBER_FIELDS = ("age", "size_mm", "follow_up_months", "depth_mm", "mitoses")
+
+
+def enum_values(schema, prop):
+    """Every value a property's schema allows, following its $refs."""
+    values = list(prop.get("enum", []))
+    for part in prop.get("oneOf", []) + prop.get("allOf", []):
+        if "$ref" in part:
+            part = schema["components"]["schemas"][part["$ref"].rsplit("/", 1)[1]]
+        values += enum_values(schema, part)
+    return values
+
+
+def test_every_unreported_choice_is_null_and_documented_nullable(client, db):
+    case = make_published_case(age=None, **dict.fromkeys(ENUM_FIELDS, ""))
+    data = client.get(f"{URL}{case.pk}/").json()
+    listed = {row["id"]: row for row in client.get(URL).json()["results"]}[case.pk]
+    schema = client.get("/api/schema/?format=json").json()
+    properties = schema["components"]["schemas"]["Case"]["properties"]
+    for name in ENUM_FIELDS:
+        assert data[name] is None, name
+        assert listed[name] is None, name
+        assert properties[name].get("nullable") is True, name
+        assert "" not in enum_values(schema, properties[name]), name
+
+
+def test_every_reported_choice_comes_as_its_value(client, db):
+    values = {
+        "laterality": "left",
+        "outcome": "awd",
+        "age_unit": "months",
+        "sex": "female",
+        "source_depth": "full_text_figures",
+        "mitoses_unit": "per_mm2",
+        "necrosis": "absent",
+        "lymphovascular_invasion": "present",
+        "perineural_invasion": "absent",
+        "focality": "multifocal",
+        "grade_lowered_to": "D",
+        "diagnosis_review": "disagrees",
+    }
+    case = make_published_case(
+        **values,
+        evidence_grade="A",
+        grade_lowered_reason="The sequencing is described in one line.",
+        diagnosis_review_comment="Looks like a DFSP to me.",
+    )
+    data = client.get(f"{URL}{case.pk}/").json()
+    assert {name: data[name] for name in values} == values
+    assert data["diagnosis_review_comment"] == "Looks like a DFSP to me."
+
+
+def test_every_measure_is_a_json_number(client, db):
+    case = make_published_case(
+        age=Decimal("4.5"),
+        size_mm=Decimal("12.0"),
+        follow_up_months=Decimal("30.5"),
+        depth_mm=Decimal("2.3"),
+        mitoses=Decimal("7.0"),
+        mitoses_unit="per_10_hpf",
+    )
+    raw = client.get(f"{URL}{case.pk}/").content.decode()
+    data = json.loads(raw)
+    assert {name: data[name] for name in NUMBER_FIELDS} == {
+        "age": 4.5,
+        "size_mm": 12,
+        "follow_up_months": 30.5,
+        "depth_mm": 2.3,
+        "mitoses": 7,
+    }
+    assert '"size_mm":"' not in raw.replace(" ", "")
+    unreported = make_published_case(**dict.fromkeys(NUMBER_FIELDS))
+    data = client.get(f"{URL}{unreported.pk}/").json()
+    assert all(data[name] is None for name in NUMBER_FIELDS)
+    properties = client.get("/api/schema/?format=json").json()["components"]["schemas"]["Case"][
+        "properties"
+    ]
+    for name in NUMBER_FIELDS:
+        assert properties[name]["type"] == "number", name
+        assert properties[name].get("nullable") is True, name
 
 
 def test_age_is_a_number_and_url_is_absolute(client, registry):
