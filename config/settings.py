@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "outbox",
     "citations",
+    "screening",
     "curation",
     "config",  # manage.py preflight
 ]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include(search_api.router.urls)),
     path("citations/", include("citations.urls")),
+    path("screening/", include("screening.urls")),
     path("", include("curation.urls")),
 ]
 

@@ -13,6 +13,7 @@ from curation.views import (
     review,
     stats,
     terms,
+    to_curate,
 )
 from curation.views import search as search_views
 
@@ -75,6 +76,7 @@ urlpatterns = [
     path("curate/figures/<int:pk>/edit/", figures.figure_edit, name="figure_edit"),
     path("curate/figures/<int:pk>/remove/", figures.figure_remove, name="figure_remove"),
     path("curate/drafts/", curate.my_drafts, name="my_drafts"),
+    path("curate/to-curate/", to_curate.to_curate, name="to_curate"),
     path("curate/autocomplete/<str:vocabulary>/", curate.autocomplete, name="autocomplete"),
     path("curate/fusion/", curate.fusion_resolve, name="fusion_resolve"),
     path("curate/bulk/", bulk_import.bulk_import, name="bulk_import"),

@@ -209,10 +209,12 @@ def pytest_runtest_teardown(item, nextitem):
 
     from accounts.roles import ensure_role_groups
     from curation.vocabularies import ensure_vocabularies
+    from screening.lists import ensure_lists
 
     with item.config.stash[blocking_manager_key].unblock():
         ensure_role_groups()
         ensure_vocabularies()
+        ensure_lists()
 
 
 # -- the named users ----------------------------------------------------------

@@ -64,7 +64,7 @@ def test_each_app_declares_only_its_own_models_permissions():
     for role, perms in role_permissions().items():
         for perm in perms:
             app_label = perm.split(".")[0]
-            assert app_label in {"citations", "curation"}, (role, perm)
+            assert app_label in {"citations", "screening", "curation"}, (role, perm)
 
 
 def test_a_declaration_for_a_role_that_is_no_group_is_refused(monkeypatch):

@@ -1,4 +1,5 @@
-"""The layers: outbox and accounts below citations below curation, never the other way round.
+"""The layers: outbox and accounts below citations below screening below curation, never the
+other way round.
 
 outbox (outgoing e-mail) knows no user, no citation and no case; accounts
 knows no citation and no case; citations knows no case. Every module,
@@ -17,15 +18,20 @@ import pytest
 from django.db.migrations.loader import MigrationLoader
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-APPS = ("outbox", "accounts", "citations", "curation")
+APPS = ("outbox", "accounts", "citations", "screening", "curation")
 # What each app may not know: every app above it.
 ABOVE = {
-    "outbox": ("accounts", "citations", "curation"),
-    "accounts": ("citations", "curation"),
-    "citations": ("curation",),
+    "outbox": ("accounts", "citations", "screening", "curation"),
+    "accounts": ("citations", "screening", "curation"),
+    "citations": ("screening", "curation"),
+    "screening": ("curation",),
 }
 # The templates each app owns (Django's auth views look in registration/).
-TEMPLATES = {"accounts": ["templates/registration"], "citations": ["templates/citations"]}
+TEMPLATES = {
+    "accounts": ["templates/registration"],
+    "citations": ["templates/citations"],
+    "screening": ["templates/screening"],
+}
 TAG = re.compile(r"{%.*?%}", re.DOTALL)
 
 
@@ -138,6 +144,8 @@ def test_the_walk_covers_migrations_commands_and_templates():
     assert "outbox/actions.py" in walked
     assert "accounts/management/commands/create_user.py" in walked
     assert "templates/citations/_job_progress.html" in walked
+    assert "screening/actions.py" in walked
+    assert "templates/screening/inbox.html" in walked
     assert "templates/registration/login.html" in walked
 
 

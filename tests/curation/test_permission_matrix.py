@@ -1,4 +1,4 @@
-"""Who may open what: every URL of curation, citations and accounts by anonymous,
+"""Who may open what: every URL of curation, citations, screening and accounts by anonymous,
 author, another curator, reviewer, admin.
 
 One table, one test. Every URL of curation.urls, citations.urls and
@@ -22,6 +22,8 @@ from curation import urls as curation_urls
 from curation import workflow
 from curation.actions.cases import transition
 from curation.models import TermProposal
+from screening import urls as screening_urls
+from screening.actions import add_candidate
 from tests.factories import CaseFactory, make_published_case
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +34,7 @@ ROLES = ("anonymous", "author", "other_curator", "reviewer", "admin")
 URLCONFS = {
     "curation": (curation_urls, "curation:"),
     "citations": (citations_urls, "citations:"),
+    "screening": (screening_urls, "screening:"),
     "accounts": (accounts_urls, ""),
 }
 
@@ -69,6 +72,17 @@ REVIEWERS = (LOGIN, 403, 403, 200, 200)
 ADMINS = (LOGIN, 403, 403, 403, 200)
 
 MATRIX = [
+    # -- screening (screening/views.py) ---------------------------------------------
+    Row("inbox", expect=CURATORS, app="screening"),
+    Row(
+        "decide",
+        "candidate",
+        "post",
+        {"decision": "maybe"},
+        expect=(LOGIN, 302, 302, 302, 302),
+        app="screening",
+    ),
+    Row("decide", "candidate", expect=(LOGIN, 405, 405, 405, 405), app="screening"),
     # -- public pages --------------------------------------------------------------
     Row("home"),
     Row("search", data={"q": "ALK"}),
@@ -170,6 +184,7 @@ MATRIX = [
         expect=(LOGIN, 302, 302, 302, 302),
     ),
     Row("my_drafts", expect=CURATORS),
+    Row("to_curate", expect=CURATORS),
     Row("autocomplete", "diagnosis", data={"q": "myofib"}, expect=CURATORS),
     Row("autocomplete", "clone", data={"q": "D5"}, expect=CURATORS),
     Row(
@@ -316,6 +331,7 @@ def _objects(author):
         "diagnosis": ["diagnosis"],
         "clone": ["clone"],
         "proposal": [proposal.pk],
+        "candidate": [add_candidate(kind="manual", pmid=35560368).candidate.pk],
         "": [],
     }
 

@@ -1,0 +1,155 @@
+"""Every write of screening: a paper becomes a candidate, a candidate gets a decision.
+
+Views, commands and tasks (saved searches, citation chasing, suggestions)
+call these; each writes its event rows (CandidateSource, ScreeningDecision)
+in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.roles import CURATOR, has_role
+from citations import pubmed
+from citations.models import Citation
+from screening.models import Candidate, CandidateSource, ExclusionReason, ScreeningDecision
+
+NEW = "new"  # a new candidate
+DUPLICATE = "duplicate"  # already a candidate: the source is recorded on it
+KNOWN = "known"  # the registry holds the paper already (a stored citation): no candidate
+
+
+@dataclass
+class Added:
+    outcome: str
+    candidate: Candidate | None = None
+    citation: Citation | None = None
+
+
+def _match(pmid: int | None, doi: str) -> Q:
+    found = Q(pk__in=[])
+    if pmid:
+        found |= Q(pmid=pmid)
+    if doi:
+        found |= Q(doi=doi)
+    return found
+
+
+def add_candidate(
+    *,
+    kind: str,
+    pmid: int | None = None,
+    doi: str = "",
+    citation: Citation | None = None,
+    label: str = "",
+    by=None,
+    email: str = "",
+    note: str = "",
+) -> Added:
+    """The paper as a candidate for screening, once, whatever finds it.
+
+    Deduplicated by PMID and by DOI: against earlier candidates (the source is
+    added to the one there is, marked duplicate) and against the stored
+    citations (a paper RareDerm holds already is not screened again). A
+    `citation` the caller has just stored for this paper (a saved search's
+    fetch) is the candidate's citation, not a reason to skip it.
+    """
+    if citation is not None:
+        pmid = pmid or citation.pmid
+        doi = doi or citation.doi
+    doi = pubmed.normalize_doi(doi) if doi else ""
+    if not pmid and not doi:
+        raise ValueError("a candidate needs a PMID or a DOI")
+    source = {"kind": kind, "label": label[:300], "added_by": by, "email": email, "note": note}
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                existing = (
+                    Candidate.objects.select_for_update().filter(_match(pmid, doi)).order_by("pk")
+                )
+                candidate = existing.first()
+                if candidate is not None:
+                    _fill_in(candidate, pmid, doi, citation)
+                    CandidateSource.objects.create(candidate=candidate, duplicate=True, **source)
+                    return Added(DUPLICATE, candidate)
+                if citation is None:
+                    known = Citation.objects.filter(_match(pmid, doi)).order_by("pk").first()
+                    if known is not None:
+                        return Added(KNOWN, citation=known)
+                candidate = Candidate.objects.create(pmid=pmid, doi=doi, citation=citation)
+                CandidateSource.objects.create(candidate=candidate, **source)
+                return Added(NEW, candidate)
+        except IntegrityError:
+            # Another process added the same paper at the same moment: it is a duplicate now.
+            continue
+    raise RuntimeError("could not add the candidate")  # pragma: no cover
+
+
+def _fill_in(candidate: Candidate, pmid, doi, citation) -> None:
+    """A second source may know what the first did not (a DOI's PMID, the fetched record)."""
+    fields = []
+    if pmid and not candidate.pmid and not Candidate.objects.filter(pmid=pmid).exists():
+        candidate.pmid = pmid
+        fields.append("pmid")
+    if doi and not candidate.doi and not Candidate.objects.filter(doi=doi).exists():
+        candidate.doi = doi
+        fields.append("doi")
+    if citation is not None and candidate.citation_id is None:
+        candidate.citation = citation
+        fields.append("citation")
+    if fields:
+        candidate.save(update_fields=fields)
+
+
+def decide_candidate(
+    candidate: Candidate,
+    decision: str,
+    *,
+    by,
+    reason: ExclusionReason | None = None,
+    assign_to=None,
+    note: str = "",
+) -> ScreeningDecision:
+    """Include (assigned to a curator), exclude (with a reason) or mark maybe.
+
+    ValidationError, naming the field, when the decision is incomplete; a later
+    decision replaces an earlier one, which stays in the history.
+    """
+    if not has_role(by, CURATOR):
+        raise ValidationError("Only curators and reviewers screen papers.")
+    if decision not in {s.value for s in Candidate.Status} - {Candidate.Status.NEW}:
+        raise ValidationError({"decision": "Choose include, exclude or maybe."})
+    if decision == Candidate.Status.EXCLUDED:
+        if reason is None:
+            raise ValidationError({"reason": "Say why the paper is excluded."})
+    else:
+        reason = None
+    if decision == Candidate.Status.INCLUDED:
+        assign_to = assign_to or by
+        if not has_role(assign_to, CURATOR):
+            raise ValidationError({"assign_to": "Included papers go to a curator."})
+    else:
+        assign_to = None
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Candidate.objects.select_for_update().get(pk=candidate.pk)
+        made = ScreeningDecision.objects.create(
+            candidate=locked,
+            decision=decision,
+            reason=reason,
+            assigned_to=assign_to,
+            note=note,
+            by=by,
+            at=now,
+        )
+        locked.status = decision
+        locked.assigned_to = assign_to
+        locked.decided_at = now
+        locked.save(update_fields=["status", "assigned_to", "decided_at"])
+    candidate.status, candidate.assigned_to, candidate.decided_at = decision, assign_to, now
+    return made

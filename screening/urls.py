@@ -1,0 +1,10 @@
+from django.urls import path
+
+from screening import views
+
+app_name = "screening"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<int:pk>/decide/", views.decide, name="decide"),
+]

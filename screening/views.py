@@ -1,0 +1,128 @@
+"""The screening inbox (/screening/) and decisions on it.
+
+Curators and reviewers screen; every decision goes through
+screening.actions.decide_candidate. A curator's included papers are listed by
+curation ("To curate", curation.views.to_curate), which starts their reports.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.roles import CURATOR, has_role
+from screening import actions
+from screening.forms import DecisionForm
+from screening.highlight import term_pattern
+from screening.models import Candidate, CandidateSource, HighlightTerm, ScreeningDecision
+
+PAGE_SIZE = 20
+
+
+def screener_required(view):
+    """Logged in (else the login page) and a curator or reviewer (else 403)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not has_role(request.user, CURATOR):
+            raise PermissionDenied("Only curators and reviewers screen papers.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+TABS = [
+    (Candidate.Status.NEW, "To screen"),
+    (Candidate.Status.MAYBE, "Maybe"),
+    (Candidate.Status.INCLUDED, "Included"),
+    (Candidate.Status.EXCLUDED, "Excluded"),
+]
+
+
+def _candidates():
+    return Candidate.objects.select_related("citation", "assigned_to").prefetch_related(
+        Prefetch(
+            "sources",
+            queryset=CandidateSource.objects.select_related("added_by").order_by(
+                "created_at", "pk"
+            ),
+        ),
+        Prefetch(
+            "decisions",
+            queryset=ScreeningDecision.objects.select_related("reason", "by", "assigned_to"),
+        ),
+    )
+
+
+@screener_required
+@require_GET
+def inbox(request):
+    status = request.GET.get("status", Candidate.Status.NEW)
+    if status not in dict(TABS):
+        status = Candidate.Status.NEW
+    counts = dict(
+        Candidate.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
+    )
+    form = DecisionForm()
+    page = Paginator(
+        _candidates().filter(status=status).order_by("created_at", "pk"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "screening/inbox.html",
+        {
+            "status": status,
+            "tabs": [(code, label, counts.get(code, 0)) for code, label in TABS],
+            "page": page,
+            # The lists once for the whole page, not once per paper.
+            "reasons": _choices(form.fields["reason"]),
+            "curators": _choices(form.fields["assign_to"]),
+            "terms": term_pattern(HighlightTerm.objects.values_list("term", flat=True)),
+        },
+    )
+
+
+def _choices(field) -> list[tuple[str, str]]:
+    return [(str(value), label) for value, label in field.choices]
+
+
+@screener_required
+@require_POST
+def decide(request, pk: int):
+    candidate = get_object_or_404(Candidate, pk=pk)
+    back = request.POST.get("status", Candidate.Status.NEW)
+    query = urlencode({"status": back if back in dict(TABS) else Candidate.Status.NEW})
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.decide_candidate(
+                candidate,
+                data["decision"],
+                by=request.user,
+                reason=data["reason"],
+                assign_to=data["assign_to"],
+                note=data["note"],
+            )
+        except ValidationError as exc:
+            messages.error(request, f"{candidate}: {' '.join(exc.messages)}")
+        else:
+            label = Candidate.Status(data["decision"]).label.lower()
+            extra = ""
+            if candidate.assigned_to_id:
+                extra = f", assigned to {candidate.assigned_to.get_username()}"
+            messages.success(request, f"{candidate}: {label}{extra}.")
+    else:
+        errors = " ".join(e for field in form.errors.values() for e in field)
+        messages.error(request, f"{candidate}: nothing changed. {errors}")
+    return redirect(f"{reverse('screening:inbox')}?{query}#candidate-{candidate.pk}")
