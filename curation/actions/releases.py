@@ -5,19 +5,23 @@ under DATA_DIR by default) under "<name>/"; the Release row and its cases are
 written last, in one transaction. So:
 - a release that is listed is complete (a storage that fails half-way leaves
   files but no row, and the next try with that name removes them first);
-- a name that is taken is refused, and a listed release is never rewritten.
+- a name that is taken is refused, and a listed release is never rewritten;
+- one maker per name at a time (a PostgreSQL advisory lock, held from the
+  check of the name to the row): a second one is refused before it touches
+  the files, so it cannot remove or overwrite the first one's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,6 +36,12 @@ log = logging.getLogger(__name__)
 
 class ReleaseRefused(Exception):
     """The release cannot be made (the name is taken or unreadable); nothing was written."""
+
+
+def release_lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock a maker of release `name` holds (a signed 64-bit number)."""
+    digest = hashlib.sha256(f"rarederm release {name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def release_storage():
@@ -60,6 +70,33 @@ def check_name(name: str) -> str:
     return name
 
 
+@contextmanager
+def sole_maker_of(name: str):
+    """Hold release `name`'s advisory lock while making it; refuse if another maker holds it.
+
+    A session lock, not a transaction's: the files are written outside any
+    transaction. It goes with the connection if the process dies. (SQLite, for
+    trying RareDerm out on one machine, has no such locks and needs none.)
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = release_lock_key(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        (held,) = cursor.fetchone()
+    if not held:
+        raise ReleaseRefused(f"Release {name} is being made by another process.")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        except Exception:  # a connection that broke took the lock with it
+            log.warning("release %s: could not release its lock", name, exc_info=True)
+
+
 def _remove_leftovers(storage, name: str) -> None:
     """Files of an earlier try with this name that never became a release."""
     try:
@@ -83,7 +120,13 @@ def _write(storage, name: str, file: str, text: str) -> dict:
 def make_release(name: str | None = None, *, now=None) -> Release:
     """Write release `name` (default: this month, 2026-12) of everything published."""
     now = now or timezone.now()
-    name = check_name(name or default_name(now))
+    name = name or default_name(now)
+    check_name(name)
+    with sole_maker_of(name):
+        return _make_release(check_name(name), now)
+
+
+def _make_release(name: str, now) -> Release:
     licence = release_licence()
     storage = release_storage()
     _remove_leftovers(storage, name)

@@ -9,6 +9,7 @@ import io
 import json
 import subprocess
 
+import psycopg2
 import pytest
 import rispy
 from django.core.files.storage import FileSystemStorage
@@ -218,3 +219,33 @@ def test_the_monthly_task_makes_this_months_release_once(registry, release_dir, 
     assert make_monthly_release.delay().get() == default_name()
     assert make_monthly_release.delay().get() == ""  # this month's exists: skipped
     assert Release.objects.count() == 1
+
+
+def test_a_second_maker_of_the_same_name_is_refused_and_leaves_the_firsts_files(
+    registry, release_dir
+):
+    """Two makers at once (the monthly task and someone at the console): the one that comes
+    second is refused before it touches anything, so it cannot remove or overwrite files of
+    the release the first one is writing."""
+    from django.db import connection
+
+    from curation.actions.releases import release_lock_key
+
+    first = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with first.cursor() as cursor:  # the first maker, half-way through "2026-12"
+            cursor.execute("SELECT pg_advisory_lock(%s)", [release_lock_key("2026-12")])
+        (release_dir / "2026-12").mkdir(parents=True)
+        (release_dir / "2026-12" / "cases.csv").write_text("the first maker's file")
+
+        with pytest.raises(CommandError, match="being made by another process"):
+            make("2026-12")
+        assert (release_dir / "2026-12" / "cases.csv").read_text() == "the first maker's file"
+        assert sorted(p.name for p in (release_dir / "2026-12").iterdir()) == ["cases.csv"]
+        assert not Release.objects.exists()
+        make("2026-12-b")  # another name is not held up
+    finally:
+        first.close()  # the first maker is gone: its lock with it
+    (release_dir / "2026-12" / "cases.csv").unlink()
+    make("2026-12")
+    assert Release.objects.filter(name="2026-12").exists()
