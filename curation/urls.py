@@ -1,6 +1,7 @@
 from django.urls import path
 
 from curation.views import (
+    answers,
     bulk_import,
     cases,
     curate,
@@ -27,6 +28,9 @@ urlpatterns = [
     path("stats/", stats.stats, name="stats"),
     path("releases/", releases.release_list, name="release_list"),
     path("releases/<str:name>/<str:file>", releases.release_file, name="release_file"),
+    path("diagnoses/", answers.diagnoses, name="diagnoses"),
+    path("diagnoses/<slug:slug>/", answers.diagnosis, name="diagnosis"),
+    path("stains/", answers.stains, name="stains"),
     path("cases/<int:pk>/", cases.case_detail, name="case_detail"),
     path("figures/<int:pk>/zoom/", figures.figure_zoom, name="figure_zoom"),
     path("figures/<int:pk>/zoom.dzi", figures.figure_dzi, name="figure_dzi"),

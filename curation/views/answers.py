@@ -1,0 +1,64 @@
+"""Answers: the diagnoses (the WHO tree and one page per entity) and the stains that
+separate two to four diagnoses. Public, published cases only."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+
+from curation.search.answers import (
+    FEW_TESTED,
+    MAX_DIAGNOSES,
+    diagnosis_slug,
+    diagnosis_tree,
+    entity_summary,
+    find_diagnosis,
+    separating_stains,
+)
+
+
+def diagnoses(request):
+    return render(request, "curation/answers/diagnoses.html", {"tree": diagnosis_tree()})
+
+
+def diagnosis(request, slug: str):
+    found = find_diagnosis(slug)
+    if found is None:
+        raise Http404("No such diagnosis in RareDerm's list.")
+    summary = entity_summary(found)
+    return render(
+        request,
+        "curation/answers/diagnosis.html",
+        {**summary, "slug": diagnosis_slug(found), "few_tested": FEW_TESTED},
+    )
+
+
+def stains(request):
+    """/stains/?dx=<slug>&dx=<slug>[...]: two to four diagnoses; anything else is
+    explained (400) and nothing is compared."""
+    slugs = [s for s in request.GET.getlist("dx")[:20] if s.strip()]
+    chosen, errors = [], []
+    for slug in slugs:
+        found = find_diagnosis(slug)
+        if found is None:
+            errors.append(f"“{slug[:60]}” is not a diagnosis in RareDerm's list.")
+        elif found not in chosen:
+            chosen.append(found)
+    if not errors and not 2 <= len(chosen) <= MAX_DIAGNOSES:
+        errors.append(
+            f"Choose two to {MAX_DIAGNOSES} different diagnoses to compare ({len(chosen)} given)."
+        )
+    rows = [] if errors else separating_stains(chosen)
+    return render(
+        request,
+        "curation/answers/stains.html",
+        {
+            "diagnoses": chosen,
+            "slugs": [diagnosis_slug(d) for d in chosen],
+            "rows": rows,
+            "errors": errors,
+            "few_tested": FEW_TESTED,
+            "tree": diagnosis_tree(),
+        },
+        status=400 if errors and slugs else 200,
+    )
