@@ -126,11 +126,9 @@ def _joined(values) -> str:
 def case_files(cases, versions: dict[int, int], site_url: str) -> dict[str, str]:
     """cases.csv / .tsv / .json, ihc.csv and molecular.csv of the cases (a queryset)."""
     rows = list(case_exports.case_rows(cases, site_url))
-    names = case_exports.COLUMN_NAMES
-    table = [[case_exports._text(row[name]) for name in names] for row in rows]
     files = {
-        "cases.csv": "".join(csv_lines(names, table)),
-        "cases.tsv": "".join(csv_lines(names, table, delimiter="\t", bom=False)),
+        "cases.csv": "".join(case_exports.case_lines(rows)),
+        "cases.tsv": "".join(case_exports.case_lines(rows, delimiter="\t", bom=False)),
         "cases.json": json.dumps(rows, ensure_ascii=False, indent=1) + "\n",
     }
     ids = list(versions)

@@ -412,9 +412,15 @@ def _row(case: dict, ihc: list, rows: dict, citation, url: str) -> dict:
     }
 
 
+def case_lines(rows: Iterable[dict], **options) -> Iterator[str]:
+    """case_rows as CSV lines, one column per CASE_COLUMNS (options: csv_lines's)."""
+    return csv_lines(
+        COLUMN_NAMES, ([_text(row[name]) for name in COLUMN_NAMES] for row in rows), **options
+    )
+
+
 def stream_csv(cases, site_url: str = "") -> Iterator[str]:
-    rows = case_rows(cases, site_url)
-    return csv_lines(COLUMN_NAMES, ([_text(row[name]) for name in COLUMN_NAMES] for row in rows))
+    return case_lines(case_rows(cases, site_url))
 
 
 def stream_json(cases, site_url: str = "") -> Iterator[str]:
