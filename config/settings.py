@@ -407,6 +407,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }
+# /api/v1/ (curation/search/api_v1.py): requests without a login per client address,
+# "<number>/<second|minute|hour|day>"; more get 429 with Retry-After.
+API_ANON_RATE = env_str("API_ANON_RATE", "120/minute")
+if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", API_ANON_RATE):
+    env.refuse(f"API_ANON_RATE={API_ANON_RATE!r} is not like 120/minute (second, hour, day).")
 SPECTACULAR_SETTINGS = {
     "TITLE": "RareDerm API",
     "DESCRIPTION": "Published case records of rare skin tumours.",

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from config.health import healthz
 from curation.search import api as search_api
+from curation.search import api_v1
 
 
 def favicon(request):
@@ -19,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include(api_v1.router.urls)),
     path("api/", include(search_api.router.urls)),
     path("citations/", include("citations.urls")),
     path("screening/", include("screening.urls")),

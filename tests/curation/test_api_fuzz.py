@@ -12,16 +12,18 @@ machine; a failure prints the request that reproduces it.
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.curation.searchdata import build_registry
 
-EXAMPLES = 150  # per operation and mode
+EXAMPLES = 100  # per operation and mode
 
 
 @pytest.fixture
-def api_schema(live_server, transactional_db):
+def api_schema(live_server, transactional_db, settings):
+    settings.API_ANON_RATE = "1000000/minute"  # the requests, not the throttle, are fuzzed
     build_registry()
     return schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
 
@@ -53,4 +55,10 @@ def test_every_answer_keeps_the_schema(api_schema, mode):
             # the vocabulary), so "valid data accepted" is the one check left out.
             case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
-        check()
+        try:
+            check()
+        except Unsatisfiable:
+            # No invalid request exists for this operation (the releases take no
+            # parameter, or any text as a name): nothing to refuse.
+            if mode != GenerationMode.NEGATIVE:
+                raise

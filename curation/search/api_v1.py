@@ -1,0 +1,192 @@
+"""/api/v1/: the versioned API (issue 17). /api/cases/ keeps working as it was.
+
+Cases as in /api/cases/ (the same serializer, filters and contract), plus:
+- cursor pagination (stable pages while cases are published: `?cursor=`),
+  newest publication first;
+- `ETag` (of the body) and `Last-Modified` (the newest record's change) on
+  every 200, and `304 Not Modified` for a matching `If-None-Match` or
+  `If-Modified-Since`; an `If-None-Match` that is no list of entity tags is a 400;
+- anonymous throttling (API_ANON_RATE) with 429 and `Retry-After`;
+- CORS for read-only GETs (`Access-Control-Allow-Origin: *`);
+- releases: each release with its files, sizes and checksums.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from django.conf import settings
+from django.utils.http import http_date, parse_http_date_safe
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import pagination, routers, serializers, viewsets
+from rest_framework.exceptions import ParseError
+from rest_framework.throttling import AnonRateThrottle
+
+from accounts.throttle import client_address
+from curation.models import Release
+from curation.search.api import CaseFilter, CaseSerializer, CaseViewSet
+from curation.search.contract import BAD_REQUEST, NOT_FOUND
+
+# RFC 9110 section 13.1.2: "*" or a comma-separated list of (weak) entity tags.
+_ENTITY_TAG = r'(W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+_IF_NONE_MATCH = re.compile(rf"^\s*(\*|{_ENTITY_TAG}(\s*,\s*{_ENTITY_TAG})*)\s*$")
+
+NOT_MODIFIED = OpenApiResponse(description="Not modified since the ETag / date the client has.")
+TOO_MANY = OpenApiResponse(
+    response={"type": "object", "properties": {"detail": {"type": "string"}}},
+    description="Too many requests: try again after `Retry-After` seconds.",
+)
+
+
+class AnonThrottle(AnonRateThrottle):
+    """Requests without a login, per client address, at most API_ANON_RATE (e.g. 120/min)."""
+
+    scope = "anon"
+
+    def get_rate(self):
+        return settings.API_ANON_RATE
+
+    def get_ident(self, request):
+        return client_address(request) or super().get_ident(request)
+
+
+class CaseCursorPagination(pagination.CursorPagination):
+    ordering = ("-published_at", "-pk")
+    page_size = 50
+
+
+class V1Mixin:
+    """Conditional GETs, CORS and throttling, the same for every v1 endpoint."""
+
+    throttle_classes = [AnonThrottle]
+
+    def initial(self, request, *args, **kwargs):
+        header = request.headers.get("If-None-Match")
+        if header is not None and not _IF_NONE_MATCH.match(header):
+            raise ParseError(
+                'If-None-Match must be * or entity tags in double quotes, e.g. "abc".'
+            )
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Access-Control-Allow-Origin"] = "*"
+        if request.method != "GET" or response.status_code != 200:
+            return response
+        response.render()
+        etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+        response["ETag"] = etag
+        modified = getattr(self, "_last_modified", None)
+        if modified is not None:
+            response["Last-Modified"] = http_date(modified.timestamp())
+        if _matches(request.headers.get("If-None-Match"), etag) or (
+            request.headers.get("If-None-Match") is None
+            and _not_modified_since(request.headers.get("If-Modified-Since"), modified)
+        ):
+            response.status_code = 304
+            response.content = b""
+        return response
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return etag in tags
+
+
+def _not_modified_since(header: str | None, modified) -> bool:
+    if header is None or modified is None:
+        return False
+    since = parse_http_date_safe(header)
+    return since is not None and int(modified.timestamp()) <= since
+
+
+class CaseFilterV1(CaseFilter):
+    """The search page's filters; the order is the cursor's (newest first), so no `sort`."""
+
+
+CaseFilterV1.base_filters.pop("sort", None)
+
+
+class CaseV1Serializer(CaseSerializer):
+    """The case of /api/cases/ (its own name: v1 pages are cursor pages in the schema)."""
+
+
+_ERRORS = {304: NOT_MODIFIED, 400: BAD_REQUEST, 404: NOT_FOUND, 429: TOO_MANY}
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: CaseV1Serializer, **_ERRORS}),
+    retrieve=extend_schema(responses={200: CaseV1Serializer, **_ERRORS}),
+)
+class CaseViewSetV1(V1Mixin, CaseViewSet):
+    """Published cases, newest first, with cursor pagination."""
+
+    serializer_class = CaseV1Serializer
+    filterset_class = CaseFilterV1
+    pagination_class = CaseCursorPagination
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        rows = page if page is not None else []
+        self._last_modified = max((case.updated_at for case in rows), default=None)
+        return page
+
+    def get_object(self):
+        case = super().get_object()
+        self._last_modified = case.updated_at
+        return case
+
+
+class ReleaseFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes")
+    sha256 = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, item) -> str:
+        from django.urls import reverse
+
+        path = reverse("curation:release_file", args=[self.context["release"].name, item["name"]])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Release
+        fields = ["name", "created_at", "licence", "case_count", "citation_count", "files"]
+        read_only_fields = fields
+
+    def get_files(self, release) -> list[dict]:
+        context = {**self.context, "release": release}
+        return ReleaseFileSerializer(release.files, many=True, context=context).data
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: ReleaseSerializer, **_ERRORS}),
+    retrieve=extend_schema(responses={200: ReleaseSerializer, **_ERRORS}),
+)
+class ReleaseViewSet(V1Mixin, viewsets.ReadOnlyModelViewSet):
+    """Releases, newest first, with their files' sizes and SHA-256 checksums."""
+
+    serializer_class = ReleaseSerializer
+    lookup_field = "name"
+    lookup_value_regex = "[^/]+"
+    pagination_class = None
+    filterset_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        return Release.objects.order_by("-created_at", "-pk")
+
+
+router = routers.SimpleRouter()
+router.register("cases", CaseViewSetV1, basename="api-v1-case")
+router.register("releases", ReleaseViewSet, basename="api-v1-release")

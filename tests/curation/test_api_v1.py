@@ -1,0 +1,106 @@
+"""/api/v1/ (issue 17): cursor pages, conditional GETs (ETag / Last-Modified, 304),
+anonymous throttling (429 with Retry-After), CORS, releases; /api/cases/ unchanged."""
+
+import pytest
+
+from curation.actions.releases import make_release
+from tests.curation.searchdata import build_registry
+from tests.curation.test_make_release_command import release_dir  # noqa: F401
+from tests.factories import make_published_case
+
+URL = "/api/v1/cases/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """Redis keeps throttle counts across tests (each test's clients start at zero)."""
+    from django.core.cache import cache
+
+    addresses = ("127.0.0.1", "10.1.2.3")
+    cache.delete_many([f"throttle_anon_{address}" for address in addresses])
+    yield
+    cache.delete_many([f"throttle_anon_{address}" for address in addresses])
+
+
+@pytest.fixture
+def registry(db):
+    return build_registry()
+
+
+def test_cases_come_in_cursor_pages_newest_first_without_gaps(client, registry, settings):
+    for _ in range(55):
+        make_published_case()
+    first = client.get(URL).json()
+    assert len(first["results"]) == 50 and first["previous"] is None
+    second = client.get(first["next"]).json()
+    ids = [r["id"] for r in first["results"] + second["results"]]
+    assert len(ids) == len(set(ids)) == 60
+    assert second["next"] is None
+
+
+def test_the_filters_and_the_contract_are_those_of_api_cases(client, registry):
+    data = client.get(URL, {"five": "CARS"}).json()["results"]
+    assert [r["id"] for r in data] == [registry["scalp_imt"].pk]
+    assert data[0]["url"].startswith("http://testserver/")
+    assert client.get(URL, {"sex": "robot"}).status_code == 400
+    assert client.get(URL, {"cursor": "garbage"}).status_code == 404
+    assert client.get("/api/cases/").json()["count"] == 5  # the old API keeps working
+
+
+def test_a_repeated_request_with_the_etag_is_a_304(client, registry):
+    first = client.get(f"{URL}{registry['dfsp'].pk}/")
+    etag = first["ETag"]
+    assert first["Last-Modified"]
+    again = client.get(f"{URL}{registry['dfsp'].pk}/", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b""
+    listing = client.get(URL)
+    assert client.get(URL, HTTP_IF_NONE_MATCH=listing["ETag"]).status_code == 304
+    assert client.get(URL, HTTP_IF_MODIFIED_SINCE=listing["Last-Modified"]).status_code == 304
+    # A change gives a new ETag: the client gets the new body.
+    make_published_case()
+    assert client.get(URL, HTTP_IF_NONE_MATCH=listing["ETag"]).status_code == 200
+
+
+@pytest.mark.parametrize("header", ["garbage", '"unterminated', "W/abc", '"a" "b"'])
+def test_a_garbage_if_none_match_is_a_clear_400(client, registry, header):
+    response = client.get(URL, HTTP_IF_NONE_MATCH=header)
+    assert response.status_code == 400
+    assert "If-None-Match" in response.json()["detail"]
+
+
+def test_anonymous_clients_are_throttled_with_retry_after(client, registry, settings):
+    settings.API_ANON_RATE = "3/minute"
+    for _ in range(3):
+        assert client.get(URL).status_code == 200
+    refused = client.get(URL)
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    # Another address has its own count.
+    assert client.get(URL, REMOTE_ADDR="10.1.2.3").status_code == 200
+
+
+def test_read_only_gets_may_come_from_any_origin(client, registry):
+    assert client.get(URL, HTTP_ORIGIN="https://example.org")["Access-Control-Allow-Origin"] == "*"
+
+
+def test_releases_are_listed_with_their_files_and_checksums(
+    client,
+    registry,
+    release_dir,  # noqa: F811
+):
+    release = make_release("2026-12")
+    data = client.get("/api/v1/releases/").json()
+    assert [r["name"] for r in data] == ["2026-12"]
+    files = {f["name"]: f for f in data[0]["files"]}
+    expected = {f["name"]: f["sha256"] for f in release.files}
+    assert {name: f["sha256"] for name, f in files.items()} == expected
+    assert files["cases.csv"]["url"] == "http://testserver/releases/2026-12/cases.csv"
+    assert client.get("/api/v1/releases/2026-12/").json()["case_count"] == 5
+    assert client.get("/api/v1/releases/1999-01/").status_code == 404
+
+
+def test_the_schema_documents_v1_and_its_answers(client, db):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    responses = paths["/api/v1/cases/"]["get"]["responses"]
+    assert {"200", "304", "400", "404", "429"} <= set(responses)
+    assert "/api/v1/releases/{name}/" in paths
