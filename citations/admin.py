@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from citations.models import Author, Citation, FetchBatch, FetchJob, FetchJobItem
+from citations.models import (
+    Author,
+    Citation,
+    FetchBatch,
+    FetchJob,
+    FetchJobItem,
+    SavedSearch,
+    SavedSearchRun,
+)
 
 
 class AuthorInline(admin.TabularInline):
@@ -75,3 +83,24 @@ class FetchJobAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "queued_at", "started_at", "finished_at", "heartbeat_at")
     raw_id_fields = ("requested_by",)
     inlines = [FetchBatchInline, FetchJobItemInline]
+
+
+@admin.register(SavedSearch)
+class SavedSearchAdmin(admin.ModelAdmin):
+    list_display = ["name", "schedule", "enabled", "covered_until", "last_run_at"]
+    list_editable = ["enabled"]
+    readonly_fields = ["covered_until", "last_run_at", "created_by"]
+
+    def has_add_permission(self, request):
+        # Added with `manage.py add_saved_search`, which asks PubMed first.
+        return False
+
+
+@admin.register(SavedSearchRun)
+class SavedSearchRunAdmin(admin.ModelAdmin):
+    list_display = ["search", "state", "started_at", "found", "fetched", "added", "failed"]
+    list_filter = ["state"]
+    readonly_fields = [f.name for f in SavedSearchRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -439,3 +439,76 @@ def _pmid_of(term: str, what: str) -> int | None:
     if len(ids) > 1:
         raise EntrezError(f"{what} matches several PubMed records: {ids}")
     return ids[0] if ids else None
+
+
+# -- saved searches: esearch on the history server, efetch from it --------------
+
+
+class QueryRejected(EntrezError):
+    """PubMed did not take the query as written (ErrorList / WarningList): NCBI's words."""
+
+
+def _problems(result: dict, *, warnings: bool) -> list[str]:
+    """NCBI's complaints about a query: its ErrorList (and WarningList) entries as text."""
+    found = []
+    lists = [result.get("ErrorList") or {}]
+    if warnings:
+        lists.append(result.get("WarningList") or {})
+    for entries in lists:
+        for kind, values in entries.items():
+            for value in values if isinstance(values, list) else [values]:
+                if kind == "OutputMessage" and str(value).strip() == "No items found.":
+                    continue  # a query that matches nothing is not wrong
+                found.append(f"{kind}: {value}")
+    return found
+
+
+def search_history(
+    term: str, *, mindate: str = "", maxdate: str = "", strict: bool = False
+) -> dict:
+    """esearch `term` with usehistory=y, by entry date (YYYY/MM/DD) when given.
+
+    Returns {"count", "webenv", "query_key", "tries"}. QueryRejected with NCBI's
+    message when the answer has an ErrorList (and, if `strict`, a WarningList:
+    when a reviewer saves a query, not when it runs).
+    """
+    dates = {"datetype": "edat", "mindate": mindate, "maxdate": maxdate} if maxdate else {}
+    result, tries = _call(
+        "search of PubMed",
+        lambda: Entrez.esearch(
+            db="pubmed", term=term, usehistory="y", retmax=0, **dates, **_params()
+        ),
+        _read_esearch,
+    )
+    problems = _problems(result, warnings=strict)
+    if problems:
+        raise QueryRejected("PubMed rejected the query: " + "; ".join(problems))
+    return {
+        "count": int(result.get("Count", 0)),
+        "webenv": str(result.get("WebEnv", "")),
+        "query_key": str(result.get("QueryKey", "")),
+        "tries": tries,
+    }
+
+
+def fetch_history(
+    webenv: str, query_key: str, retstart: int, retmax: int = 200
+) -> tuple[list[pubmed.Record], int]:
+    """efetch records retstart..retstart+retmax (≤ 200) of an esearch on the history server."""
+    if retmax > 200:
+        raise ValueError("NCBI takes at most 200 records per efetch")
+    return _call(
+        f"efetch of records {retstart + 1}-{retstart + retmax} of a search",
+        lambda: Entrez.efetch(
+            db="pubmed",
+            WebEnv=webenv,
+            query_key=query_key,
+            retstart=retstart,
+            retmax=retmax,
+            retmode="xml",
+            **_params(),
+        ),
+        lambda body: pubmed.parse_pubmed_xml(
+            body, max_element_chars=settings.PUBMED_MAX_ARTICLE_CHARS
+        ),
+    )

@@ -26,3 +26,18 @@ def add_citation_page_section(section: CitationSection) -> CitationSection:
 
 def render_citation_page_sections(request: HttpRequest, citation) -> list[str]:
     return [html for section in citation_page_sections if (html := section(request, citation))]
+
+
+# found(search, stored) -> None: a saved search's batch was stored (`stored`:
+# citations.actions.storage.Stored by PMID), in the same transaction. screening
+# makes candidates of them.
+SavedSearchListener = Callable[[object, dict], None]
+
+saved_search_listeners: list[SavedSearchListener] = []
+
+
+def add_saved_search_listener(listener: SavedSearchListener) -> SavedSearchListener:
+    """Call `listener` with every batch a saved search stores (once, however often registered)."""
+    if listener not in saved_search_listeners:
+        saved_search_listeners.append(listener)
+    return listener

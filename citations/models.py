@@ -341,3 +341,61 @@ class FetchJobItem(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status != self.Status.PENDING
+
+
+class SavedSearch(models.Model):
+    """A PubMed query run on a schedule; each run takes the records added since the last one."""
+
+    class Schedule(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    name = models.CharField(max_length=100)
+    query = models.TextField()
+    schedule = models.CharField(max_length=10, choices=Schedule.choices, default=Schedule.WEEKLY)
+    enabled = models.BooleanField(default=True)
+    # Entry dates up to this day are taken (the last good run's maxdate); the next
+    # run asks from this day on. Null: never run, the first run takes the whole history.
+    covered_until = models.DateField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="citations_savedsearch_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedSearchRun(models.Model):
+    """One run of a saved search: the window asked for, counts, and the error if it failed."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="runs")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    mindate = models.DateField(null=True, blank=True)
+    maxdate = models.DateField()
+    found = models.PositiveIntegerField(default=0, help_text="Records PubMed matched.")
+    fetched = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0, help_text="Citations new to RareDerm.")
+    failed = models.PositiveIntegerField(default=0, help_text="Records that could not be read.")
+    requests = models.PositiveIntegerField(default=0, help_text="E-utilities requests made.")
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.search} {self.started_at:%Y-%m-%d %H:%M} ({self.state})"

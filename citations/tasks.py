@@ -43,3 +43,21 @@ def sweep_fetch_jobs() -> None:
     """Queue again fetch jobs and batches whose message was lost or whose worker died."""
     actions.requeue_stalled_jobs()
     actions.requeue_stalled_batches()
+
+
+@shared_task(name="citations.run_saved_search")
+def run_saved_search(search_id: int) -> None:
+    """Run one saved search (a second message while a run is on does nothing)."""
+    from citations.actions.searches import run_saved_search as run
+
+    run(search_id)
+
+
+@shared_task(name="citations.run_due_saved_searches")
+def run_due_saved_searches() -> None:
+    """Beat, every hour: queue each enabled saved search its schedule says is due."""
+    from citations.actions.searches import due_searches
+    from config.celery import queue_task
+
+    for search in due_searches():
+        queue_task("citations.run_saved_search", search.pk)

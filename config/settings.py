@@ -340,6 +340,13 @@ CELERY_BEAT_SCHEDULE["curation-sweep-figures"] = {
     "task": "curation.sweep_figures",
     "schedule": 60.0,
 }
+# Saved PubMed searches (citations/actions/searches.py): every hour, those whose
+# daily or weekly schedule is due are queued; a run takes what PubMed added since
+# the last good one, so a missed or failed run is caught up by the next.
+CELERY_BEAT_SCHEDULE["citations-saved-searches"] = {
+    "task": "citations.run_due_saved_searches",
+    "schedule": crontab(minute=17),
+}
 
 # NCBI E-utilities (citations/entrez.py is the only module that uses these).
 ENTREZ_EMAIL = env_str("ENTREZ_EMAIL", production.EXAMPLE_ENTREZ_EMAIL)

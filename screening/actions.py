@@ -75,7 +75,13 @@ def add_candidate(
                 candidate = existing.first()
                 if candidate is not None:
                     _fill_in(candidate, pmid, doi, citation)
-                    CandidateSource.objects.create(candidate=candidate, duplicate=True, **source)
+                    # The same saved search finding it again (overlapping days) is no new source.
+                    if not candidate.sources.filter(
+                        kind=kind, label=source["label"], added_by=by, email=email
+                    ).exists():
+                        CandidateSource.objects.create(
+                            candidate=candidate, duplicate=True, **source
+                        )
                     return Added(DUPLICATE, candidate)
                 if citation is None:
                     known = Citation.objects.filter(_match(pmid, doi)).order_by("pk").first()
@@ -153,3 +159,22 @@ def decide_candidate(
         locked.save(update_fields=["status", "assigned_to", "decided_at"])
     candidate.status, candidate.assigned_to, candidate.decided_at = decision, assign_to, now
     return made
+
+
+def add_search_results(search, stored: dict) -> None:
+    """A saved search's stored batch (citations.hooks): each record a candidate, once.
+
+    Citations the batch created are the candidates' records; a record RareDerm
+    held before is a duplicate of its candidate, or not screened (known).
+    """
+    created = {s.citation_id for s in stored.values() if s.created and s.citation_id}
+    citations = Citation.objects.in_bulk(created)
+    for pmid, outcome in sorted(stored.items()):
+        if not outcome.citation_id:
+            continue
+        add_candidate(
+            kind=CandidateSource.Kind.SEARCH,
+            pmid=pmid,
+            citation=citations.get(outcome.citation_id),
+            label=search.name,
+        )

@@ -20,3 +20,9 @@ class ScreeningConfig(AppConfig):
             "view_highlightterm",
         ],
     }
+
+    def ready(self):
+        from citations.hooks import add_saved_search_listener
+        from screening.actions import add_search_results
+
+        add_saved_search_listener(add_search_results)

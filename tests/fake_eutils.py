@@ -13,6 +13,12 @@ tests/fixtures/entrez/ (see the README there):
   `<PMC id>[pmcid]` the PMID whose recorded article lists that PMC id (pubmed4.xml:
   27797938 is PMC5442267); no hit gives NCBI's recorded "no items found" answer
   (esearch8.xml).
+- esearch.fcgi for a saved search's query registered with `add_search(term, {pmid:
+  "YYYY/MM/DD" entry date})`: the PMIDs whose entry date lies within
+  `mindate`..`maxdate` (datetype=edat), newest first as PubMed sorts, with
+  `usehistory=y` kept on the history server (WebEnv + QueryKey, esearch2.xml's
+  shape) for efetch with `retstart`/`retmax`. `reject(term)` answers a query
+  with NCBI's recorded ErrorList (esearch8.xml: PhraseNotFound).
 - epost.fcgi: stores the ids and answers WebEnv/QueryKey (epost1.xml shape),
   or NCBI's recorded error for an empty or invalid id list (epost3.xml).
 
@@ -90,6 +96,8 @@ class FakeEutils:
         self._dois: dict[str, int] = {}
         self._pmcids: dict[str, int] = {}
         self._posted: dict[str, list[str]] = {}
+        self._searches: dict[str, dict[int, str]] = {}
+        self._rejected: set[str] = set()
         self._webenv_ids = itertools.count(1)
         self.doctype = ""
         for path in sorted(self.fixtures.glob("pubmed*.xml")):
@@ -131,6 +139,45 @@ class FakeEutils:
         if source is None:
             return None
         return renumber(self._articles[source], pmid)
+
+    def add_search(self, term: str, entries: dict[int, str]) -> None:
+        """A query PubMed answers with these PMIDs, each with its entry date "YYYY/MM/DD"."""
+        self._searches.setdefault(term, {}).update(entries)
+
+    def reject(self, term: str) -> None:
+        """A query PubMed answers with an ErrorList (the recorded esearch8.xml)."""
+        self._rejected.add(term)
+
+    def _search(self, term: str, params: dict[str, str]) -> bytes:
+        entries = self._searches[term]
+        low, high = params.get("mindate", ""), params.get("maxdate", "")
+        if params.get("datetype", "edat") != "edat":
+            raise ValueError("the fake knows entry dates (edat) only")
+        ids = sorted(
+            (
+                pmid
+                for pmid, day in entries.items()
+                if (not low or day >= low) and (not high or day <= high)
+            ),
+            reverse=True,
+        )
+        history = ""
+        if params.get("usehistory") == "y":
+            webenv = f"MCID_FAKE{next(self._webenv_ids):06d}"
+            self._posted[webenv] = [str(pmid) for pmid in ids]
+            history = f"<QueryKey>1</QueryKey><WebEnv>{webenv}</WebEnv>"
+        retstart = int(params.get("retstart", 0))
+        retmax = int(params.get("retmax", 20))
+        shown = "".join(f"<Id>{pmid}</Id>" for pmid in ids[retstart : retstart + retmax])
+        safe_term = term.replace("&", "&amp;").replace("<", "&lt;")
+        return (
+            '<?xml version="1.0" encoding="UTF-8" ?>\n'
+            '<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
+            '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n'
+            f"<eSearchResult><Count>{len(ids)}</Count><RetMax>{min(retmax, len(ids))}</RetMax>"
+            f"<RetStart>{retstart}</RetStart>{history}<IdList>{shown}</IdList><TranslationSet/>"
+            f"<QueryTranslation>{safe_term}</QueryTranslation></eSearchResult>\n"
+        ).encode()
 
     def add_synthetic(self, count: int, first_pmid: int = 90_000_001) -> list[int]:
         """Register `count` renumbered copies of the recorded articles; returns their PMIDs.
@@ -245,11 +292,17 @@ class FakeEutils:
             ids = request.ids
             if not ids and "WebEnv" in request.params:
                 ids = self._posted.get(request.params["WebEnv"], [])
+                start = int(request.params.get("retstart", 0))
+                ids = ids[start : start + int(request.params.get("retmax", 10_000))]
             if not all(part.strip().isdigit() for part in ids):
                 return 400, "text/plain", b"Error: invalid id", {}
             return 200, xml, self.document([int(part) for part in ids]), {}
         if request.endpoint == "esearch":
             term = request.params.get("term", "")
+            if term in self._rejected:
+                return 200, xml, self.no_hits, {}
+            if term in self._searches:
+                return 200, xml, self._search(term, request.params), {}
             match = re.fullmatch(r'\s*"?([^"\[]+?)"?\s*\[doi\]\s*', term, re.IGNORECASE)
             by_pmc = re.fullmatch(r"\s*(PMC\d+)\s*\[pmcid\]\s*", term, re.IGNORECASE)
             if by_pmc:

@@ -107,3 +107,32 @@ def test_synthetic_articles_are_renumbered_copies_with_their_own_doi(server):
     assert [r.doi for r in records] == [synthetic_doi(pmid) for pmid in pmids]
     _, _, body = get(server, "esearch", db="pubmed", term=f"{synthetic_doi(90_000_002)}[doi]")
     assert b"<Id>90000002</Id>" in body
+
+
+def test_a_saved_search_answer_has_the_recorded_history_shape_and_honours_dates(server):
+    from tests.fake_eutils import FIXTURES
+
+    recorded = Entrez.read(io.BytesIO((FIXTURES / "esearch2.xml").read_bytes()))
+    server.add_search("imt", {35560368: "2022/05/13", 27797938: "2016/11/01"})
+    _, _, body = get(server, "esearch", term="imt", usehistory="y", retmax="0")
+    answer = Entrez.read(io.BytesIO(body))
+    assert set(recorded) <= set(answer) | {"TranslationStack"}
+    assert answer["Count"] == "2" and answer["WebEnv"] and answer["QueryKey"] == "1"
+    dated = Entrez.read(
+        io.BytesIO(
+            get(
+                server,
+                "esearch",
+                term="imt",
+                datetype="edat",
+                mindate="2020/01/01",
+                maxdate="2026/12/01",
+                usehistory="y",
+            )[2]
+        )
+    )
+    assert dated["Count"] == "1"
+    fetched = parse_pubmed_xml(
+        get(server, "efetch", WebEnv=dated["WebEnv"], query_key="1", retstart="0", retmax="200")[2]
+    )
+    assert [r.pmid for r in fetched] == [35560368]

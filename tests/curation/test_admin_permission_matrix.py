@@ -18,8 +18,9 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin as django_admin
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 
-from citations.models import Citation, FetchJob
+from citations.models import Citation, FetchJob, SavedSearch, SavedSearchRun
 from curation import workflow
 from curation.actions.cases import transition
 from curation.models import TermProposal
@@ -53,6 +54,8 @@ def world(curator):
             case=case, proposed_by=curator, kind="diagnosis", field="final_diagnosis", text="x"
         )
     FetchJob.objects.create(requested_by=curator, state=FetchJob.State.DONE)
+    search = SavedSearch.objects.create(name="cutaneous IMT", query="x")
+    SavedSearchRun.objects.create(search=search, maxdate="2026-12-01", started_at=timezone.now())
     Email.objects.create(to=["someone@example.org"], subject="s", body="b")
     access = {"user_agent": "test", "ip_address": "127.0.0.1", "username": "carla_curator"}
     AccessAttempt.objects.create(**access, get_data="", post_data="", failures_since_start=1)
