@@ -220,13 +220,14 @@ FIGURE_S3_ENDPOINT_URL = env_str("FIGURE_S3_ENDPOINT_URL")
 FIGURE_S3_REGION = env_str("FIGURE_S3_REGION")
 FIGURE_S3_ACCESS_KEY_ID = env_str("FIGURE_S3_ACCESS_KEY_ID")
 FIGURE_S3_SECRET_ACCESS_KEY = env_str("FIGURE_S3_SECRET_ACCESS_KEY")
-if FIGURE_STORAGE == "s3":
-    if not FIGURE_S3_BUCKET:
-        env.refuse("FIGURE_STORAGE=s3 needs FIGURE_S3_BUCKET, the bucket's name.")
-    STORAGES["figures"] = {
+
+
+def _s3_storage(bucket: str) -> dict:
+    """A bucket of the S3-compatible service the FIGURE_S3_* settings name."""
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": FIGURE_S3_BUCKET,
+            "bucket_name": bucket,
             "endpoint_url": FIGURE_S3_ENDPOINT_URL or None,
             "region_name": FIGURE_S3_REGION or None,
             # Empty: boto3's own chain (AWS_* variables, an instance role...).
@@ -235,9 +236,26 @@ if FIGURE_STORAGE == "s3":
             # Private objects: every file goes through RareDerm's checks.
             "default_acl": "private",
             "querystring_auth": True,
+            # An existing name is never overwritten (a release is never rewritten).
             "file_overwrite": False,
         },
     }
+
+
+if FIGURE_STORAGE == "s3":
+    if not FIGURE_S3_BUCKET:
+        env.refuse("FIGURE_STORAGE=s3 needs FIGURE_S3_BUCKET, the bucket's name.")
+    STORAGES["figures"] = _s3_storage(FIGURE_S3_BUCKET)
+
+# Where releases' files are kept: DATA_DIR/releases, or (RELEASE_STORAGE=s3) a
+# bucket of the same S3-compatible service as the figures (endpoint, region and
+# credentials: the FIGURE_S3_* settings), e.g. one that serves downloads at scale.
+RELEASE_STORAGE = env_choice("RELEASE_STORAGE", "filesystem", ("filesystem", "s3"))
+RELEASE_S3_BUCKET = env_str("RELEASE_S3_BUCKET")
+if RELEASE_STORAGE == "s3":
+    if not RELEASE_S3_BUCKET:
+        env.refuse("RELEASE_STORAGE=s3 needs RELEASE_S3_BUCKET, the bucket's name.")
+    STORAGES["releases"] = _s3_storage(RELEASE_S3_BUCKET)
 
 # The licence a release's data carry (an SPDX id of curation/vocabularies/licences.json);
 # the release's README and LICENSE.txt name it.
