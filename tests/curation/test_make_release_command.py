@@ -19,7 +19,7 @@ from curation.actions.cases import update_case
 from curation.actions.releases import make_release
 from curation.actions.review import approve_case, start_revision
 from curation.actions.submission import submit_case
-from curation.models import Release
+from curation.models import Case, Release
 from tests.curation.searchdata import build_registry
 
 
@@ -249,3 +249,26 @@ def test_a_second_maker_of_the_same_name_is_refused_and_leaves_the_firsts_files(
     (release_dir / "2026-12" / "cases.csv").unlink()
     make("2026-12")
     assert Release.objects.filter(name="2026-12").exists()
+
+
+def test_the_changelog_lists_a_case_added_with_its_version_and_one_withdrawn(
+    registry, release_dir
+):
+    from tests.factories import make_published_case
+
+    make("2026-11")
+    added = make_published_case(version=2)
+    # No action withdraws a published case yet (retraction watch will); a case that
+    # is no longer published, by whatever path, is withdrawn from the next release.
+    gone = registry["dfsp"]
+    Case.objects.filter(pk=gone.pk).update(status="rejected")
+    out = make("2026-12")
+    assert "1 cases added, 0 changed, 1 withdrawn since 2026-11" in out
+    log = json.loads((release_dir / "2026-12" / "changelog.json").read_text())
+    assert log["cases_added"] == [{"case_id": added.pk, "version": 2}]
+    assert log["cases_withdrawn"] == [{"case_id": gone.pk, "last_version": gone.version}]
+    text = (release_dir / "2026-12" / "CHANGELOG.md").read_text()
+    assert f"- case {added.pk} (version 2)" in text
+    assert f"- case {gone.pk} (last in version {gone.version})" in text
+    ids = {row["case_id"] for row in rows(release_dir / "2026-12" / "cases.csv")}
+    assert str(added.pk) in ids and str(gone.pk) not in ids
