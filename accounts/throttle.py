@@ -13,6 +13,7 @@ client's is that many entries from the right: what the client wrote itself is
 further left and never trusted. With no proxy (0) it is the TCP peer.
 """
 
+import hashlib
 import ipaddress
 
 from axes.backends import AxesStandaloneBackend
@@ -36,6 +37,11 @@ def client_address(request) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+def client_key(address: str) -> str:
+    """A client's address made unreadable: kept only to count what it sent (flags, suggestions)."""
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()
 
 
 class ThrottledLoginBackend(AxesStandaloneBackend):

@@ -269,6 +269,10 @@ if _licences.lookup(RELEASE_LICENCE) is None:
 # from one client address in FLAG_RATE_MINUTES minutes.
 FLAG_RATE_LIMIT = env_int("FLAG_RATE_LIMIT", 5, minimum=1)
 FLAG_RATE_MINUTES = env_int("FLAG_RATE_MINUTES", 60, minimum=1)
+# Suggested papers (screening/actions.py, suggest_paper): at most
+# SUGGESTION_RATE_LIMIT from one client address in SUGGESTION_RATE_MINUTES minutes.
+SUGGESTION_RATE_LIMIT = env_int("SUGGESTION_RATE_LIMIT", 10, minimum=1)
+SUGGESTION_RATE_MINUTES = env_int("SUGGESTION_RATE_MINUTES", 60, minimum=1)
 
 # Redis, when there is one, serves the cache and the deployment-wide NCBI rate
 # limiter. By default it is the Celery broker.

@@ -8,15 +8,21 @@ in the same transaction as the change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.roles import CURATOR, has_role
+from accounts.throttle import client_key as make_client_key
 from citations import pubmed
+from citations.actions.identifiers import parse_identifier
 from citations.models import Citation
+from config.text import stored_text
 from screening.models import Candidate, CandidateSource, ExclusionReason, ScreeningDecision
 
 NEW = "new"  # a new candidate
@@ -50,6 +56,7 @@ def add_candidate(
     by=None,
     email: str = "",
     note: str = "",
+    client_key: str = "",
 ) -> Added:
     """The paper as a candidate for screening, once, whatever finds it.
 
@@ -65,7 +72,14 @@ def add_candidate(
     doi = pubmed.normalize_doi(doi) if doi else ""
     if not pmid and not doi:
         raise ValueError("a candidate needs a PMID or a DOI")
-    source = {"kind": kind, "label": label[:300], "added_by": by, "email": email, "note": note}
+    source = {
+        "kind": kind,
+        "label": label[:300],
+        "added_by": by,
+        "email": email,
+        "note": note,
+        "client_key": client_key,
+    }
     for _attempt in range(2):
         try:
             with transaction.atomic():
@@ -75,9 +89,15 @@ def add_candidate(
                 candidate = existing.first()
                 if candidate is not None:
                     _fill_in(candidate, pmid, doi, citation)
-                    # The same saved search finding it again (overlapping days) is no new source.
+                    # The same source again (a saved search's overlapping day, a double
+                    # submit) is not recorded twice.
                     if not candidate.sources.filter(
-                        kind=kind, label=source["label"], added_by=by, email=email
+                        kind=kind,
+                        label=source["label"],
+                        added_by=by,
+                        email=email,
+                        note=note,
+                        client_key=client_key,
                     ).exists():
                         CandidateSource.objects.create(
                             candidate=candidate, duplicate=True, **source
@@ -178,3 +198,65 @@ def add_search_results(search, stored: dict) -> None:
             citation=citations.get(outcome.citation_id),
             label=search.name,
         )
+
+
+MAX_NOTE = 2000  # characters of a suggestion's note
+
+
+class SuggestionRefused(Exception):
+    """The suggestion cannot be taken; `errors` says why, by field ("__all__": the form)."""
+
+    def __init__(self, errors: dict[str, str], *, throttled: bool = False):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+        self.throttled = throttled
+
+
+def suggest_paper(identifier: str, *, note: str = "", email: str = "", address: str = "") -> Added:
+    """Anyone suggests a paper (PMID, DOI or link) for screening; Added says what became of it.
+
+    The identifier grammar is citations' (parse_identifier); at most
+    SUGGESTION_RATE_LIMIT suggestions per client address in SUGGESTION_RATE_MINUTES.
+    """
+    errors = {}
+    found = parse_identifier(identifier)
+    if found.error:
+        errors["identifier"] = found.error
+    elif found.pmcid:
+        errors["identifier"] = (
+            f"{found.pmcid} is a PubMed Central id: give the paper's PMID or DOI instead."
+        )
+    text = stored_text(note or "").strip()
+    if len(text) > MAX_NOTE:
+        errors["note"] = f"Keep the note under {MAX_NOTE} characters ({len(text)} now)."
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = "This is not an e-mail address; leave it empty to stay anonymous."
+    if errors:
+        raise SuggestionRefused(errors)
+    key = make_client_key(address) if address else ""
+    if key:
+        since = timezone.now() - timedelta(minutes=settings.SUGGESTION_RATE_MINUTES)
+        recent = CandidateSource.objects.filter(
+            kind=CandidateSource.Kind.SUGGESTION, client_key=key, created_at__gte=since
+        ).count()
+        if recent >= settings.SUGGESTION_RATE_LIMIT:
+            raise SuggestionRefused(
+                {
+                    "__all__": f"You have suggested {recent} papers in the last "
+                    f"{settings.SUGGESTION_RATE_MINUTES} minutes; please try again later. "
+                    "Your suggestion is kept below."
+                },
+                throttled=True,
+            )
+    return add_candidate(
+        kind=CandidateSource.Kind.SUGGESTION,
+        pmid=found.pmid,
+        doi=found.doi,
+        email=email,
+        note=text,
+        client_key=key,
+    )

@@ -42,3 +42,27 @@ class DecisionForm(forms.Form):
         if data.get("decision") == Candidate.Status.EXCLUDED and not data.get("reason"):
             self.add_error("reason", "Say why the paper is excluded.")
         return data
+
+
+class SuggestForm(forms.Form):
+    identifier = forms.CharField(
+        label="PMID, DOI or link",
+        max_length=500,
+        help_text="e.g. 35560368, 10.1111/cup.14261 or https://pubmed.ncbi.nlm.nih.gov/35560368/",
+        error_messages={"required": "Enter the paper's PMID, DOI or a link to it."},
+    )
+    note = forms.CharField(
+        label="Why it matters (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="e.g. “a cutaneous IMT with a new ALK partner”.",
+    )
+    email = forms.CharField(
+        label="Your e-mail (optional)",
+        required=False,
+        help_text="Only to ask you about the paper; never shown.",
+        widget=forms.EmailInput,
+    )
+    # A field people do not see (hidden, skipped by keyboard and screen readers):
+    # a form that fills it in is a robot's.
+    website = forms.CharField(required=False, label="Leave this empty")

@@ -135,7 +135,15 @@ class CandidateSource(models.Model):
     )
     email = models.EmailField(blank=True)
     note = models.TextField(blank=True)
+    # A suggester's address as accounts.throttle.client_key (to count suggestions only).
+    client_key = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # The suggestion rate limit: one client's sources since a time.
+            models.Index(fields=["client_key", "created_at"], name="screening_source_rate_idx"),
+        ]
 
     def __str__(self) -> str:
         return (

@@ -7,4 +7,5 @@ app_name = "screening"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("<int:pk>/decide/", views.decide, name="decide"),
+    path("suggest/", views.suggest, name="suggest"),
 ]

@@ -1,4 +1,4 @@
-"""The screening inbox (/screening/) and decisions on it.
+"""The screening inbox (/screening/), decisions on it, and the public "Suggest a paper" form.
 
 Curators and reviewers screen; every decision goes through
 screening.actions.decide_candidate. A curator's included papers are listed by
@@ -17,11 +17,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import CURATOR, has_role
+from accounts.throttle import client_address
 from screening import actions
-from screening.forms import DecisionForm
+from screening.forms import DecisionForm, SuggestForm
 from screening.highlight import term_pattern
 from screening.models import Candidate, CandidateSource, HighlightTerm, ScreeningDecision
 
@@ -126,3 +127,45 @@ def decide(request, pk: int):
         errors = " ".join(e for field in form.errors.values() for e in field)
         messages.error(request, f"{candidate}: nothing changed. {errors}")
     return redirect(f"{reverse('screening:inbox')}?{query}#candidate-{candidate.pk}")
+
+
+THANKS = "Thank you: the paper will be screened."
+
+
+@require_http_methods(["GET", "POST"])
+def suggest(request):
+    """Anyone (no account) suggests a paper; it lands in screening once."""
+    form = SuggestForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["website"]:
+            # A robot: thanked like anyone, nothing stored.
+            messages.success(request, THANKS)
+            return redirect("screening:suggest")
+        try:
+            added = actions.suggest_paper(
+                data["identifier"],
+                note=data["note"],
+                email=data["email"],
+                address=client_address(request),
+            )
+        except actions.SuggestionRefused as refused:
+            for field, text in refused.errors.items():
+                form.add_error(None if field == "__all__" else field, text)
+            status = 429 if refused.throttled else 400
+        else:
+            if added.outcome == actions.KNOWN:
+                messages.info(
+                    request, f"RareDerm has this paper already (PMID {added.citation.pmid})."
+                )
+            elif added.outcome == actions.DUPLICATE:
+                messages.info(
+                    request, "This paper was suggested or found already: it is in screening."
+                )
+            else:
+                messages.success(request, THANKS)
+            return redirect("screening:suggest")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "screening/suggest.html", {"form": form}, status=status)

@@ -5,7 +5,6 @@ e-mail) is told, through the outbox, in the same transaction as the decision.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import CURATOR, has_role
+from accounts.throttle import client_key
 from config.site import absolute_url
 from config.text import stored_text
 from curation import workflow
@@ -36,11 +36,6 @@ class FlagRefused(Exception):
 
 class FlagThrottled(FlagRefused):
     """Too many flags from this client lately."""
-
-
-def client_key(address: str) -> str:
-    """A client's address made unreadable (kept only to count its flags)."""
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()
 
 
 def may_resolve(user) -> bool:

@@ -83,6 +83,16 @@ MATRIX = [
         app="screening",
     ),
     Row("decide", "candidate", expect=(LOGIN, 405, 405, 405, 405), app="screening"),
+    Row("suggest", app="screening"),
+    Row(
+        "suggest",
+        method="post",
+        data={"identifier": "10.1111/cup.14261"},
+        expect=(302, 302, 302, 302, 302),
+        app="screening",
+        anonymous_to_login=False,
+        note="public: anyone suggests a paper",
+    ),
     # -- public pages --------------------------------------------------------------
     Row("home"),
     Row("search", data={"q": "ALK"}),
