@@ -133,3 +133,9 @@ def test_an_anonymous_flag_sends_no_email_and_only_curators_see_the_queue(
     assert not Email.objects.filter(kind="flag").exists()
     client.force_login(reader)
     assert client.get("/review/flags/").status_code == 403
+
+
+def test_the_open_flag_notice_comes_before_the_record(client, case):
+    flag(client, case)
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert page.index("A reader has reported a possible error") < page.index('id="summary-title"')
