@@ -39,6 +39,7 @@ from django.db.models import (
 )
 
 from citations.models import Author
+from config.text import american_spelling
 from curation import molecular
 from curation.models import (
     Case,
@@ -57,6 +58,7 @@ from curation.search import cache, fulltext
 from curation.search.immunoprofile import (
     Profile,
     consistent_filter,
+    marker_key,
     marker_rows,
     parse_profile,
     profile_matches,
@@ -208,6 +210,12 @@ class Resolved:
         # single word must be a whole term ("melanoma"), so that "tumor" alone does
         # not pull in every tumour; a phrase may be part of one.
         self.text_diagnoses: list[int] = []
+        # What else the text names in the structured record: a gene (any partner of a
+        # fusion, or a variant's gene), a marker (any reported result), or IHC results
+        # written in the box ("ALK+", "S100 negative": they act as the IHC filter).
+        self.text_genes: list = []
+        self.text_markers: list[int] = []
+        self.text_ihc: list[tuple[int, str]] = []
         if self.text:
             phrase = _fold(self.text)
             several = " " in phrase
@@ -216,6 +224,60 @@ class Resolved:
                 for pk, terms in diagnosis_terms(bypass=bypass_cache).items()
                 if any(phrase == term or (several and phrase in term) for term in terms)
             ]
+            self._structured_words(self.text)
+
+    def _structured_words(self, text: str) -> None:
+        """What the words name, looked up once per registry generation (cached)."""
+        found = cache.cached(
+            "textwords", [text], lambda: _words_in_record(text), bypass=self.bypass_cache
+        )
+        self.text_ihc, self.text_markers, self.text_genes = found
+        if self.text_ihc:
+            self.text = ""  # every word is a stain and its result: the IHC filter
+
+    def structured_match(self) -> Q | None:
+        """Cases the text names in their structured record (see __init__), or None."""
+        conditions = []
+        if self.text_diagnoses:
+            conditions.append(
+                Q(final_diagnosis_id__in=self.text_diagnoses)
+                | Q(final_diagnosis__parent_id__in=self.text_diagnoses)
+            )
+        if self.text_genes:
+            genes = self.text_genes
+            conditions += [
+                Q(
+                    Exists(
+                        FusionFinding.objects.filter(
+                            case=OuterRef("pk"), three_prime_gene__in=genes
+                        )
+                    )
+                ),
+                Q(
+                    Exists(
+                        FusionFinding.objects.filter(
+                            case=OuterRef("pk"), five_prime_gene__in=genes
+                        )
+                    )
+                ),
+                Q(Exists(MolecularFinding.objects.filter(case=OuterRef("pk"), gene__in=genes))),
+            ]
+        if self.text_markers:
+            conditions.append(
+                Q(
+                    Exists(
+                        IHCResult.objects.filter(
+                            case=OuterRef("pk"), marker_id__in=self.text_markers
+                        )
+                    )
+                )
+            )
+        if not conditions:
+            return None
+        match = conditions[0]
+        for condition in conditions[1:]:
+            match |= condition
+        return match
 
     @property
     def fusion_terms(self) -> list[str]:
@@ -236,8 +298,30 @@ class Resolved:
         )
 
 
+def _words_in_record(text: str) -> tuple[list, list, list]:
+    """(IHC results written as `ALK+ SMA-`, marker ids, gene ids) that `text` names."""
+    rows = marker_rows()
+    if re.search(r"[+\-\u2212]\s*$|\b(?:pos|neg|positive|negative)\b", text, re.I):
+        written = parse_profile(text, rows)
+        if written.terms and not written.errors:
+            return [(t.marker_id, t.result) for t in written.terms], [], []
+    key = marker_key(text)
+    markers = [
+        marker_id
+        for marker_id, name, synonyms in rows
+        if key in {marker_key(str(n)) for n in (name, *(synonyms or []))}
+    ]
+    genes = []
+    if " " not in text.strip() and len(text) <= 40:
+        found = resolve_gene(text.strip())
+        if found.gene is not None:
+            genes = [found.gene.pk]
+    return [], markers, genes
+
+
 def _fold(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.casefold()))
+    """Words folded, British spellings as American ("tumour" finds "tumor")."""
+    return " ".join(american_spelling(w) for w in re.findall(r"\w+", text.casefold()))
 
 
 def diagnosis_terms(*, bypass: bool = False) -> dict[int, list[str]]:
@@ -268,8 +352,13 @@ def filtered(params: SearchParams, resolved: Resolved, *, skip: str = ""):
         if five is not None:
             findings = findings.filter(five_prime_gene__in=five)
         cases = cases.filter(Exists(findings))
-    also = Q(final_diagnosis_id__in=resolved.text_diagnoses) if resolved.text_diagnoses else None
-    cases = fulltext.text_filter(cases, resolved.text, also)
+    cases = fulltext.text_filter(cases, resolved.text, resolved.structured_match())
+    for marker_id, result in resolved.text_ihc:
+        cases = cases.filter(
+            Exists(
+                IHCResult.objects.filter(case=OuterRef("pk"), marker_id=marker_id, result=result)
+            )
+        )
     if params.family and skip != "family":
         cases = cases.filter(final_diagnosis__family_id__in=params.family)
     if params.dx and skip != "dx":
@@ -669,6 +758,13 @@ def ordered(cases, params: SearchParams, resolved: Resolved):
     if resolved.profile and resolved.profile.usable:
         cases = with_agreement(cases, resolved.matches)
         keys.append(F("profile_agree").desc())
+    structured = resolved.structured_match() if text else None
+    if structured is not None:
+        # A case whose record names what was typed comes before one whose text only does.
+        cases = cases.annotate(
+            structured=SqlCase(When(structured, then=Value(1)), default=Value(0))
+        )
+        keys.append(F("structured").desc())
     if text and fulltext.on_postgresql():
         cases = fulltext.rank(cases, text)
         keys.append(F("rank").desc())

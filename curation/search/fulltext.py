@@ -16,6 +16,8 @@ from django.db import connection
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Cast
 
+from config.text import american_spelling, spelling_variants
+
 CONFIG = "english"
 MAX_WORDS = 8  # SQLite fallback: words matched
 CASE_TEXT_FIELDS = (
@@ -52,9 +54,11 @@ def text_filter(cases, text: str, also: Q | None = None):
         # As websearch_to_tsquery: "-word" means "without word".
         negated = word.startswith("-")
         word = word.lstrip("-")
-        match = Q(citation__title__icontains=word) | Q(_abstract_text__icontains=word)
-        for name in CASE_TEXT_FIELDS:
-            match |= Q(**{f"{name}__icontains": word})
+        match = Q(pk__in=[])
+        for variant in spelling_variants(word):
+            match |= Q(citation__title__icontains=variant) | Q(_abstract_text__icontains=variant)
+            for name in CASE_TEXT_FIELDS:
+                match |= Q(**{f"{name}__icontains": variant})
         matching &= ~match if negated else match
     return cases.filter(matching | also)
 
@@ -67,4 +71,28 @@ def rank(cases, text: str):
 
 
 def _query(text: str) -> SearchQuery:
-    return SearchQuery(text, search_type="websearch", config=CONFIG)
+    """websearch_to_tsquery of the text, or of the text in the other spelling
+    ("inflammatory myofibroblastic tumour" also as "... tumor", and back)."""
+    query = SearchQuery(text, search_type="websearch", config=CONFIG)
+    for respelled in _respellings(text):
+        query |= SearchQuery(respelled, search_type="websearch", config=CONFIG)
+    return query
+
+
+def _respellings(text: str) -> list[str]:
+    """The text with its British words American, and with its American words British."""
+    out = []
+    for side in (0, 1):
+        words = []
+        for word in text.split():
+            variants = spelling_variants(word)
+            is_british = (
+                len(variants) > 1 and american_spelling(word.casefold()) != word.casefold()
+            )
+            if len(variants) > 1 and is_british == (side == 0):
+                word = variants[1]
+            words.append(word)
+        respelled = " ".join(words)
+        if respelled != text and respelled not in out:
+            out.append(respelled)
+    return out
