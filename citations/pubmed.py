@@ -801,3 +801,21 @@ def parse_pubmed_xml(data: bytes, *, max_element_chars: int = MAX_ELEMENT_CHARS)
             max_element_chars=max_element_chars,
         )
     )
+
+
+_REFERENCE_LIST = re.compile(r"<ReferenceList\b[^>]*>(.*?)</ReferenceList>", re.DOTALL)
+_REFERENCE_PMID = re.compile(r'<ArticleId\s+IdType="pubmed"\s*>\s*(\d{1,12})\s*</ArticleId>')
+
+
+def reference_pmids(raw_xml: str) -> list[int]:
+    """The PMIDs of an article's reference list (PubMed's <ReferenceList>), in order, once each.
+
+    Read from the stored <PubmedArticle> (Citation.raw_xml), so papers fetched
+    before this was written have their references too. References without a
+    PMID are left out.
+    """
+    found: dict[int, None] = {}
+    for block in _REFERENCE_LIST.findall(raw_xml or ""):
+        for value in _REFERENCE_PMID.findall(block):
+            found.setdefault(int(value), None)
+    return list(found)

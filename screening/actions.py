@@ -260,3 +260,22 @@ def suggest_paper(identifier: str, *, note: str = "", email: str = "", address: 
         note=text,
         client_key=key,
     )
+
+
+def chase_references(citation: Citation, *, by) -> dict[str, int]:
+    """Send the papers a citation's reference list names, and RareDerm lacks, to screening.
+
+    Counts by outcome (new, duplicate, known). Read from the stored raw XML.
+    """
+    if not has_role(by, CURATOR):
+        raise ValidationError("Only curators and reviewers send papers to screening.")
+    counts = {NEW: 0, DUPLICATE: 0, KNOWN: 0}
+    for pmid in pubmed.reference_pmids(citation.raw_xml):
+        added = add_candidate(
+            kind=CandidateSource.Kind.REFERENCE,
+            pmid=pmid,
+            label=f"references of PMID {citation.pmid}",
+            by=by,
+        )
+        counts[added.outcome] += 1
+    return counts

@@ -22,7 +22,10 @@ class ScreeningConfig(AppConfig):
     }
 
     def ready(self):
-        from citations.hooks import add_saved_search_listener
+        from citations.hooks import add_citation_page_section, add_saved_search_listener
         from screening.actions import add_search_results
+        from screening.views import references_section
 
         add_saved_search_listener(add_search_results)
+        # A citation's page shows its references to screeners, with "send to screening".
+        add_citation_page_section(references_section)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("<int:pk>/decide/", views.decide, name="decide"),
     path("suggest/", views.suggest, name="suggest"),
+    path("references/<int:pmid>/", views.chase, name="chase"),
 ]

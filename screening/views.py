@@ -16,11 +16,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import CURATOR, has_role
 from accounts.throttle import client_address
+from citations import pubmed
+from citations.models import Citation
 from screening import actions
 from screening.forms import DecisionForm, SuggestForm
 from screening.highlight import term_pattern
@@ -169,3 +172,42 @@ def suggest(request):
     elif request.method == "POST":
         status = 400
     return render(request, "screening/suggest.html", {"form": form}, status=status)
+
+
+def references_section(request, citation) -> str:
+    """A section of a citation's page (citations.hooks): its references, for screeners.
+
+    "References (n in PubMed, k already in RareDerm)" and one button that sends
+    the others to screening. Two queries.
+    """
+    if not has_role(request.user, CURATOR):
+        return ""
+    pmids = pubmed.reference_pmids(citation.raw_xml)
+    if not pmids:
+        return ""
+    known = Citation.objects.filter(pmid__in=pmids).count()
+    screening = Candidate.objects.filter(pmid__in=pmids).count()
+    return render_to_string(
+        "screening/_references.html",
+        {
+            "citation": citation,
+            "total": len(pmids),
+            "known": known,
+            "in_screening": screening,
+        },
+        request=request,
+    )
+
+
+@screener_required
+@require_POST
+def chase(request, pmid: int):
+    citation = get_object_or_404(Citation, pmid=pmid)
+    counts = actions.chase_references(citation, by=request.user)
+    messages.success(
+        request,
+        f"References of PMID {pmid}: {counts[actions.NEW]} sent to screening, "
+        f"{counts[actions.DUPLICATE]} in screening already, "
+        f"{counts[actions.KNOWN]} in RareDerm already.",
+    )
+    return redirect(citation.get_absolute_url())
