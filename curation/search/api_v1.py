@@ -8,7 +8,9 @@ Cases as in /api/cases/ (the same serializer, filters and contract), plus:
   `If-Modified-Since`; an `If-None-Match` that is no list of entity tags is a 400;
 - anonymous throttling (API_ANON_RATE) with 429 and `Retry-After`;
 - CORS for read-only GETs (`Access-Control-Allow-Origin: *`);
-- releases: each release with its files, sizes and checksums.
+- releases: each release with its files, sizes and checksums;
+- vocabularies: diagnoses (with their published case counts), genes (one gene
+  with its fusion partners in published cases), IHC markers.
 """
 
 from __future__ import annotations
@@ -17,16 +19,23 @@ import hashlib
 import re
 
 from django.conf import settings
+from django.db.models import Count, Q
 from django.utils.http import http_date, parse_http_date_safe
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import pagination, routers, serializers, viewsets
 from rest_framework.exceptions import ParseError
 from rest_framework.throttling import AnonRateThrottle
 
 from accounts.throttle import client_address
-from curation.models import Release
+from curation.models import Diagnosis, Gene, Marker, Release
 from curation.search.api import CaseFilter, CaseSerializer, CaseViewSet
 from curation.search.contract import BAD_REQUEST, NOT_FOUND
+from curation.search.partners import gene_partners
 
 # RFC 9110 section 13.1.2: "*" or a comma-separated list of (weak) entity tags.
 _ENTITY_TAG = r'(W/)?"[\x21\x23-\x7e\x80-\xff]*"'
@@ -187,6 +196,125 @@ class ReleaseViewSet(V1Mixin, viewsets.ReadOnlyModelViewSet):
         return Release.objects.order_by("-created_at", "-pk")
 
 
+# -- vocabularies: diagnoses, genes (with their fusion partners), markers ----------
+
+
+class IdCursorPagination(pagination.CursorPagination):
+    ordering = ("pk",)
+    page_size = 100
+
+
+def _published_cases():
+    return Count("cases", filter=Q(cases__status="published"), distinct=True)
+
+
+class DiagnosisSerializer(serializers.ModelSerializer):
+    family = serializers.CharField(source="family.name", default=None, allow_null=True)
+    published_cases = serializers.IntegerField(
+        help_text="Published cases with this final diagnosis"
+    )
+
+    class Meta:
+        model = Diagnosis
+        fields = ["id", "name", "icdo3_code", "family", "synonyms", "published_cases"]
+        read_only_fields = fields
+
+
+class MarkerSerializer(serializers.ModelSerializer):
+    gene = serializers.CharField(source="gene.symbol", default=None, allow_null=True)
+    gene_hgnc_id = serializers.CharField(source="gene.hgnc_id", default=None, allow_null=True)
+
+    class Meta:
+        model = Marker
+        fields = ["id", "name", "gene", "gene_hgnc_id", "synonyms"]
+        read_only_fields = fields
+
+
+class PartnerSerializer(serializers.Serializer):
+    symbol = serializers.CharField(help_text="The partner's HGNC symbol; empty: unknown")
+    notation = serializers.CharField(help_text="5'::3', e.g. CARS1::ALK")
+    cases = serializers.IntegerField(help_text="Published cases with this fusion")
+
+
+class GeneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Gene
+        fields = ["id", "hgnc_id", "symbol", "name", "previous_symbols", "alias_symbols"]
+        read_only_fields = fields
+
+
+class GeneDetailSerializer(GeneSerializer):
+    partners_as_five_prime = serializers.SerializerMethodField()
+    partners_as_three_prime = serializers.SerializerMethodField()
+
+    class Meta(GeneSerializer.Meta):
+        fields = [*GeneSerializer.Meta.fields, "partners_as_five_prime", "partners_as_three_prime"]
+        read_only_fields = fields
+
+    @extend_schema_field(PartnerSerializer(many=True))
+    def get_partners_as_five_prime(self, gene):
+        return PartnerSerializer(gene_partners(gene, gene_is="five"), many=True).data
+
+    @extend_schema_field(PartnerSerializer(many=True))
+    def get_partners_as_three_prime(self, gene):
+        return PartnerSerializer(gene_partners(gene, gene_is="three"), many=True).data
+
+
+class VocabularyViewSet(V1Mixin, viewsets.ReadOnlyModelViewSet):
+    pagination_class = IdCursorPagination
+    filterset_class = None
+    filter_backends = []
+    lookup_value_regex = "[0-9]+"
+
+
+_VOCABULARY_ERRORS = {304: NOT_MODIFIED, 404: NOT_FOUND, 429: TOO_MANY}
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: DiagnosisSerializer, **_VOCABULARY_ERRORS}),
+    retrieve=extend_schema(responses={200: DiagnosisSerializer, **_VOCABULARY_ERRORS}),
+)
+class DiagnosisViewSet(VocabularyViewSet):
+    """Diagnoses (ICD-O-3.2) with their WHO family and number of published cases."""
+
+    serializer_class = DiagnosisSerializer
+
+    def get_queryset(self):
+        return Diagnosis.objects.select_related("family").annotate(
+            published_cases=_published_cases()
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: GeneSerializer, **_VOCABULARY_ERRORS}),
+    retrieve=extend_schema(responses={200: GeneDetailSerializer, **_VOCABULARY_ERRORS}),
+)
+class GeneViewSet(VocabularyViewSet):
+    """Genes (HGNC); one gene with its fusion partners in published cases."""
+
+    def get_serializer_class(self):
+        return GeneDetailSerializer if self.action == "retrieve" else GeneSerializer
+
+    def get_queryset(self):
+        return Gene.objects.all()
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: MarkerSerializer, **_VOCABULARY_ERRORS}),
+    retrieve=extend_schema(responses={200: MarkerSerializer, **_VOCABULARY_ERRORS}),
+)
+class MarkerViewSet(VocabularyViewSet):
+    """IHC markers with their gene (HGNC) where there is one."""
+
+    serializer_class = MarkerSerializer
+
+    def get_queryset(self):
+        return Marker.objects.select_related("gene")
+
+
 router = routers.SimpleRouter()
 router.register("cases", CaseViewSetV1, basename="api-v1-case")
 router.register("releases", ReleaseViewSet, basename="api-v1-release")
+router.register("diagnoses", DiagnosisViewSet, basename="api-v1-diagnosis")
+router.register("genes", GeneViewSet, basename="api-v1-gene")
+router.register("markers", MarkerViewSet, basename="api-v1-marker")

@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.curation.searchdata import build_registry
 
-EXAMPLES = 100  # per operation and mode
+EXAMPLES = 75  # per operation and mode (about two minutes in all)
 
 
 @pytest.fixture

@@ -104,3 +104,25 @@ def test_the_schema_documents_v1_and_its_answers(client, db):
     responses = paths["/api/v1/cases/"]["get"]["responses"]
     assert {"200", "304", "400", "404", "429"} <= set(responses)
     assert "/api/v1/releases/{name}/" in paths
+
+
+def test_a_genes_page_lists_its_fusion_partners_in_published_cases(client, registry):
+    from curation.models import Gene
+
+    alk = Gene.objects.get(symbol="ALK")
+    data = client.get(f"/api/v1/genes/{alk.pk}/").json()
+    assert data["hgnc_id"] == "HGNC:427"
+    partners = {p["notation"]: p["cases"] for p in data["partners_as_three_prime"]}
+    assert partners == {"CARS1::ALK": 1, "TPM3::ALK": 1, "?::ALK": 1}  # the draft not counted
+
+
+def test_diagnoses_count_published_cases_and_markers_name_their_gene(client, registry):
+    from curation.models import Diagnosis, Marker
+
+    imt = Diagnosis.objects.get(name="inflammatory myofibroblastic tumor")
+    assert client.get(f"/api/v1/diagnoses/{imt.pk}/").json()["published_cases"] == 3
+    alk = Marker.objects.get(name="ALK")
+    assert client.get(f"/api/v1/markers/{alk.pk}/").json()["gene"] == "ALK"
+    page = client.get("/api/v1/genes/").json()
+    assert len(page["results"]) == 100 and page["next"]
+    assert client.get("/api/v1/genes/abc/").status_code == 404
