@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("<int:pk>/decide/", views.decide, name="decide"),
     path("suggest/", views.suggest, name="suggest"),
+    path("prisma/", views.prisma, name="prisma"),
     path("references/<int:pmid>/", views.chase, name="chase"),
 ]

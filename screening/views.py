@@ -211,3 +211,12 @@ def chase(request, pmid: int):
         f"{counts[actions.KNOWN]} in RareDerm already.",
     )
     return redirect(citation.get_absolute_url())
+
+
+@screener_required
+@require_GET
+def prisma(request):
+    """PRISMA counts of screening, as a table."""
+    from screening.prisma import prisma_counts
+
+    return render(request, "screening/prisma.html", {"counts": prisma_counts()})

@@ -84,6 +84,7 @@ MATRIX = [
     ),
     Row("decide", "candidate", expect=(LOGIN, 405, 405, 405, 405), app="screening"),
     Row("suggest", app="screening"),
+    Row("prisma", expect=CURATORS, app="screening"),
     Row("chase", "pmid", "post", expect=(LOGIN, 302, 302, 302, 302), app="screening"),
     Row(
         "suggest",
