@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
-from config.csvfile import streamed_download
+from citations.exports import ama_html
+from config.csvfile import csv_download, streamed_download
 from config.site import site_url
 from curation.search import cache as search_cache
 from curation.search import exports
+from curation.search import summary as review
 from curation.search.engine import Resolved, export_cases, run_search
 from curation.search.params import AGE_BANDS, PAGE_SIZES, SORTS, SearchParams
 
@@ -90,6 +93,85 @@ def search(request):
     return render(request, "curation/search/search.html", context)
 
 
+def _refused(request, errors):
+    # As the page and the API: input that cannot be read is refused, never
+    # quietly left out (which would export every case instead).
+    return render(
+        request,
+        "curation/search/export_refused.html",
+        {"errors": errors, "search": f"?{request.GET.urlencode()}"},
+        status=400,
+    )
+
+
+SUMMARY_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "md": ("text/markdown; charset=utf-8", "md"),
+}
+
+
+def summary(request, fmt: str = ""):
+    """The review table of a search (curation/search/summary.py): the page or a download."""
+    if fmt and fmt not in SUMMARY_FORMATS:
+        raise Http404("No such download format.")
+    params = SearchParams.from_query(request.GET)
+    resolved = Resolved(params)
+    if resolved.errors:
+        return _refused(request, resolved.errors)
+    query = params.query_string(page=1)
+    query = "" if query == "?" else query
+    total = review.count(params, resolved)
+    too_many = total > review.MAX_CASES
+    table = None if too_many else review.summarise(review.cohort(params, resolved))
+    stamp = timezone.now().strftime("%Y%m%d")
+    title = f"RareDerm review table: {total} case{'s' if total != 1 else ''} ({stamp})"
+    if fmt:
+        if too_many:
+            return render(
+                request,
+                "curation/search/summary.html",
+                {"too_many": True, "total": total, "max": review.MAX_CASES, "query": query},
+                status=400,
+            )
+        filename = f"rarederm-review-{stamp}.{SUMMARY_FORMATS[fmt][1]}"
+        if fmt == "csv":
+            return csv_download(review.csv_file(table), filename)
+        if fmt == "xlsx":
+            body = review.xlsx_bytes(table)
+        elif fmt == "docx":
+            body = review.docx_bytes(table, title)
+        else:
+            body = review.markdown(table, title)
+        response = HttpResponse(body, content_type=SUMMARY_FORMATS[fmt][0])
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    context = {
+        "title": title,
+        "total": total,
+        "too_many": too_many,
+        "max": review.MAX_CASES,
+        "query": query,
+        "table": table,
+        "rows": list(zip(table.cases, table.rows, strict=True)) if table else [],
+        "columns": review.CASE_COLUMNS,
+        "references": [
+            (number, mark_safe(ama_html(citation)))  # noqa: S308 -- escaped by ama_html
+            for number, citation in enumerate(table.papers, 1)
+        ]
+        if table
+        else [],
+        "formats": [
+            ("csv", "CSV"),
+            ("xlsx", "Excel (XLSX)"),
+            ("docx", "Word (DOCX)"),
+            ("md", "Markdown"),
+        ],
+    }
+    return render(request, "curation/search/summary.html", context)
+
+
 def export(request, fmt: str):
     """The whole result of a search (every page) as a download, streamed."""
     if fmt not in exports.FORMATS:
@@ -97,14 +179,7 @@ def export(request, fmt: str):
     params = SearchParams.from_query(request.GET)
     resolved = Resolved(params)
     if resolved.errors:
-        # As the page and the API: input that cannot be read is refused, never
-        # quietly left out (which would export every case instead).
-        return render(
-            request,
-            "curation/search/export_refused.html",
-            {"errors": resolved.errors, "search": f"?{request.GET.urlencode()}"},
-            status=400,
-        )
+        return _refused(request, resolved.errors)
     cases = export_cases(params, resolved)
     content_type, extension = exports.FORMATS[fmt]
     what = "cases" if fmt in ("csv", "json") else "citations"
