@@ -10,7 +10,8 @@ Cases as in /api/cases/ (the same serializer, filters and contract), plus:
 - CORS for read-only GETs (`Access-Control-Allow-Origin: *`);
 - releases: each release with its files, sizes and checksums;
 - vocabularies: diagnoses (with their published case counts), genes (one gene
-  with its fusion partners in published cases), IHC markers.
+  with its fusion partners in published cases), IHC markers;
+- citations of published cases, by PMID, with CSL-JSON.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.throttling import AnonRateThrottle
 
 from accounts.throttle import client_address
+from citations import exports as citation_exports
+from citations.models import Citation
 from curation.models import Diagnosis, Gene, Marker, Release
 from curation.search.api import CaseFilter, CaseSerializer, CaseViewSet
 from curation.search.contract import BAD_REQUEST, NOT_FOUND
@@ -312,9 +315,81 @@ class MarkerViewSet(VocabularyViewSet):
         return Marker.objects.select_related("gene")
 
 
+# -- citations of published cases ---------------------------------------------------
+
+
+class CitationV1Serializer(serializers.ModelSerializer):
+    title = serializers.SerializerMethodField(help_text="Plain text (PubMed's markup removed)")
+    authors = serializers.SerializerMethodField(help_text="In PubMed's order, “McCollum KJ”")
+    year = serializers.SerializerMethodField()
+    csl = serializers.SerializerMethodField(help_text="The reference as CSL-JSON")
+    published_cases = serializers.IntegerField(help_text="Published cases citing it first")
+
+    class Meta:
+        model = Citation
+        fields = [
+            "pmid",
+            "doi",
+            "pmcid",
+            "title",
+            "authors",
+            "journal",
+            "journal_iso",
+            "year",
+            "volume",
+            "issue",
+            "pages",
+            "retracted",
+            "published_cases",
+            "csl",
+        ]
+        read_only_fields = fields
+
+    def get_title(self, citation) -> str:
+        return citation_exports.plain_title(citation)
+
+    def get_authors(self, citation) -> list[str]:
+        return [str(author) for author in citation_exports.authors_of(citation)]
+
+    def get_year(self, citation) -> int | None:
+        return citation_exports.year_of(citation)
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_csl(self, citation) -> dict:
+        return citation_exports.to_csl(citation)
+
+
+class CitationCursorPagination(pagination.CursorPagination):
+    ordering = ("-pmid",)
+    page_size = 100
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: CitationV1Serializer, **_VOCABULARY_ERRORS}),
+    retrieve=extend_schema(responses={200: CitationV1Serializer, **_VOCABULARY_ERRORS}),
+)
+class CitationViewSet(VocabularyViewSet):
+    """The papers of published cases, by PMID (newest PMIDs first)."""
+
+    serializer_class = CitationV1Serializer
+    pagination_class = CitationCursorPagination
+    lookup_field = "pmid"
+
+    def get_queryset(self):
+        return (
+            Citation.objects.filter(cases__status="published")
+            .distinct()
+            .annotate(
+                published_cases=Count("cases", filter=Q(cases__status="published"), distinct=True)
+            )
+            .with_authors()
+        )
+
+
 router = routers.SimpleRouter()
 router.register("cases", CaseViewSetV1, basename="api-v1-case")
 router.register("releases", ReleaseViewSet, basename="api-v1-release")
 router.register("diagnoses", DiagnosisViewSet, basename="api-v1-diagnosis")
 router.register("genes", GeneViewSet, basename="api-v1-gene")
 router.register("markers", MarkerViewSet, basename="api-v1-marker")
+router.register("citations", CitationViewSet, basename="api-v1-citation")

@@ -126,3 +126,14 @@ def test_diagnoses_count_published_cases_and_markers_name_their_gene(client, reg
     page = client.get("/api/v1/genes/").json()
     assert len(page["results"]) == 100 and page["next"]
     assert client.get("/api/v1/genes/abc/").status_code == 404
+
+
+def test_citations_of_published_cases_by_pmid_with_csl(client, registry):
+    data = client.get("/api/v1/citations/").json()["results"]
+    pmids = [c["pmid"] for c in data]
+    published = {case.citation.pmid for name, case in registry.items() if name != "draft"}
+    assert set(pmids) == published and pmids == sorted(pmids, reverse=True)
+    one = client.get("/api/v1/citations/35560368/").json()
+    assert one["authors"][0] == "McCollum KJ"
+    assert (one["published_cases"], one["csl"]["PMID"]) == (1, "35560368")
+    assert client.get("/api/v1/citations/1/").status_code == 404
