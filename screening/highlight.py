@@ -28,3 +28,14 @@ def highlight(html: str, pattern: re.Pattern | None) -> str:
     for i in range(0, len(parts), 2):  # even positions are text, odd ones tags
         parts[i] = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", parts[i])
     return "".join(parts)
+
+
+# A quoted phrase searched in titles or abstracts: "inflammatory myofibroblastic tumor"[tiab].
+_QUERY_PHRASE = re.compile(
+    r'"([^"]{2,200})"\s*\[(?:tiab|ti|ab|tw|title|abstract)\]', re.IGNORECASE
+)
+
+
+def query_phrases(query: str) -> list[str]:
+    """The phrases a PubMed query looks for in titles and abstracts (MeSH terms are not text)."""
+    return [phrase.strip() for phrase in _QUERY_PHRASE.findall(query or "")]

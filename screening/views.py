@@ -23,10 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import CURATOR, has_role
 from accounts.throttle import client_address
 from citations import pubmed
-from citations.models import Citation
+from citations.models import Citation, SavedSearch
 from screening import actions
 from screening.forms import DecisionForm, SuggestForm
-from screening.highlight import term_pattern
+from screening.highlight import query_phrases, term_pattern
 from screening.models import Candidate, CandidateSource, HighlightTerm, ScreeningDecision
 
 PAGE_SIZE = 20
@@ -91,9 +91,17 @@ def inbox(request):
             # The lists once for the whole page, not once per paper.
             "reasons": _choices(form.fields["reason"]),
             "curators": _choices(form.fields["assign_to"]),
-            "terms": term_pattern(HighlightTerm.objects.values_list("term", flat=True)),
+            "terms": term_pattern(_entity_terms()),
         },
     )
+
+
+def _entity_terms() -> list[str]:
+    """The reviewers' list of terms, and the phrases the saved searches look for."""
+    terms = list(HighlightTerm.objects.values_list("term", flat=True))
+    for query in SavedSearch.objects.filter(enabled=True).values_list("query", flat=True):
+        terms += query_phrases(query)
+    return terms
 
 
 def _choices(field) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """screening.highlight: an entity's terms marked in sanitised HTML, markup left whole."""
 
-from screening.highlight import highlight, term_pattern
+from screening.highlight import highlight, query_phrases, term_pattern
 
 
 def test_terms_are_marked_as_whole_words_in_any_case():
@@ -21,3 +21,11 @@ def test_tags_are_never_split_and_the_longest_term_wins():
 def test_no_terms_leave_the_text_alone():
     assert term_pattern(["", "  "]) is None
     assert highlight("<b>x</b>", None) == "<b>x</b>"
+
+
+def test_a_saved_querys_title_and_abstract_phrases_are_its_terms():
+    query = (
+        '("inflammatory myofibroblastic tumor"[tiab] OR "Granuloma, Plasma Cell"[mh]) '
+        'AND ("skin"[ti] OR cutaneous[tiab] OR "Skin Neoplasms"[mh])'
+    )
+    assert query_phrases(query) == ["inflammatory myofibroblastic tumor", "skin"]

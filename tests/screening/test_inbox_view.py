@@ -129,3 +129,14 @@ def test_including_for_another_curator_from_the_inbox(client, curator, reviewer)
     assert "PMID 35560368: included, assigned to carla_curator." in response.content.decode()
     candidate.refresh_from_db()
     assert (candidate.status, candidate.assigned_to) == ("include", curator)
+
+
+def test_the_phrases_of_enabled_saved_searches_are_marked_too(client, curator):
+    from citations.models import SavedSearch
+
+    SavedSearch.objects.create(name="DFSP", query='"dermatofibrosarcoma protuberans"[tiab]')
+    SavedSearch.objects.create(name="off", query='"spindle cell"[tiab]', enabled=False)
+    _candidate(35560368, title="Dermatofibrosarcoma protuberans of the scalp: spindle cell.")
+    client.force_login(curator)
+    page = client.get(URL).content.decode()
+    assert "<mark>Dermatofibrosarcoma protuberans</mark> of the scalp: spindle cell." in page
