@@ -245,7 +245,12 @@ def test_a_second_maker_of_the_same_name_is_refused_and_leaves_the_firsts_files(
         assert not Release.objects.exists()
         make("2026-12-b")  # another name is not held up
     finally:
-        first.close()  # the first maker is gone: its lock with it
+        # The first maker is done. Its lock is given back explicitly: a closed connection's
+        # lock goes only when the server has ended that session, which may be a moment
+        # after close() returns (the next make could still find it held).
+        with first.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [release_lock_key("2026-12")])
+        first.close()
     (release_dir / "2026-12" / "cases.csv").unlink()
     make("2026-12")
     assert Release.objects.filter(name="2026-12").exists()
