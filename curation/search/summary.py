@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from citations.exports import ama
-from citations.models import Author
+from citations.models import Author, Citation
 from config.csvfile import csv_lines
 from curation.models import Case
 from curation.search.engine import Resolved, age_in_years, filtered
@@ -51,10 +51,16 @@ def cohort(params: SearchParams, resolved: Resolved) -> list[Case]:
     """Every case of the search with its whole record, oldest paper first
     (a fixed number of queries whatever the number of cases)."""
     ids = filtered(params, resolved).order_by().values("pk")
+    authors = Prefetch("authors", queryset=Author.objects.order_by("position"))
     return list(
         Case.objects.with_record()
         .prefetch_related(
-            Prefetch("citation__authors", queryset=Author.objects.order_by("position"))
+            Prefetch("citation__authors", queryset=Author.objects.order_by("position")),
+            # The patient's other reports: one case, every paper numbered.
+            Prefetch(
+                "other_citations",
+                queryset=Citation.objects.order_by("year", "pk").prefetch_related(authors),
+            ),
         )
         .filter(pk__in=ids)
         .annotate(age_years=age_in_years())
@@ -203,7 +209,13 @@ def _events(case) -> set[str]:
     return {event.kind for event in case.clinical_events.all()}
 
 
-def _case_row(case, reference: int) -> list[str]:
+def papers_of(case) -> list:
+    """The case's paper, then the other papers reporting the same patient."""
+    others = [c for c in case.other_citations.all() if c.pk != case.citation_id]
+    return [case.citation, *others]
+
+
+def _case_row(case, reference: str) -> list[str]:
     age = case.age_display
     age_sex = "/".join(p for p in (age, case.get_sex_display() if case.sex else "") if p)
     site = ", ".join(
@@ -222,7 +234,7 @@ def _case_row(case, reference: int) -> list[str]:
     if events:
         status = f"{status}; {events}" if status else events
     return [
-        str(reference),
+        reference,
         case.number,
         age_sex,
         site,
@@ -238,9 +250,10 @@ def summarise(cases: list) -> Summary:
     papers: list = []
     paper_numbers: dict[int, int] = {}
     for case in cases:
-        if case.citation_id not in paper_numbers:
-            papers.append(case.citation)
-            paper_numbers[case.citation_id] = len(papers)
+        for paper in papers_of(case):
+            if paper.pk not in paper_numbers:
+                papers.append(paper)
+                paper_numbers[paper.pk] = len(papers)
     tested: Counter = Counter()
     positive: Counter = Counter()
     findings: Counter = Counter()
@@ -275,7 +288,10 @@ def summarise(cases: list) -> Summary:
             c.outcome == Case.Outcome.DOD or DEATH_OF_DISEASE in _events(c) for c in followed
         ),
     )
-    summary.rows = [_case_row(case, paper_numbers[case.citation_id]) for case in cases]
+    summary.rows = [
+        _case_row(case, ", ".join(str(paper_numbers[p.pk]) for p in papers_of(case)))
+        for case in cases
+    ]
     return summary
 
 

@@ -329,9 +329,11 @@ def test_the_query_count_is_fixed_whatever_the_number_of_cases(client, registry)
             assert get(client, "docx").status_code == 200
         return len(captured)
 
+    registry["scalp_imt"].other_citations.add(citation(33000002, "Another report", 2023))
     before = queries()
     count_before = Case.objects.published().count()
     add_cases(12, start=100)
+    registry["trunk_imt"].other_citations.add(citation(33000003, "A third report", 2024))
     assert Case.objects.published().count() == count_before + 12
     assert queries() == before
 
@@ -343,3 +345,21 @@ def test_a_search_too_large_is_refused_with_a_way_out(client, registry, monkeypa
     page = get(client).content.decode()
     assert "Narrow the search" in page
     assert get(client, "csv").status_code == 400
+
+
+def test_a_patient_reported_in_two_papers_is_one_case_citing_both(client, registry):
+    """Same patient, two papers: one case (other_citations), counted once, both numbered."""
+    second = citation(33000001, "Follow-up of a cutaneous IMT of the scalp", 2024)
+    scalp = registry["scalp_imt"]
+    scalp.other_citations.add(second)
+    rows = exported_rows(client, sex="female")
+    sheets = xlsx(get(client, "xlsx", sex="female"))
+    table = dict(sheets["Table 1"][1:])
+    assert table["Cases"] == str(len(rows))
+    assert table["Papers"] == str(len({r["pmid"] for r in rows}) + 1)
+    references = {int(n): text for n, text in sheets["References"][1:]}
+    row = next(r for r in sheets["Cases"] if r[1] == scalp.number)
+    first, other = (int(n) for n in row[0].split(", "))
+    assert "McCollum KJ" in references[first]
+    assert "Follow-up of a cutaneous IMT of the scalp" in references[other]
+    assert sum(r[1] == scalp.number for r in sheets["Cases"]) == 1
