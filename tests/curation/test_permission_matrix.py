@@ -99,6 +99,8 @@ MATRIX = [
     Row("home"),
     Row("search", data={"q": "ALK"}),
     Row("export", "csv", data={"q": "ALK"}),
+    Row("search_summary", data={"q": "ALK"}),
+    Row("search_summary_download", "csv", data={"q": "ALK"}),
     Row("gene", "ALK"),
     Row("stats"),
     Row("release_list"),
