@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 import pytest
 from django.db import models
 from django.urls import reverse
+from django.utils.text import slugify
 
 from citations.models import Author, Citation, FetchJob, FetchJobItem
 from curation.models import (
@@ -147,6 +148,9 @@ def hostile(client, curator, curator2, reviewer, admin):
         row.three_prime_gene.save()
     # The published case is also "another report of the same patient" of itself.
     published.other_citations.add(Citation.objects.exclude(pk=published.citation_id).first())
+    # The entity page of the published case's (now hostile-named) diagnosis, by its slug.
+    published.refresh_from_db()
+    objects["imt"] = [slugify(published.final_diagnosis.name)]
     return objects
 
 
