@@ -2,7 +2,7 @@
 
 Source: the CARE guidelines (Gagnier JJ, Kienle G, Altman DG, Moher D, Sox H,
 Riley D; CARE Group. The CARE guidelines: consensus-based clinical case
-reporting guideline development. Glob Adv Health Med 2013;2(5):38-43, PMID
+reporting guideline development. Glob Adv Health Med 2013, PMID
 24416692; checklist at https://www.care-statement.org/checklist and
 https://www.equator-network.org/reporting-guidelines/care/). Of its 13 items,
 those a case record can hold are 5 (patient information), 6 (clinical

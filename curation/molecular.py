@@ -9,13 +9,16 @@ import share:
 - `parse_protein` / `parse_cdna`: the *form* of an HGVS description (HGVS
   nomenclature, varnomen.hgvs.org, version 21.0: `p.` with three-letter amino
   acids and `Ter`, `c.` with `>`, `del`, `dup`, `ins`, `delins`, intronic
-  offsets and 5' UTR positions such as the TERT promoter's c.-124C>T),
+  offsets and positions upstream of the coding sequence such as c.-124C>T),
   normalised to the recommended spelling; the reference sequence itself is
   not checked (no network, no sequence data);
 - `REFSEQ_TRANSCRIPT`: the form of a RefSeq transcript accession (NCBI RefSeq
   prefixes, https://www.ncbi.nlm.nih.gov/books/NBK21091/table/ch18.T.refseq_accession_numbers_and_mole/:
   NM_/NR_ curated, XM_/XR_ predicted), with an optional version;
 - `supported_grade`: the evidence grade the findings support.
+
+The one gene-specific example of the module and the forms, BRAF c.1799T>A p.Val600Glu on
+NM_004333.6 (the MANE Select transcript), is ClinVar variation 13961 / COSMIC COSM476.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ METHODS: tuple[Method, ...] = (
     Method("pcr", "PCR (DNA, allele-specific or fragment analysis)", MOLECULAR),
     Method("copy_number_array", "Copy-number array (aCGH / SNP array)", MOLECULAR),
     Method("methylation_array", "DNA methylation array", MOLECULAR),
-    Method("ihc_surrogate", "IHC surrogate (e.g. pan-TRK, BRAF V600E antibody)", SURROGATE),
+    Method("ihc_surrogate", "IHC surrogate (a stain read as the molecular finding)", SURROGATE),
     Method("other", "Other (see assay as reported)", UNSPECIFIED),
 )
 METHOD_CHOICES = [(m.code, m.label) for m in METHODS]
@@ -283,4 +286,7 @@ def transcript_error(text: str) -> str:
     """Why `text` is not a RefSeq transcript id ("" when it is one, or empty)."""
     if not text or REFSEQ_TRANSCRIPT.match(text):
         return ""
-    return f"“{text}” is not a RefSeq transcript: write it as NM_004304.5 (or NM_004304)."
+    return (
+        f"“{text}” is not a RefSeq transcript: write it as NM_ (or NR_, XM_, XR_), "
+        "digits and a version, e.g. NM_004333.6."
+    )

@@ -182,10 +182,10 @@ class FusionRowForm(forms.Form):
     five_prime_exon = forms.CharField(label="5' exon", required=False, max_length=20)
     three_prime_exon = forms.CharField(label="3' exon", required=False, max_length=20)
     five_prime_transcript = forms.CharField(
-        label="5' transcript", required=False, max_length=20, help_text="e.g. NM_001751.6"
+        label="5' transcript", required=False, max_length=20, help_text="RefSeq, NM_…"
     )
     three_prime_transcript = forms.CharField(
-        label="3' transcript", required=False, max_length=20, help_text="e.g. NM_004304.5"
+        label="3' transcript", required=False, max_length=20, help_text="RefSeq, NM_…"
     )
     several_partners = forms.BooleanField(label="Several partners reported", required=False)
     breakpoint = forms.CharField(label="Breakpoint as reported", required=False, max_length=300)
@@ -399,7 +399,10 @@ class MolecularRowForm(forms.Form):
         label="cDNA (HGVS)", required=False, max_length=100, help_text="e.g. c.1799T>A"
     )
     transcript = forms.CharField(
-        label="Transcript", required=False, max_length=20, help_text="e.g. NM_004333.6"
+        label="Transcript",
+        required=False,
+        max_length=20,
+        help_text="RefSeq, e.g. NM_004333.6 (BRAF)",
     )
     copy_number = forms.ChoiceField(
         label="Copy-number change",

@@ -172,10 +172,16 @@ class FusionFinding(models.Model):
         max_length=10, choices=PartnerStatus.choices, default=PartnerStatus.KNOWN
     )
     five_prime_transcript = models.CharField(
-        "5' transcript", max_length=20, blank=True, help_text="RefSeq, e.g. NM_001751.6."
+        "5' transcript",
+        max_length=20,
+        blank=True,
+        help_text="RefSeq accession with its version (NM_…).",
     )
     three_prime_transcript = models.CharField(
-        "3' transcript", max_length=20, blank=True, help_text="RefSeq, e.g. NM_004304.5."
+        "3' transcript",
+        max_length=20,
+        blank=True,
+        help_text="RefSeq accession with its version (NM_…).",
     )
     five_prime_exon = models.CharField("5' exon", max_length=20, blank=True)
     three_prime_exon = models.CharField("3' exon", max_length=20, blank=True)
@@ -318,14 +324,18 @@ class MolecularFinding(models.Model):
     # HGVS, normalised by curation.molecular (p. three-letter; c. upper-case bases).
     hgvs_protein = models.CharField("HGVS protein", max_length=100, blank=True)
     hgvs_cdna = models.CharField("HGVS cDNA", max_length=100, blank=True)
-    transcript = models.CharField(max_length=20, blank=True, help_text="RefSeq, e.g. NM_004333.6.")
+    transcript = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="RefSeq accession with its version, e.g. NM_004333.6 (BRAF).",
+    )
     copy_number = models.CharField(
         "copy-number change", max_length=20, choices=CopyNumber.choices, blank=True
     )
     description = models.CharField(
         max_length=300,
         blank=True,
-        help_text="For other findings: e.g. “TERT promoter c.-124C>T”, a methylation class.",
+        help_text="For other findings: e.g. a TERT promoter variant, a methylation class.",
     )
     method = models.CharField(max_length=30, choices=Method.choices, blank=True)
     assay = models.CharField(
@@ -397,13 +407,13 @@ class MolecularFinding(models.Model):
             if not self.copy_number:
                 errors["copy_number"] = "Choose the change: amplification, gain, loss, deletion."
         elif self.kind == self.Kind.OTHER and not self.description:
-            errors["description"] = "Describe the finding, e.g. TERT promoter c.-124C>T."
+            errors["description"] = "Describe the finding, e.g. a TERT promoter variant."
         if errors:
             raise ValidationError(errors)
 
     @property
     def display(self) -> str:
-        """`BRAF p.V600E`, `MDM2 amplification`, `TERT promoter c.-124C>T`."""
+        """`BRAF p.V600E`, `MDM2 amplification`, `TERT promoter variant`."""
         symbol = self.gene.symbol if self.gene_id else ""
         if self.kind == self.Kind.VARIANT:
             change = molecular.protein_short(self.hgvs_protein) or self.hgvs_cdna

@@ -48,7 +48,7 @@ def test_a_protein_change_that_does_not_parse_says_what_to_type(written):
     ("written", "normalised"),
     [
         ("c.1799t>a", "c.1799T>A"),
-        ("c.-124C>T", "c.-124C>T"),  # the TERT promoter, upstream of the start codon
+        ("c.-124C>T", "c.-124C>T"),  # upstream of the start codon
         ("c.1234+1G>A", "c.1234+1G>A"),
         ("c.2235_2249del", "c.2235_2249del"),
         ("1799_1800delinsaa", "c.1799_1800delinsAA"),
@@ -65,8 +65,8 @@ def test_a_cdna_change_that_does_not_parse_is_refused(written):
 
 
 def test_a_refseq_transcript_is_checked_for_form():
-    assert transcript_error("NM_004304.5") == ""
-    assert transcript_error("NM_004304") == ""
+    assert transcript_error("NM_004333.6") == ""
+    assert transcript_error("NM_004333") == ""
     assert "RefSeq" in transcript_error("ENST00000389048")
 
 
