@@ -32,8 +32,8 @@ from curation.models import (
 )
 from curation.notation import format_fusion
 from curation.search.engine import age_in_years
+from curation.search.immunoprofile import TESTED, count_tested
 
-TESTED = ("positive", "negative", "equivocal")
 # A marker tested in fewer cases of a diagnosis than this is shown, but marked.
 FEW_TESTED = 5
 NEWEST = 10
@@ -142,20 +142,15 @@ def _median(values) -> Decimal | float | None:
 
 
 def marker_rates(cases) -> dict[str, MarkerRate]:
-    """Per marker: cases positive, cases tested, clones used, some of the cases. Two
-    queries (counts by marker and result; clones and case ids by marker)."""
-    rates: dict[str, MarkerRate] = {}
-    rows = (
-        IHCResult.objects.filter(case__in=cases.values("pk"), result__in=TESTED)
-        .order_by()
-        .values("marker__name", "result")
-        .annotate(n=Count("case", distinct=True))
-    )
-    for row in rows:
-        rate = rates.setdefault(row["marker__name"], MarkerRate(row["marker__name"]))
-        rate.tested += row["n"]
-        if row["result"] == "positive":
-            rate.positive += row["n"]
+    """Per marker: cases positive, cases tested (each case once, positive if any of its
+    results was: immunoprofile.count_tested), clones used, some of the cases. Two
+    queries (counts by marker; clones and case ids by marker)."""
+    rates: dict[str, MarkerRate] = {
+        row["marker__name"]: MarkerRate(row["marker__name"], row["positive"], row["tested"])
+        for row in count_tested(
+            IHCResult.objects.filter(case__in=cases.values("pk")), "marker__name"
+        )
+    }
     detail = (
         IHCResult.objects.filter(case__in=cases.values("pk"), result__in=TESTED)
         .order_by("marker__name", "-case_id")

@@ -18,7 +18,7 @@ IHC and fusion-partner filters all must hold and narrow every count.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 
@@ -56,12 +56,15 @@ from curation.models import (
 from curation.notation import NotationError, parse_fusion
 from curation.search import cache, fulltext
 from curation.search.immunoprofile import (
+    Likelihood,
     Profile,
     consistent_filter,
     marker_key,
     marker_rows,
     parse_profile,
+    profile_counts,
     profile_matches,
+    rank_differential,
     with_agreement,
 )
 from curation.search.params import AGE_BANDS, SITE_GROUPS, SearchParams
@@ -134,6 +137,7 @@ class SearchResult:
     profile: Profile | None
     genes: dict[str, str]  # "five"/"three" -> resolved approved symbol
     fusion_terms: list[str]  # fusion-like words of q also used as fusion filters
+    differential: list[Likelihood] = field(default_factory=list)  # for a profile
 
 
 class Resolved:
@@ -185,7 +189,18 @@ class Resolved:
         if params.profile:
             self.profile = parse_profile(params.profile, marker_rows())
             self.messages += [f"Immunoprofile: {e}" for e in self.profile.errors]
+            # The page applies what could be read (and says so); the API and the
+            # downloads refuse a profile with a term they cannot read (400).
             self.errors += [f"Immunoprofile: {e}" for e in self.profile.errors]
+            if self.profile.errors and self.profile.usable:
+                self.messages.append(
+                    f"Immunoprofile applied as {self.profile.normalised}; "
+                    "what could not be read is left out."
+                )
+            elif self.profile.errors:
+                self.messages.append(
+                    "Immunoprofile: nothing in it could be read, so no case is listed."
+                )
         # Words of q written like fusions (CARS1::ALK, CARS-ALK) filter structurally:
         # token -> (5' genes or None for "any", 3' genes), resolved once here.
         self.fusions: dict[str, tuple[list | None, list]] = {}
@@ -408,7 +423,8 @@ def filtered(params: SearchParams, resolved: Resolved, *, skip: str = ""):
         values = getattr(params, name)
         if values and skip != name:
             cases = cases.filter(facet.condition(values))
-    if resolved.profile and resolved.profile.usable:
+    if resolved.profile is not None and skip != "profile":
+        # An unreadable profile matches nothing (never every case).
         cases = consistent_filter(cases, resolved.matches)
     return cases
 
@@ -824,6 +840,29 @@ def _page(cases, params: SearchParams, resolved: Resolved, total: int):
     return page
 
 
+def differential(params: SearchParams, resolved: Resolved) -> list[Likelihood]:
+    """The profile as a differential: diagnoses ranked by the likelihood of the profile
+    (immunoprofile.rank_differential) from the counts of the cases matching the search's
+    other filters, the diagnosis and WHO family chosen left out (choosing a diagnosis of
+    the ranking to see its cases keeps the ranking). One grouped query, cached per
+    registry generation."""
+    profile = resolved.profile
+    if not (profile and profile.usable):
+        return []
+    others = replace(params, dx=(), family=(), sort="relevance", page=1)
+    return cache.cached(
+        "differential",
+        [
+            *others.as_pairs(page=False),
+            ("terms", [(t.marker_id, t.result) for t in profile.terms]),
+        ],
+        lambda: rank_differential(
+            profile, profile_counts(profile, filtered(others, resolved, skip="profile"))
+        ),
+        bypass=resolved.bypass_cache,
+    )
+
+
 def run_search(params: SearchParams, *, bypass_cache: bool = False) -> SearchResult:
     resolved = Resolved(params, bypass_cache=bypass_cache)
     total, facets = counts(params, resolved)
@@ -838,6 +877,7 @@ def run_search(params: SearchParams, *, bypass_cache: bool = False) -> SearchRes
         profile=resolved.profile,
         genes=resolved.gene_symbols,
         fusion_terms=resolved.fusion_terms,
+        differential=differential(params, resolved),
     )
 
 

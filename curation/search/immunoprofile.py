@@ -24,6 +24,10 @@ from django.db.models import BooleanField, Count, F, Func, IntegerField, Q, Valu
 from django.db.models import Case as SqlCase
 
 MAX_TERMS = 12
+# A marker is *tested* in a case with one of these results ("not reported" and "not
+# performed" are not tests); a case with several results for a marker counts once,
+# positive if any was (count_tested).
+TESTED = ("positive", "negative", "equivocal")
 _SIGNS = {"+": "positive", "-": "negative", "\u2212": "negative", "\u2013": "negative"}
 _WORDS = {"pos": "positive", "positive": "positive", "neg": "negative", "negative": "negative"}
 _SPLIT = re.compile(r"[\s,;]+")
@@ -53,34 +57,72 @@ class Profile:
 
     @property
     def usable(self) -> bool:
-        return bool(self.terms) and not self.errors
+        """Something to apply: the terms that could be read (errors are said, not fatal)."""
+        return bool(self.terms)
 
     @property
     def normalised(self) -> str:
         return " ".join(term.written for term in self.terms)
 
 
+def _qualifier(word: str) -> bool:
+    """`focal`, `focally`, `weak`, `patchily`, `variably`: the extent or intensity of a
+    stain. The words are the record's own (IHCResult.Extent and IHCResult.Intensity)
+    and their adverbs; in a profile they qualify a result without changing it."""
+    from curation.models import IHCResult
+
+    words = {w for w, _ in (*IHCResult.Extent.choices, *IHCResult.Intensity.choices)}
+    word = word.lower()
+    adverb = {word}
+    if word.endswith("ily"):
+        adverb.add(word[:-3] + "y")  # patchily
+    elif word.endswith("bly"):
+        adverb.add(word[:-1] + "e")  # variably
+    elif word.endswith("ly"):
+        adverb.add(word[:-2])  # focally, diffusely, weakly
+    return bool(adverb & words)
+
+
+def _tokens(text: str) -> list[str]:
+    """The profile's terms, each a marker written with its sign: `ALK+`, `S100-`.
+
+    Pathologists write `ALK(+)`, `ALK (+)`, `S100 neg`, `SMA focal+`, `SMA focally
+    positive`, `CD34 -`: a sign or result word (with its qualifiers) belongs to the
+    marker before it."""
+    text = re.sub(r"\(\s*([+\-\u2212\u2013])\s*\)", r"\1", text or "")  # ALK(+) -> ALK+
+    tokens = [t for t in _SPLIT.split(text) if t]
+    merged: list[str] = []
+    for token in tokens:
+        bare = token.rstrip(".")
+        sign = bare[-1:] if bare[-1:] in _SIGNS else ""
+        word = _WORDS.get(bare.lower())
+        qualifier = _qualifier(bare[:-1] if sign else bare)
+        open_marker = merged and merged[-1][-1] not in _SIGNS
+        if open_marker and (word or (sign and (len(bare) == 1 or qualifier))):
+            merged[-1] += sign or ("+" if word == "positive" else "-")
+        elif open_marker and qualifier:
+            continue  # "SMA focally positive": the result follows
+        else:
+            merged.append(bare or token)
+    return merged
+
+
 def parse_profile(text: str, markers: Iterable[tuple[int, str, Iterable[str]]]) -> Profile:
-    """Read `ALK+ SMA+ S100- SOX10-` (also `S-100 neg`, commas) against the marker table.
+    """Read `ALK+ SMA+ S100- SOX10-` (also `ALK(+)`, `S-100 neg`, `SMA focal+`, commas)
+    against the marker table.
 
     `markers` is (id, name, synonyms) rows. Unknown markers, tokens without a
-    sign and a marker given both + and - are errors with a message each.
+    sign and a marker given both + and - are errors with a message each; the
+    other terms are kept, so the rest of the profile still applies.
     """
     table: dict[str, tuple[int, str]] = {}
     for marker_id, name, synonyms in markers:
         for spelling in (name, *synonyms):
             table.setdefault(marker_key(str(spelling)), (marker_id, name))
-    tokens = [t for t in _SPLIT.split(text or "") if t]
-    # "S100 neg": a result word belongs to the token before it.
-    merged: list[str] = []
-    for token in tokens:
-        word = _WORDS.get(token.lower())
-        if word and merged and merged[-1][-1] not in "+-\u2212\u2013":
-            merged[-1] += "+" if word == "positive" else "-"
-        else:
-            merged.append(token)
+    merged = _tokens(text)
     errors: list[str] = []
     chosen: dict[int, Term] = {}
+    contradicted: set[int] = set()
     if len(merged) > MAX_TERMS:
         errors.append(f"A profile has at most {MAX_TERMS} markers; you gave {len(merged)}.")
         merged = merged[:MAX_TERMS]
@@ -99,13 +141,127 @@ def parse_profile(text: str, markers: Iterable[tuple[int, str, Iterable[str]]]) 
         marker_id, name = found
         term = Term(marker_id, name, _SIGNS[sign])
         previous = chosen.get(marker_id)
-        if previous and previous.result != term.result:
+        if marker_id in contradicted or (previous and previous.result != term.result):
+            # Neither result is believed: the marker is left out, the rest applies.
             errors.append(f"{name} is given as both positive and negative; keep one.")
+            chosen.pop(marker_id, None)
+            contradicted.add(marker_id)
             continue
         chosen[marker_id] = term
     if not merged:
         errors.append("Enter a profile such as ALK+ SMA+ S100- SOX10-.")
     return Profile(tuple(chosen.values()), tuple(dict.fromkeys(errors)))
+
+
+# -- the profile as a differential ----------------------------------------------------
+
+
+def count_tested(results, *by: str):
+    """IHC rows grouped by `by` with `tested` (cases with a positive, negative or
+    equivocal result) and `positive` (cases with a positive one): each case once per
+    group. The one counting rule of a marker's rate (entity page, stains, differential).
+    """
+    return (
+        results.filter(result__in=TESTED)
+        .order_by()
+        .values(*by)
+        .annotate(
+            tested=Count("case", distinct=True),
+            positive=Count("case", distinct=True, filter=Q(result="positive")),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One profile term under one diagnosis: its cases' counts and the smoothed chance."""
+
+    term: Term
+    positive: int
+    tested: int
+
+    @property
+    def rate(self) -> float:
+        """P(positive | diagnosis) with add-one (Laplace) smoothing: (k + 1) / (n + 2).
+        Untested (n = 0): 1/2, which favours neither result."""
+        return (self.positive + 1) / (self.tested + 2)
+
+    @property
+    def chance(self) -> float:
+        """P(the profile's result for this marker | diagnosis)."""
+        return self.rate if self.term.result == "positive" else 1 - self.rate
+
+    @property
+    def discordant(self) -> bool:
+        """The diagnosis's cases mostly went the other way."""
+        return self.tested > 0 and self.chance < 0.5
+
+
+@dataclass(frozen=True)
+class Likelihood:
+    """A diagnosis ranked by how likely the profile is under it."""
+
+    diagnosis_id: int
+    name: str
+    evidence: tuple[Evidence, ...]  # one per profile term, in the profile's order
+    likelihood: float  # product of the terms' chances
+    relative: float  # likelihood / the best diagnosis's likelihood
+
+    @property
+    def markers_tested(self) -> int:
+        return sum(1 for e in self.evidence if e.tested)
+
+
+def rank_differential(
+    profile: Profile, counts: dict[tuple[int, str], dict[int, tuple[int, int]]]
+) -> list[Likelihood]:
+    """Diagnoses ranked by the likelihood of the profile under each (plain Python).
+
+    `counts` is {(diagnosis id, name): {marker id: (cases positive, cases tested)}}.
+    L(d) = product over the profile's markers m of P(m's result in the profile | d),
+    with P(positive | d) = (k + 1) / (n + 2) and P(negative | d) = 1 - that: a naive
+    product (markers taken as independent given the diagnosis), no prior for how
+    common a diagnosis is. An untested marker contributes 1/2 to every diagnosis's
+    product alike, so it counts neither way; a diagnosis enters the ranking when at
+    least one profile marker was tested in its cases. A single discordant stain
+    lowers a diagnosis (its factor is small) but never removes it.
+    """
+    ranked = []
+    for (dx_id, name), by_marker in counts.items():
+        evidence = tuple(Evidence(t, *by_marker.get(t.marker_id, (0, 0))) for t in profile.terms)
+        if not any(e.tested for e in evidence):
+            continue
+        likelihood = 1.0
+        for e in evidence:
+            likelihood *= e.chance
+        ranked.append((dx_id, name, evidence, likelihood))
+    ranked.sort(key=lambda r: (-r[3], -sum(e.tested for e in r[2]), r[1].casefold(), r[0]))
+    best = ranked[0][3] if ranked else 1.0
+    return [Likelihood(i, n, ev, lk, lk / best) for i, n, ev, lk in ranked]
+
+
+def profile_counts(profile: Profile, cases) -> dict[tuple[int, str], dict[int, tuple[int, int]]]:
+    """{(diagnosis id, name): {marker id: (positive, tested)}} of the profile's markers in
+    `cases`, by final diagnosis: ONE grouped query (count_tested)."""
+    from curation.models import IHCResult
+
+    if not profile.usable:
+        return {}
+    rows = count_tested(
+        IHCResult.objects.filter(
+            case__in=cases.order_by().values("pk"),
+            case__final_diagnosis__isnull=False,
+            marker_id__in=[t.marker_id for t in profile.terms],
+        ),
+        "case__final_diagnosis_id",
+        "case__final_diagnosis__name",
+        "marker_id",
+    )
+    counts: dict[tuple[int, str], dict[int, tuple[int, int]]] = {}
+    for row in rows:
+        key = (row["case__final_diagnosis_id"], row["case__final_diagnosis__name"])
+        counts.setdefault(key, {})[row["marker_id"]] = (row["positive"], row["tested"])
+    return counts
 
 
 def _agrees(terms: Iterable[Term]) -> Q:

@@ -22,10 +22,10 @@ from citations.models import Author, Citation
 from config.csvfile import csv_lines
 from curation.models import Case
 from curation.search.engine import Resolved, age_in_years, filtered
+from curation.search.immunoprofile import TESTED
 from curation.search.params import SearchParams
 
 MAX_CASES = 5_000  # a larger search is refused: narrow it (the page says so)
-TESTED = ("positive", "negative", "equivocal")  # a marker counts as tested with one of these
 SIGN = {"positive": "+", "negative": "\u2212", "equivocal": "\u00b1"}
 METASTASES = ("regional_metastasis", "distant_metastasis", "metastasis")
 RECURRENCE = "local_recurrence"

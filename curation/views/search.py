@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -13,8 +15,11 @@ from config.site import site_url
 from curation.search import cache as search_cache
 from curation.search import exports
 from curation.search import summary as review
+from curation.search.answers import diagnosis_slug
 from curation.search.engine import Resolved, export_cases, run_search
 from curation.search.params import AGE_BANDS, PAGE_SIZES, SORTS, SearchParams
+
+DIFFERENTIAL_SHOWN = 15  # diagnoses of a profile's ranking shown on the page
 
 
 def _active_filters(params: SearchParams, result) -> list[tuple[str, str]]:
@@ -46,8 +51,8 @@ def _active_filters(params: SearchParams, result) -> list[tuple[str, str]]:
         chips += [
             (f"{title}: {labels.get(v, v)}", params.toggle(name, v)) for v in getattr(params, name)
         ]
-    if result.profile and result.profile.usable:  # an unreadable profile filters nothing
-        chips.append((f"Profile: {params.profile}", params.without("profile")))
+    if result.profile and result.profile.usable:  # what of the profile was applied
+        chips.append((f"Profile: {result.profile.normalised}", params.without("profile")))
     return chips
 
 
@@ -60,12 +65,34 @@ def _link_facets(params: SearchParams, facets) -> None:
                 child.link = params.facet_link(facet.name, child.value, child.selected)
 
 
+def _differential(params: SearchParams, result) -> list[dict]:
+    """The profile's ranked diagnoses with their entity page, their consistent cases
+    (the diagnosis facet's count) and the link that lists those cases."""
+    consistent = {v.value: v for v in result.facets["dx"].values}
+    return [
+        {
+            "item": item,
+            "slug": diagnosis_slug(item),
+            "consistent": consistent[item.diagnosis_id].count
+            if item.diagnosis_id in consistent
+            else 0,
+            "link": params.query_string(dx=(item.diagnosis_id,)),
+        }
+        for item in result.differential[:DIFFERENTIAL_SHOWN]
+    ]
+
+
 def search(request):
     params = SearchParams.from_query(request.GET)
     result = run_search(params, bypass_cache=search_cache.bypassed(request.GET))
     _link_facets(params, result.facets)
     page = result.page
-    export_query = params.query_string(page=1)
+    if result.profile and result.profile.errors and result.profile.usable:
+        # The downloads get the profile as applied: the same cases as the page.
+        params_applied = replace(params, profile=result.profile.normalised)
+    else:
+        params_applied = params
+    export_query = params_applied.query_string(page=1)
     context = {
         "params": params,
         # The facet filters in force travel with the form (its own inputs are visible).
@@ -88,6 +115,8 @@ def search(request):
         "export_query": "" if export_query == "?" else export_query,
         "export_formats": [("csv", "CSV"), ("json", "JSON"), ("ris", "RIS"), ("bibtex", "BibTeX")],
         "profile_in_force": bool(result.profile and result.profile.usable),
+        "differential": _differential(params, result),
+        "differential_more": max(0, len(result.differential) - DIFFERENTIAL_SHOWN),
         "clear_link": "?",
     }
     return render(request, "curation/search/search.html", context)

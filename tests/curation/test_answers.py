@@ -53,7 +53,8 @@ def _independent(dx: Diagnosis) -> dict:
                 seen.setdefault(r.marker.name, set()).add(r.result)
         for marker, results in seen.items():
             positive, tested = rates.get(marker, (0, 0))
-            rates[marker] = (positive + ("positive" in results), tested + len(results))
+            # A case counts once per marker, positive if any of its results was.
+            rates[marker] = (positive + ("positive" in results), tested + 1)
     followed = [c for c in cases if c.follow_up_months is not None]
     return {
         "n": len(cases),

@@ -41,10 +41,43 @@ def test_synonyms_spellings_commas_words_and_unicode_minus_are_understood():
     assert marker_key("S-100") == marker_key("s100")
 
 
-def test_a_marker_given_both_positive_and_negative_is_a_contradiction():
-    profile = parse_profile("ALK+ S100- ALK-", MARKERS)
-    assert not profile.usable
+def test_a_marker_given_both_positive_and_negative_is_left_out_and_the_rest_kept():
+    profile = parse_profile("ALK+ S100- ALK- ALK+", MARKERS)
     assert profile.errors == ("ALK is given as both positive and negative; keep one.",)
+    assert profile.usable
+    assert profile.normalised == "S100-"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ALK(+)", "ALK+"),
+        ("ALK (+) S-100(-)", "ALK+ S100-"),
+        ("S100 neg", "S100-"),
+        ("S100 neg.", "S100-"),
+        ("SMA focal+", "SMA+"),
+        ("SMA focally positive, S100 negative", "SMA+ S100-"),
+        ("SMA weak+ SOX10 patchy-", "SMA+ SOX10-"),
+        ("SMA variably positive", "SMA+"),
+        ("CD246 diffuse strong+", "ALK+"),
+        ("CD34-", "CD34-"),
+        ("CD34 -", "CD34-"),
+        ("ALK(\u2212)", "ALK-"),
+        ("ALK+ SMA+ S100- SOX10-", "ALK+ SMA+ S100- SOX10-"),
+    ],
+)
+def test_the_spellings_pathologists_write_are_read(text, expected):
+    markers = [*MARKERS, (6, "CD34", [])]
+    profile = parse_profile(text, markers)
+    assert profile.errors == ()
+    assert profile.normalised == expected
+
+
+def test_an_unknown_term_is_named_and_the_rest_of_the_profile_kept():
+    profile = parse_profile("ALK(+) FOO+ S100 neg SMA", MARKERS)
+    assert profile.normalised == "ALK+ S100-"
+    assert "“FOO” is not a marker RareDerm knows." in profile.errors
+    assert any("“SMA” has no result" in e for e in profile.errors)
 
 
 def test_an_unknown_marker_and_a_marker_without_result_are_named():
@@ -95,23 +128,45 @@ def test_a_negative_in_the_profile_excludes_cases_reported_positive(client, regi
     assert found == {registry["melanoma"].pk}
 
 
-def test_diagnoses_are_ranked_by_consistent_cases_and_labelled_not_a_diagnosis(client, registry):
+def test_the_summary_counts_consistent_cases_per_diagnosis_and_says_not_a_diagnosis(
+    client, registry
+):
     response = client.get(URL, {"profile": "ALK+ SMA+ S100- SOX10-"})
     html = response.content.decode()
     assert "Literature summary for ALK+ SMA+ S100- SOX10-" in html
     assert "not a diagnosis" in html
-    ranking = [(v.label, v.count) for v in response.context["facets"]["dx"].values]
-    assert ranking == [
+    consistent = [(v.label, v.count) for v in response.context["facets"]["dx"].values]
+    assert consistent == [
         ("inflammatory myofibroblastic tumor", 2),
         ("dermatofibrosarcoma protuberans", 1),
     ]
-    assert "inflammatory myofibroblastic tumor</a> — 2 cases" in html
+    rows = {row["item"].name: row for row in response.context["differential"]}
+    assert rows["inflammatory myofibroblastic tumor"]["consistent"] == 2
+    # The melanoma contradicts three markers: no consistent case, still ranked.
+    assert rows["spindle cell melanoma"]["consistent"] == 0
 
 
-def test_a_contradictory_profile_shows_the_message_and_filters_nothing(client, registry):
-    response = client.get(URL, {"profile": "ALK+ ALK- FOO+"})
+def test_an_unreadable_term_is_named_and_the_rest_of_the_profile_still_applies(client, registry):
+    response = client.get(URL, {"profile": "ALK+ ALK- FOO+ S100 neg"})
     html = response.content.decode()
     assert "ALK is given as both positive and negative; keep one." in html
     assert "“FOO” is not a marker RareDerm knows." in html
+    assert "Immunoprofile applied as S100-" in html
+    assert set(case_ids(response)) == {registry["scalp_imt"].pk, registry["dfsp"].pk}
+    assert "Profile: S100-" in html
+    # The downloads linked from the page get the profile as applied: the same cases.
+    assert "profile=S100-" in response.context["export_query"]
+    export = client.get(
+        reverse("curation:export", args=["csv"]) + response.context["export_query"]
+    )
+    assert export.status_code == 200
+    assert len(b"".join(export.streaming_content).decode("utf-8-sig").splitlines()) == 1 + 2
+
+
+def test_a_profile_with_nothing_readable_lists_no_case_not_every_case(client, registry):
+    response = client.get(URL, {"profile": "ALK+ ALK- FOO+"})
+    html = response.content.decode()
+    assert "“FOO” is not a marker RareDerm knows." in html
+    assert "nothing in it could be read, so no case is listed" in html
     assert "Literature summary" not in html
-    assert len(case_ids(response)) == 5
+    assert case_ids(response) == []
