@@ -37,6 +37,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import NullIf
 
 from citations.models import Author
 from config.text import american_spelling
@@ -67,7 +68,7 @@ from curation.search.immunoprofile import (
     rank_differential,
     with_agreement,
 )
-from curation.search.params import AGE_BANDS, SITE_GROUPS, SearchParams
+from curation.search.params import AGE_BANDS, COLUMN_SORTS, SITE_GROUPS, SearchParams
 
 # How many days, weeks or months make a year (age is stored as reported).
 _PER_YEAR = {"years": 1, "months": 12, "weeks": Decimal("52.1775"), "days": Decimal("365.25")}
@@ -742,9 +743,10 @@ def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]
     }
 
 
-def with_rows(cases):
-    """What a result row shows, fetched in a fixed number of queries."""
-    return cases.select_related(
+def with_rows(cases, *, table: bool = False):
+    """What a result row shows, fetched in a fixed number of queries (the table view
+    also shows treatments and the other molecular findings: two more)."""
+    cases = cases.select_related(
         "citation", "final_diagnosis__family", "topography"
     ).prefetch_related(
         Prefetch(
@@ -759,17 +761,49 @@ def with_rows(cases):
         ),
         Prefetch("citation__authors", queryset=Author.objects.order_by("position")),
     )
+    if table:
+        cases = cases.prefetch_related(
+            Prefetch(
+                "molecular_findings",
+                queryset=MolecularFinding.objects.select_related("gene").order_by(
+                    "position", "pk"
+                ),
+            ),
+            Prefetch("treatments", queryset=Treatment.objects.order_by("position", "pk")),
+        )
+    return cases
+
+
+def _sort_column(key: str):
+    """The expression a column sort orders by (params.COLUMN_SORTS); "" is not reported."""
+    if key == "age":
+        return age_in_years()
+    column = {
+        "grade": "evidence_grade",
+        "diagnosis": "final_diagnosis__name",
+        "sex": "sex",
+        "site": "topography__code",
+        "size": "size_mm",
+        "outcome": "outcome",
+        "follow_up": "follow_up_months",
+        "year": "citation__year",
+    }[key]
+    if key in ("sex", "outcome"):  # choice columns hold "" when not reported
+        return NullIf(F(column), Value(""))
+    return F(column)
 
 
 def ordered(cases, params: SearchParams, resolved: Resolved):
-    """Sort: relevance (rank, or agreeing markers for a profile), year, or age."""
+    """Sort: relevance (rank, or agreeing markers for a profile), or a column (year, age,
+    and the table's: params.COLUMN_SORTS), cases without the value last either way."""
     text = resolved.text
-    if params.sort == "year":
-        return cases.order_by(F("citation__year").desc(nulls_last=True), "-pk")
-    if params.sort == "age":
-        return cases.annotate(age_years=age_in_years()).order_by(
-            F("age_years").asc(nulls_last=True), "-pk"
-        )
+    key = params.sort.removeprefix("-")
+    if key in COLUMN_SORTS:
+        descending = COLUMN_SORTS[key][1] != params.sort.startswith("-")
+        cases = cases.annotate(sort_value=_sort_column(key))
+        value = F("sort_value")
+        order = value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)
+        return cases.order_by(order, "-pk")
     keys = []
     if resolved.profile and resolved.profile.usable:
         cases = with_agreement(cases, resolved.matches)
@@ -809,8 +843,9 @@ def counts(params: SearchParams, resolved: Resolved) -> tuple[int, dict[str, Fac
         total = filtered(params, resolved).order_by().count()
         return total, compute_facets(params, resolved)
 
+    # The cases, not how they are shown: the cards and the table share the counts.
     return cache.cached(
-        "facets", params.as_pairs(page=False), compute, bypass=resolved.bypass_cache
+        "facets", params.presentation.as_pairs(page=False), compute, bypass=resolved.bypass_cache
     )
 
 
@@ -832,7 +867,12 @@ def _page(cases, params: SearchParams, resolved: Resolved, total: int):
         lambda: list(page.object_list),
         bypass=resolved.bypass_cache,
     )
-    rows = {c.pk: c for c in with_rows(Case.objects.published().filter(pk__in=ids))} if ids else {}
+    table = params.view == "table"
+    rows = (
+        {c.pk: c for c in with_rows(Case.objects.published().filter(pk__in=ids), table=table)}
+        if ids
+        else {}
+    )
     if resolved.profile and resolved.profile.usable:
         for case in rows.values():  # what the ordering annotated, for the row's text
             case.profile_agree = resolved.matches.get(case.pk, 0)

@@ -24,6 +24,39 @@ SORTS = {
     "year": "Publication year (newest first)",
     "age": "Age (youngest first)",
 }
+# The results as a table (view=table): its columns, in order, and those it sorts by.
+# A column sort is `sort=<key>` (the direction of COLUMN_SORTS) or `sort=-<key>`
+# (the other way); `year` and `age` are also the form's sorts.
+VIEWS = ("cards", "table")
+COLUMNS = {
+    "grade": "Grade",
+    "diagnosis": "Diagnosis",
+    "age": "Age",
+    "sex": "Sex",
+    "site": "Site",
+    "size": "Size (mm)",
+    "ihc": "IHC",
+    "finding": "Finding",
+    "method": "Method",
+    "treatment": "Treatment",
+    "outcome": "Outcome",
+    "follow_up": "Follow-up (months)",
+    "reference": "Reference",
+}
+# key -> (label of the order, newest/largest first?)
+COLUMN_SORTS = {
+    "grade": ("evidence grade (A first)", False),
+    "diagnosis": ("diagnosis (A to Z)", False),
+    "age": ("age (youngest first)", False),
+    "sex": ("sex", False),
+    "site": ("site (ICD-O-3 code)", False),
+    "size": ("size (smallest first)", False),
+    "outcome": ("status at last follow-up", False),
+    "follow_up": ("follow-up (shortest first)", False),
+    "year": ("publication year (newest first)", True),
+}
+# The column a table header sorts by (reference: its paper's year).
+COLUMN_SORT_KEYS = {**{key: key for key in COLUMN_SORTS if key in COLUMNS}, "reference": "year"}
 IHC_RESULTS = ("positive", "negative", "equivocal")
 SEXES = ("female", "male")
 # The status at last follow-up (Case.Outcome) and the record's other controlled lists
@@ -103,7 +136,9 @@ class SearchParams:
     treatment: tuple[str, ...] = ()  # TREATMENTS
     event: tuple[str, ...] = ()  # EVENTS in the clinical course
     profile: str = ""  # immunoprofile, "ALK+ SMA+ S100- SOX10-"
-    sort: str = "relevance"
+    sort: str = "relevance"  # SORTS, or a column sort: "size", "-size" (COLUMN_SORTS)
+    view: str = "cards"  # VIEWS
+    cols: tuple[str, ...] = ()  # the table's columns (COLUMNS); () is every column
     page: int = 1
     per_page: int = DEFAULT_PAGE_SIZE
     notes: tuple[str, ...] = field(default=(), compare=False)
@@ -170,6 +205,26 @@ class SearchParams:
         )
         ihc = kept("ihc", "IHC filter", ihc_value, "marker:result, e.g. ALK:positive")
         sort = one("sort", 20).lower()
+        if sort and sort not in SORTS and sort.removeprefix("-") not in COLUMN_SORTS:
+            notes.append(
+                f"Sort “{sort[:20]}” is not one of {', '.join(SORTS)} or a column "
+                f"({', '.join(COLUMN_SORTS)}, - before it for the other way); "
+                "sorted by relevance."
+            )
+            sort = "relevance"
+        view = one("view", 20).lower()
+        if view and view not in VIEWS:
+            notes.append(f"View “{view}” is not one of {', '.join(VIEWS)}; cards shown.")
+        cols = []
+        for raw in many("cols"):
+            for name in (part.strip().lower() for part in raw.split(",")):
+                if name in COLUMNS:
+                    cols.append(name)
+                elif name:
+                    notes.append(
+                        f"Column “{name[:20]}” is not one of {', '.join(COLUMNS)}; left out."
+                    )
+        cols = [name for name in COLUMNS if name in cols]  # the table's own order
         per_page = _int(one("per_page", 10), 1, max(PAGE_SIZES))
         return cls(
             q=q,
@@ -212,7 +267,9 @@ class SearchParams:
                 )
             },
             profile=one("profile", MAX_TEXT),
-            sort=sort if sort in SORTS else "relevance",
+            sort=sort or "relevance",
+            view=view if view in VIEWS else "cards",
+            cols=() if len(cols) == len(COLUMNS) else tuple(cols),
             page=_int(one("page", 10), 1, MAX_PAGE) or 1,
             per_page=per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE,
             notes=tuple(notes),
@@ -244,6 +301,9 @@ class SearchParams:
             pairs.append(("profile", self.profile))
         if self.sort != "relevance":
             pairs.append(("sort", self.sort))
+        if self.view != "cards":
+            pairs.append(("view", self.view))
+        pairs += [("cols", v) for v in self.cols]
         if self.per_page != DEFAULT_PAGE_SIZE:
             pairs.append(("per_page", str(self.per_page)))
         if page and self.page != 1:
@@ -285,8 +345,25 @@ class SearchParams:
         return self.query_string(**{name: empty})
 
     @property
+    def columns(self) -> tuple[str, ...]:
+        """The table's columns: those chosen, else every one."""
+        return self.cols or tuple(COLUMNS)
+
+    def column_sort_link(self, column: str) -> str:
+        """A table header's link: sort by it, or the other way when it is the sort."""
+        key = COLUMN_SORT_KEYS[column]
+        return self.query_string(sort="-" + key if self.sort == key else key)
+
+    @property
+    def presentation(self) -> SearchParams:
+        """These cases shown another way: the same search without the view and columns."""
+        return replace(self, view="cards", cols=())
+
+    @property
     def is_empty(self) -> bool:
-        return not replace(self, sort="relevance", page=1, per_page=DEFAULT_PAGE_SIZE).as_pairs()
+        return not replace(
+            self, sort="relevance", page=1, per_page=DEFAULT_PAGE_SIZE, view="cards", cols=()
+        ).as_pairs()
 
     @property
     def has_filters(self) -> bool:

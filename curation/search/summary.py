@@ -215,15 +215,28 @@ def papers_of(case) -> list:
     return [case.citation, *others]
 
 
+def ihc_text(case) -> str:
+    """Key IHC, each tested marker once with its sign (summary.SIGN): `ALK+, SMA+`."""
+    return ", ".join(f"{name}{SIGN[result]}" for name, result in marker_results(case).items())
+
+
+def treatment_text(case) -> str:
+    """The controlled treatment rows, else the treatment as reported."""
+    return "; ".join(t.display for t in case.treatments.all()) or case.treatment
+
+
+def site_text(case) -> str:
+    """`Skin of scalp and neck, posterior scalp`: the topography and the site as reported."""
+    return ", ".join(
+        p for p in (case.topography.name if case.topography_id else "", case.site_display) if p
+    )
+
+
 def _case_row(case, reference: str) -> list[str]:
     age = case.age_display
     age_sex = "/".join(p for p in (age, case.get_sex_display() if case.sex else "") if p)
-    site = ", ".join(
-        p for p in (case.topography.name if case.topography_id else "", case.site_display) if p
-    )
-    ihc = ", ".join(f"{name}{SIGN[result]}" for name, result in marker_results(case).items())
+    site = site_text(case)
     finding = "; ".join(f"{text} ({method})" for text, method in findings_of(case))
-    treatment = "; ".join(t.display for t in case.treatments.all()) or case.treatment
     course = []
     if case.follow_up_months is not None:
         course.append(f"{_number(case.follow_up_months)} months")
@@ -239,11 +252,31 @@ def _case_row(case, reference: str) -> list[str]:
         age_sex,
         site,
         _number(case.size_mm),
-        ihc,
+        ihc_text(case),
         finding,
-        treatment,
+        treatment_text(case),
         status,
     ]
+
+
+def result_cells(case) -> dict[str, str]:
+    """A search result as the table view's cells (params.COLUMNS), in the review table's
+    words: the same IHC, finding, method and treatment texts."""
+    findings = findings_of(case)
+    return {
+        "grade": case.evidence_grade,
+        "diagnosis": case.final_diagnosis.name if case.final_diagnosis_id else "",
+        "age": case.age_display,
+        "sex": case.get_sex_display() if case.sex else "",
+        "site": site_text(case),
+        "size": _number(case.size_mm),
+        "ihc": ihc_text(case),
+        "finding": "; ".join(text for text, _ in findings),
+        "method": "; ".join(dict.fromkeys(method for _, method in findings)),
+        "treatment": treatment_text(case),
+        "outcome": case.get_outcome_display() if case.outcome else "",
+        "follow_up": _number(case.follow_up_months),
+    }
 
 
 def summarise(cases: list) -> Summary:

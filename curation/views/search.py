@@ -17,7 +17,15 @@ from curation.search import exports
 from curation.search import summary as review
 from curation.search.answers import diagnosis_slug
 from curation.search.engine import Resolved, export_cases, run_search
-from curation.search.params import AGE_BANDS, PAGE_SIZES, SORTS, SearchParams
+from curation.search.params import (
+    AGE_BANDS,
+    COLUMN_SORT_KEYS,
+    COLUMN_SORTS,
+    COLUMNS,
+    PAGE_SIZES,
+    SORTS,
+    SearchParams,
+)
 
 DIFFERENTIAL_SHOWN = 15  # diagnoses of a profile's ranking shown on the page
 
@@ -82,6 +90,50 @@ def _differential(params: SearchParams, result) -> list[dict]:
     ]
 
 
+def _table(params: SearchParams, cases) -> dict:
+    """The results as a table: its headers (with their sort links) and one row of cells
+    per case, in the columns chosen (summary.result_cells: the review table's words)."""
+    current = params.sort.removeprefix("-")
+    headers = []
+    for key in params.columns:
+        sort_key = COLUMN_SORT_KEYS.get(key)
+        state = ""
+        if sort_key and sort_key == current:
+            descending = COLUMN_SORTS[sort_key][1] != params.sort.startswith("-")
+            state = "descending" if descending else "ascending"
+        headers.append(
+            {
+                "key": key,
+                "label": COLUMNS[key],
+                "link": params.column_sort_link(key) if sort_key else "",
+                "sort": state,
+            }
+        )
+    rows = []
+    for case in cases:
+        cells = review.result_cells(case)
+        rows.append((case, [(key, cells.get(key, "")) for key in params.columns]))
+    return {
+        "headers": headers,
+        "rows": rows,
+        "choices": [(key, label, key in params.columns) for key, label in COLUMNS.items()],
+        # The column form carries the rest of the search.
+        "hidden": [(n, v) for n, v in params.as_pairs(page=False) if n != "cols"],
+    }
+
+
+def _sort_options(params: SearchParams) -> dict[str, str]:
+    """The form's sorts, and a column sort chosen in the table (kept by a new search)."""
+    options = dict(SORTS)
+    if params.sort not in options:
+        key = params.sort.removeprefix("-")
+        label = COLUMN_SORTS[key][0]
+        options[params.sort] = f"Column: {label}" + (
+            " (reversed)" if params.sort.startswith("-") else ""
+        )
+    return options
+
+
 def search(request):
     params = SearchParams.from_query(request.GET)
     result = run_search(params, bypass_cache=search_cache.bypassed(request.GET))
@@ -92,21 +144,24 @@ def search(request):
         params_applied = replace(params, profile=result.profile.normalised)
     else:
         params_applied = params
-    export_query = params_applied.query_string(page=1)
+    export_query = params_applied.presentation.query_string(page=1)
     context = {
         "params": params,
         # The facet filters in force travel with the form (its own inputs are visible).
         "hidden_filters": [
             (name, value)
             for name, value in params.as_pairs(page=False)
-            if name not in ("q", "profile", "five", "three", "sort", "per_page")
+            if name not in ("q", "profile", "five", "three", "sort", "per_page", "page")
         ],
         "result": result,
         "page": page,
         "cases": list(page.object_list),
         "facets": result.facets,
         "active": _active_filters(params, result),
-        "sorts": SORTS,
+        "sorts": _sort_options(params),
+        "table": _table(params, page.object_list) if params.view == "table" else None,
+        "cards_link": replace(params, view="cards").query_string(page=page.number),
+        "table_link": replace(params, view="table").query_string(page=page.number),
         "page_sizes": PAGE_SIZES,
         "prev_link": params.query_string(page=page.previous_page_number())
         if page.has_previous()
