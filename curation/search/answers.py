@@ -44,8 +44,13 @@ MAX_DIAGNOSES = 4
 # -- diagnoses by slug ---------------------------------------------------------------
 
 
+def name_slug(name: str) -> str:
+    """The slug of a diagnosis's name: its page is /diagnoses/<slug>/."""
+    return slugify(name)
+
+
 def diagnosis_slug(diagnosis: Diagnosis) -> str:
-    return slugify(diagnosis.name)
+    return name_slug(diagnosis.name)
 
 
 def find_diagnosis(slug: str) -> Diagnosis | None:

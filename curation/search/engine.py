@@ -139,6 +139,7 @@ class SearchResult:
     genes: dict[str, str]  # "five"/"three" -> resolved approved symbol
     fusion_terms: list[str]  # fusion-like words of q also used as fusion filters
     differential: list[Likelihood] = field(default_factory=list)  # for a profile
+    named_diagnoses: list[tuple[int, str]] = field(default_factory=list)  # that q names
 
 
 class Resolved:
@@ -903,6 +904,27 @@ def differential(params: SearchParams, resolved: Resolved) -> list[Likelihood]:
     )
 
 
+MAX_NAMED = 5
+
+
+def named_diagnoses(resolved: Resolved) -> list[tuple[int, str]]:
+    """(id, name) of the diagnoses the words name (`IMT`), for a link to their pages:
+    one query when the words name any, cached per registry generation."""
+    ids = sorted(resolved.text_diagnoses)
+    if not ids:
+        return []
+    return cache.cached(
+        "dxnames",
+        ids,
+        lambda: list(
+            Diagnosis.objects.filter(pk__in=ids)
+            .order_by("name")
+            .values_list("pk", "name")[:MAX_NAMED]
+        ),
+        bypass=resolved.bypass_cache,
+    )
+
+
 def run_search(params: SearchParams, *, bypass_cache: bool = False) -> SearchResult:
     resolved = Resolved(params, bypass_cache=bypass_cache)
     total, facets = counts(params, resolved)
@@ -918,6 +940,7 @@ def run_search(params: SearchParams, *, bypass_cache: bool = False) -> SearchRes
         genes=resolved.gene_symbols,
         fusion_terms=resolved.fusion_terms,
         differential=differential(params, resolved),
+        named_diagnoses=named_diagnoses(resolved),
     )
 
 

@@ -44,11 +44,17 @@ def stains(request):
             errors.append(f"“{slug[:60]}” is not a diagnosis in RareDerm's list.")
         elif found not in chosen:
             chosen.append(found)
-    if not errors and not 2 <= len(chosen) <= MAX_DIAGNOSES:
+    prompt = ""
+    if not errors and len(chosen) == 1:
+        # From an entity page ("Compare its stains"): not a mistake, a first choice.
+        prompt = (
+            f"Choose one to {MAX_DIAGNOSES - 1} more diagnoses to compare with {chosen[0].name}."
+        )
+    elif not errors and not 2 <= len(chosen) <= MAX_DIAGNOSES:
         errors.append(
             f"Choose two to {MAX_DIAGNOSES} different diagnoses to compare ({len(chosen)} given)."
         )
-    rows = [] if errors else separating_stains(chosen)
+    rows = [] if errors or prompt else separating_stains(chosen)
     return render(
         request,
         "curation/answers/stains.html",
@@ -57,6 +63,7 @@ def stains(request):
             "slugs": [diagnosis_slug(d) for d in chosen],
             "rows": rows,
             "errors": errors,
+            "prompt": prompt,
             "few_tested": FEW_TESTED,
             "tree": diagnosis_tree(),
         },

@@ -15,7 +15,7 @@ from config.site import site_url
 from curation.search import cache as search_cache
 from curation.search import exports
 from curation.search import summary as review
-from curation.search.answers import diagnosis_slug
+from curation.search.answers import name_slug
 from curation.search.engine import Resolved, export_cases, run_search
 from curation.search.params import (
     AGE_BANDS,
@@ -80,7 +80,7 @@ def _differential(params: SearchParams, result) -> list[dict]:
     return [
         {
             "item": item,
-            "slug": diagnosis_slug(item),
+            "slug": name_slug(item.name),
             "consistent": consistent[item.diagnosis_id].count
             if item.diagnosis_id in consistent
             else 0,
@@ -171,6 +171,8 @@ def search(request):
         "export_formats": [("csv", "CSV"), ("json", "JSON"), ("ris", "RIS"), ("bibtex", "BibTeX")],
         "profile_in_force": bool(result.profile and result.profile.usable),
         "differential": _differential(params, result),
+        # "IMT" names a diagnosis: its entity page answers more than a list of cases.
+        "named": [(name, name_slug(name)) for _pk, name in result.named_diagnoses],
         "differential_more": max(0, len(result.differential) - DIFFERENTIAL_SHOWN),
         "clear_link": "?",
     }

@@ -120,7 +120,22 @@ def test_the_stains_that_separate_two_diagnoses_are_ranked_with_fishers_p(client
 @pytest.mark.parametrize(
     "query, message",
     [
-        ({"dx": "inflammatory-myofibroblastic-tumor"}, "Choose two to 4 different diagnoses"),
+        (
+            {"dx": ["no-such-tumour", "inflammatory-myofibroblastic-tumor"]},
+            "“no-such-tumour” is not",
+        ),
+        (
+            {
+                "dx": [
+                    "inflammatory-myofibroblastic-tumor",
+                    "dermatofibroma",
+                    "epithelioid-fibrous-histiocytoma",
+                    "spindle-cell-melanoma",
+                    "dermatofibrosarcoma-protuberans",
+                ]
+            },
+            "Choose two to 4 different diagnoses to compare (5 given)",
+        ),
         (
             {"dx": ["inflammatory-myofibroblastic-tumor", "no-such-tumour"]},
             "“no-such-tumour” is not",
@@ -130,7 +145,23 @@ def test_the_stains_that_separate_two_diagnoses_are_ranked_with_fishers_p(client
 def test_a_bad_choice_of_diagnoses_is_explained(client, registry, query, message):
     response = client.get(reverse("curation:stains"), query)
     assert response.status_code == 400
-    assert message in response.content.decode()
+    assert message in response.content.decode(), response.context["errors"]
+
+
+def test_one_diagnosis_from_its_entity_page_asks_for_the_others_without_an_error(client, registry):
+    entity = client.get(reverse("curation:diagnosis", args=["inflammatory-myofibroblastic-tumor"]))
+    assert "/stains/?dx=inflammatory-myofibroblastic-tumor" in entity.content.decode()
+    response = client.get(reverse("curation:stains"), {"dx": "inflammatory-myofibroblastic-tumor"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "Choose one to 3 more diagnoses to compare with inflammatory myofibroblastic tumor."
+        in page
+    )
+    assert 'value="inflammatory-myofibroblastic-tumor" selected' in page
+    # Subtypes can be chosen too (epithelioid fibrous histiocytoma is one of dermatofibroma).
+    assert '<option value="epithelioid-fibrous-histiocytoma">' in page
+    assert response.context["rows"] == []
 
 
 def test_an_unknown_diagnosis_page_is_a_404(client, db):

@@ -83,3 +83,18 @@ def test_british_and_american_spellings_find_each_other(client, registry):
     registry["dfsp"].citation.save()
     assert registry["dfsp"].pk in _found(client, "fibrohistiocytic tumor")
     assert registry["dfsp"].pk in _found(client, "fibrohistiocytic tumour")
+
+
+@pytest.mark.parametrize("q", ["IMT", "inflammatory myofibroblastic tumour"])
+def test_words_that_name_a_diagnosis_link_to_its_entity_page(client, registry, q):
+    response = client.get(URL, {"q": q})
+    assert response.context["named"] == [
+        ("inflammatory myofibroblastic tumor", "inflammatory-myofibroblastic-tumor")
+    ]
+    assert 'href="/diagnoses/inflammatory-myofibroblastic-tumor/"' in response.content.decode()
+
+
+def test_words_that_name_no_diagnosis_link_to_none(client, registry):
+    response = client.get(URL, {"q": "scalp"})
+    assert response.context["named"] == []
+    assert "data-named" not in response.content.decode()
