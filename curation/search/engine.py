@@ -800,7 +800,7 @@ def ordered(cases, params: SearchParams, resolved: Resolved):
     text = resolved.text
     key = params.sort.removeprefix("-")
     if key in COLUMN_SORTS:
-        descending = COLUMN_SORTS[key][1] != params.sort.startswith("-")
+        descending = COLUMN_SORTS[key][3] != params.sort.startswith("-")
         cases = cases.annotate(sort_value=_sort_column(key))
         value = F("sort_value")
         order = value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)

@@ -43,17 +43,17 @@ COLUMNS = {
     "follow_up": "Follow-up (months)",
     "reference": "Reference",
 }
-# key -> (label of the order, newest/largest first?)
+# key -> (what it sorts by, the order of `sort=<key>`, of `sort=-<key>`, newest first?)
 COLUMN_SORTS = {
-    "grade": ("evidence grade (A first)", False),
-    "diagnosis": ("diagnosis (A to Z)", False),
-    "age": ("age (youngest first)", False),
-    "sex": ("sex", False),
-    "site": ("site (ICD-O-3 code)", False),
-    "size": ("size (smallest first)", False),
-    "outcome": ("status at last follow-up", False),
-    "follow_up": ("follow-up (shortest first)", False),
-    "year": ("publication year (newest first)", True),
+    "grade": ("evidence grade", "A first", "D first", False),
+    "diagnosis": ("diagnosis", "A to Z", "Z to A", False),
+    "age": ("age", "youngest first", "oldest first", False),
+    "sex": ("sex", "female first", "male first", False),
+    "site": ("site", "by ICD-O-3 code", "by ICD-O-3 code, reversed", False),
+    "size": ("size", "smallest first", "largest first", False),
+    "outcome": ("status at last follow-up", "A to Z", "Z to A", False),
+    "follow_up": ("follow-up", "shortest first", "longest first", False),
+    "year": ("publication year", "newest first", "oldest first", True),
 }
 # The column a table header sorts by (reference: its paper's year).
 COLUMN_SORT_KEYS = {**{key: key for key in COLUMN_SORTS if key in COLUMNS}, "reference": "year"}

@@ -261,20 +261,23 @@ def _case_row(case, reference: str) -> list[str]:
 
 def result_cells(case) -> dict[str, str]:
     """A search result as the table view's cells (params.COLUMNS), in the review table's
-    words: the same IHC, finding, method and treatment texts."""
+    words: the same IHC, finding, method, treatment and status texts (the site shorter)."""
     findings = findings_of(case)
     return {
         "grade": case.evidence_grade,
         "diagnosis": case.final_diagnosis.name if case.final_diagnosis_id else "",
         "age": case.age_display,
         "sex": case.get_sex_display() if case.sex else "",
-        "site": site_text(case),
+        # Dense: the ICD-O-3 code and the site as reported (the page gives the name).
+        "site": " ".join(
+            p for p in (case.topography.code if case.topography_id else "", case.site_display) if p
+        ),
         "size": _number(case.size_mm),
         "ihc": ihc_text(case),
         "finding": "; ".join(text for text, _ in findings),
         "method": "; ".join(dict.fromkeys(method for _, method in findings)),
         "treatment": treatment_text(case),
-        "outcome": case.get_outcome_display() if case.outcome else "",
+        "outcome": case.outcome.upper(),  # NED, AWD, DOD, DOC as in the review rows
         "follow_up": _number(case.follow_up_months),
     }
 

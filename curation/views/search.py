@@ -99,7 +99,7 @@ def _table(params: SearchParams, cases) -> dict:
         sort_key = COLUMN_SORT_KEYS.get(key)
         state = ""
         if sort_key and sort_key == current:
-            descending = COLUMN_SORTS[sort_key][1] != params.sort.startswith("-")
+            descending = COLUMN_SORTS[sort_key][3] != params.sort.startswith("-")
             state = "descending" if descending else "ascending"
         headers.append(
             {
@@ -112,7 +112,14 @@ def _table(params: SearchParams, cases) -> dict:
     rows = []
     for case in cases:
         cells = review.result_cells(case)
-        rows.append((case, [(key, cells.get(key, "")) for key in params.columns]))
+        # What the dense cells shorten, for their tooltips.
+        titles = {
+            "site": case.topography.name if case.topography_id else "",
+            "outcome": case.get_outcome_display() if case.outcome else "",
+        }
+        rows.append(
+            (case, [(key, cells.get(key, ""), titles.get(key, "")) for key in params.columns])
+        )
     return {
         "headers": headers,
         "rows": rows,
@@ -127,10 +134,9 @@ def _sort_options(params: SearchParams) -> dict[str, str]:
     options = dict(SORTS)
     if params.sort not in options:
         key = params.sort.removeprefix("-")
-        label = COLUMN_SORTS[key][0]
-        options[params.sort] = f"Column: {label}" + (
-            " (reversed)" if params.sort.startswith("-") else ""
-        )
+        name, forward, backward, _ = COLUMN_SORTS[key]
+        order = backward if params.sort.startswith("-") else forward
+        options[params.sort] = f"{name.capitalize()} ({order})"
     return options
 
 

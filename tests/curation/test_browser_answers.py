@@ -2,6 +2,10 @@
 with epithelioid fibrous histiocytoma's, download the review table as DOCX and read it
 back with python-docx."""
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 from docx import Document
 
@@ -11,6 +15,7 @@ from tests.factories import diagnosis, make_published_case, topography
 
 pytestmark = pytest.mark.browser
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 IMT = "inflammatory-myofibroblastic-tumor"
 EFH = "epithelioid-fibrous-histiocytoma"
 
@@ -108,3 +113,53 @@ def test_a_pathologist_goes_from_imt_to_its_stains_and_the_review_table(
         "Cutaneous inflammatory myofibroblastic tumor with CARS-ALK fusion" in r
         for r in references
     )
+
+
+# The README's pictures of the answer pages: (file, address, what must be on it).
+PICTURES = [
+    ("diagnoses.png", "/diagnoses/", f'[data-diagnosis="{IMT}"]'),
+    (f"diagnosis-{IMT}.png", f"/diagnoses/{IMT}/", '[data-table="ihc"]'),
+    (
+        "stains.png",
+        f"/stains/?dx={IMT}&dx={EFH}&dx=dermatofibrosarcoma-protuberans",
+        '[data-table="stains"] tr[data-marker="SMA"]',
+    ),
+    (
+        "profile-differential.png",
+        "/search/?profile=ALK%28%2B%29+SMA+focal%2B+S100+neg+SOX10-",
+        f'table.differential tr[data-diagnosis="{IMT}"]',
+    ),
+    ("results-table.png", "/search/?view=table&sort=-year", 'th[data-column="follow_up"]'),
+    ("review-table.png", "/search/summary/?q=IMT", "text=Table 1. Cohort summary"),
+]
+
+
+@pytest.mark.parametrize("name, address, selector", PICTURES)
+def test_the_answer_pages_read_well_at_1280_pixels(
+    page, live_server, tmp_path, name, address, selector
+):
+    """The README's screenshots (docs/screenshots/, refreshed with UPDATE_SCREENSHOTS=1):
+    each page shows what it is for and fits the width."""
+    _registry()
+    for site, age, alk in (("C44.1", 61, "negative"), ("C49.2", 27, "positive")):
+        make_published_case(
+            final_diagnosis=diagnosis("dermatofibrosarcoma protuberans"),
+            topography=topography(site),
+            age=age,
+            fusions=["COL1A1::PDGFB"],
+            ihc=[("CD34", "positive"), ("ALK", alk), ("SMA", "negative"), ("S100", "negative")],
+            follow_up_months=24,
+            outcome="ned",
+        )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    response = page.goto(live_server.url + address)
+    assert response.status == 200
+    assert page.locator(selector).first.is_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    shot = tmp_path / name
+    page.screenshot(path=str(shot), full_page=False)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOTS / name)

@@ -43,7 +43,10 @@ def test_the_table_shows_a_row_of_cells_per_case_in_the_review_tables_words(clie
     assert response.status_code == 200
     html = response.content.decode()
     assert headers(html) == list(COLUMNS)
-    rows = {case.pk: dict(cells) for case, cells in response.context["table"]["rows"]}
+    rows = {
+        case.pk: {key: value for key, value, _title in cells}
+        for case, cells in response.context["table"]["rows"]
+    }
     assert set(rows) == set(case_ids(response))
     scalp = rows[registry["scalp_imt"].pk]
     assert scalp["grade"] == "A"
@@ -52,7 +55,9 @@ def test_the_table_shows_a_row_of_cells_per_case_in_the_review_tables_words(clie
     assert scalp["sex"] == "Female"
     assert scalp["ihc"] == "ALK+, SMA+, S100\u2212, SOX10\u2212"
     assert scalp["finding"] == "CARS1::ALK"
-    assert scalp["outcome"] == "No evidence of disease"
+    assert scalp["outcome"] == "NED"
+    assert scalp["site"] == "C44.4 left posterior scalp"
+    assert 'title="No evidence of disease">NED</td>' in html
     trunk = rows[registry["trunk_imt"].pk]
     assert trunk["follow_up"] == "20"
     assert trunk["treatment"].startswith("Wide local excision")
