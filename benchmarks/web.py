@@ -59,6 +59,28 @@ PAGES = [
         "curation:search",
         "profile=" + quote("ALK+ SMA+ S100- SOX10-"),
     ),
+    # Issue 15's answer pages.
+    Page(
+        "results as a table (100 a page, by size)",
+        "curation:search",
+        "view=table&per_page=100&sort=-size",
+    ),
+    Page(
+        "entity page (inflammatory myofibroblastic tumor)",
+        "curation:diagnosis",
+        args=lambda f: ["inflammatory-myofibroblastic-tumor"],
+    ),
+    Page(
+        "stains page (three diagnoses)",
+        "curation:stains",
+        "dx=inflammatory-myofibroblastic-tumor&dx=dermatofibroma"
+        "&dx=dermatofibrosarcoma-protuberans",
+    ),
+    Page(
+        "review table (ALK fusion, skin of scalp and neck)",
+        "curation:search_summary",
+        "three=ALK&site=C44.4",
+    ),
     Page("case page", "curation:case_detail", args=lambda f: [f["case"]]),
     Page("statistics page", "curation:stats"),
     Page("gene page (ALK)", "curation:gene", args=lambda f: ["ALK"]),
@@ -77,6 +99,7 @@ CACHED = (
     "three-facet filter (ALK fusion + C44.4 + ALK positive)",
     "full-text query",
     "immunoprofile query (ALK+ SMA+ S100- SOX10-)",
+    "results as a table (100 a page, by size)",
     "statistics page",
     "gene page (ALK)",
 )

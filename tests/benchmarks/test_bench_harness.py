@@ -38,6 +38,10 @@ def test_the_bench_harness_measures_every_figure_on_tiny_sizes(
         "three-facet filter (ALK fusion + C44.4 + ALK positive)",
         "full-text query",
         "immunoprofile query (ALK+ SMA+ S100- SOX10-)",
+        "results as a table (100 a page, by size)",
+        "entity page (inflammatory myofibroblastic tumor)",
+        "stains page (three diagnoses)",
+        "review table (ALK fusion, skin of scalp and neck)",
         "case page",
         "statistics page",
     ):

@@ -163,3 +163,18 @@ def test_the_answer_pages_read_well_at_1280_pixels(
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, SCREENSHOTS / name)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["/search/?view=table", "/search/?profile=ALK%2B+SMA%2B+S100-+SOX10-"],
+)
+def test_the_table_and_the_differential_fit_a_phone_screen(page, live_server, address):
+    """They scroll sideways inside their box; the page itself never does."""
+    _registry()
+    page.set_viewport_size({"width": 375, "height": 740})
+    response = page.goto(live_server.url + address)
+    assert response.status == 200
+    assert page.locator("table").first.is_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
