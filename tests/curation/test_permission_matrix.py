@@ -135,8 +135,13 @@ MATRIX = [
     Row(
         "stains",
         data={"dx": "inflammatory-myofibroblastic-tumor"},
+        note="one diagnosis (from its entity page) asks for the others",
+    ),
+    Row(
+        "stains",
+        data={"dx": "no-such-tumour"},
         expect=(400, 400, 400, 400, 400),
-        note="one diagnosis is not a comparison",
+        note="an unknown diagnosis is refused with the reason",
     ),
     Row("case_detail", "published"),
     Row("case_detail", "submitted", expect=(404, 200, 404, 200, 200)),
