@@ -134,7 +134,7 @@ MATRIX = [
     Row("stains"),
     Row(
         "stains",
-        data={"dx": "inflammatory-myofibroblastic-tumor"},
+        data={"dx": "@imt"},
         note="one diagnosis (from its entity page) asks for the others",
     ),
     Row(
