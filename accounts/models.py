@@ -33,3 +33,36 @@ def public_name(user) -> str:
         parts = [p for p in full.replace("-", " ").replace("_", " ").split() if p]
         return " ".join(f"{p[0].upper()}." for p in parts)
     return full
+
+
+class ApiToken(models.Model):
+    """A curator's personal API token (issue 17), kept as the SHA-256 of its key.
+
+    The key is shown once, when it is made (accounts.tokens.create_token); only
+    its digest and first characters are stored, so a copy of the database lets
+    nobody in. A key is 256 random bits, so one fast hash is enough (as for
+    GitHub's tokens): a slow password hash protects guessable secrets.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. “lab script”.")
+    # The key's SHA-256 (hex): every API request looks its token up by it.
+    digest = models.CharField(max_length=64)
+    prefix = models.CharField(max_length=12, help_text="The key's first characters, to tell it")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["digest"], name="accounts_apitoken_unique_digest"),
+            models.CheckConstraint(
+                condition=~models.Q(name=""), name="accounts_apitoken_name_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = " (revoked)" if self.revoked_at else ""
+        return f"{self.user}: {self.name} ({self.prefix}…){state}"

@@ -18,6 +18,7 @@ urlpatterns = [
     ),
 ]
 
-from accounts.views import public_name_settings  # noqa: E402
+from accounts.views import api_tokens, public_name_settings  # noqa: E402
 
 urlpatterns.append(path("name/", public_name_settings, name="public_name_settings"))
+urlpatterns.append(path("tokens/", api_tokens, name="api_tokens"))

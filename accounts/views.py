@@ -1,12 +1,16 @@
-"""A user's choice of how public pages name them."""
+"""A user's account pages: how public pages name them; their API tokens."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import PublicName, public_name
+from accounts.models import ApiToken, PublicName, public_name
+from accounts.roles import CURATOR, has_role
+from accounts.tokens import create_token, revoke_token
 
 
 class PublicNameForm(forms.Form):
@@ -40,3 +44,57 @@ def public_name_settings(request):
         {"form": form, "shown_as": public_name(request.user)},
         status=422 if form.errors else 200,
     )
+
+
+# -- personal API tokens (issue 17) ---------------------------------------------------
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="What the token is for, e.g. “lab import script”.",
+        error_messages={"required": "Give the token a name, so that you can tell it later."},
+    )
+
+
+def _curator(request):
+    if not has_role(request.user, CURATOR):
+        raise PermissionDenied("API tokens are for curators: they submit case drafts.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """The user's tokens; make one (its key shown on this answer only) or revoke one."""
+    _curator(request)
+    form = ApiTokenForm(request.POST if request.POST.get("action") == "create" else None)
+    new_key = ""
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            token = get_object_or_404(
+                ApiToken, pk=_token_id(request.POST.get("token", "")), user=request.user
+            )
+            revoke_token(token)
+            messages.success(request, f"Revoked “{token.name}”: its key no longer works.")
+            return redirect("api_tokens")
+        if form.is_valid():
+            token, new_key = create_token(request.user, name=form.cleaned_data["name"])
+            form = ApiTokenForm()
+            status = 201
+        else:
+            status = 422
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-pk")
+    return render(
+        request,
+        "registration/api_tokens.html",
+        {"form": form, "tokens": tokens, "new_key": new_key},
+        status=status,
+    )
+
+
+def _token_id(text: str) -> int:
+    if not (text.isdigit() and len(text) < 10):
+        raise Http404("No such token of yours.")
+    return int(text)

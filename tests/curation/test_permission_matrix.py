@@ -275,6 +275,7 @@ MATRIX = [
     Row("password_change", app="accounts", expect=LOGGED_IN),
     Row("password_change_done", app="accounts", expect=LOGGED_IN),
     Row("public_name_settings", app="accounts", expect=LOGGED_IN),
+    Row("api_tokens", app="accounts", expect=CURATORS, note="a reader (no role): 403"),
 ]
 
 
