@@ -29,13 +29,15 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import pagination, routers, serializers, viewsets
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.throttling import AnonRateThrottle
 
 from accounts.throttle import client_address
 from citations import exports as citation_exports
 from citations.models import Citation
+from curation.drafts_api import DraftViewSet
 from curation.models import Diagnosis, Gene, Marker, Release
+from curation.search import answers
 from curation.search.api import CaseFilter, CaseSerializer, CaseViewSet
 from curation.search.contract import BAD_REQUEST, NOT_FOUND
 from curation.search.partners import gene_partners
@@ -216,11 +218,120 @@ class DiagnosisSerializer(serializers.ModelSerializer):
     published_cases = serializers.IntegerField(
         help_text="Published cases with this final diagnosis"
     )
+    slug = serializers.SerializerMethodField(
+        help_text="Its address: /api/v1/diagnoses/<slug>/ (and the entity page /diagnoses/<slug>/)"
+    )
 
     class Meta:
         model = Diagnosis
-        fields = ["id", "name", "icdo3_code", "family", "synonyms", "published_cases"]
+        fields = ["id", "slug", "name", "icdo3_code", "family", "synonyms", "published_cases"]
         read_only_fields = fields
+
+    def get_slug(self, diagnosis) -> str:
+        return answers.diagnosis_slug(diagnosis)
+
+
+def _n(value) -> float | None:
+    return None if value is None else float(value)
+
+
+class _Statistics(serializers.Serializer):
+    """Documents the entity page's numbers (curation.search.answers.entity_summary)."""
+
+    cases = serializers.IntegerField(help_text="Published cases of the entity or its subtypes")
+    papers = serializers.IntegerField(help_text="The papers they come from")
+    evidence_grades = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Cases per evidence grade (A to D)"
+    )
+    age_years = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text="n (cases with an age), median, min, max, in years",
+    )
+    sex = serializers.DictField(child=serializers.IntegerField(), help_text="female, male")
+    sites = serializers.ListField(
+        child=serializers.DictField(), help_text="ICD-O-3 code, name and cases, most first"
+    )
+    size_mm = serializers.DictField(
+        child=serializers.FloatField(allow_null=True), help_text="n, median (greatest dimension)"
+    )
+    ihc = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Per marker: cases positive and tested (each case once; a case is "
+        "positive if any of its results was), percent positive, clones, few (tested in "
+        f"fewer than {answers.FEW_TESTED} cases); most tested first",
+    )
+    fusions = serializers.ListField(
+        child=serializers.DictField(), help_text="notation (5'::3'), method, cases"
+    )
+    molecular_findings = serializers.ListField(
+        child=serializers.DictField(), help_text="finding, method, cases"
+    )
+    treatments = serializers.ListField(child=serializers.DictField(), help_text="treatment, cases")
+    course = serializers.DictField(
+        help_text="followed (cases with a follow-up), median_follow_up_months, "
+        "recurrence, metastasis, death_of_disease (cases)"
+    )
+    newest_cases = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The newest published cases' numbers"
+    )
+
+
+def entity_statistics(diagnosis: Diagnosis) -> dict:
+    """The numbers of the entity page (answers.entity_summary, the one place they are
+    counted) as JSON."""
+    summary = answers.entity_summary(diagnosis)
+    course = summary["course"]
+    return {
+        "cases": summary["n_cases"],
+        "papers": summary["n_papers"],
+        "evidence_grades": {code: n for code, _label, n in summary["grades"]},
+        "age_years": {key: _n(value) for key, value in summary["age"].items()},
+        "sex": summary["sex"],
+        "sites": [{"code": code, "name": name, "cases": n} for code, name, n in summary["sites"]],
+        "size_mm": {"n": summary["size"]["n"], "median": _n(summary["size"]["median"])},
+        "ihc": [
+            {
+                "marker": rate.marker,
+                "positive": rate.positive,
+                "tested": rate.tested,
+                "percent": rate.percent,
+                "clones": rate.clones,
+                "few": rate.few,
+            }
+            for rate in summary["ihc"]
+        ],
+        "fusions": [
+            {"notation": f["notation"], "method": f["method"], "cases": f["n"]}
+            for f in summary["fusions"]
+        ],
+        "molecular_findings": [
+            {"finding": f["finding"], "method": f["method"], "cases": f["n"]}
+            for f in summary["findings"]
+        ],
+        "treatments": [{"treatment": kind, "cases": n} for kind, n in summary["treatments"]],
+        "course": {
+            "followed": course["followed"],
+            "median_follow_up_months": _n(course["median_follow_up"]),
+            "recurrence": course["recurrence"],
+            "metastasis": course["metastasis"],
+            "death_of_disease": course["death_of_disease"],
+        },
+        "newest_cases": [case.pk for case in summary["newest"]],
+    }
+
+
+class DiagnosisDetailSerializer(DiagnosisSerializer):
+    statistics = serializers.SerializerMethodField(
+        help_text="The entity page's statistics over its published cases"
+    )
+
+    class Meta(DiagnosisSerializer.Meta):
+        fields = [*DiagnosisSerializer.Meta.fields, "statistics"]
+        read_only_fields = fields
+
+    @extend_schema_field(_Statistics)
+    def get_statistics(self, diagnosis) -> dict:
+        return entity_statistics(diagnosis)
 
 
 class MarkerSerializer(serializers.ModelSerializer):
@@ -275,12 +386,29 @@ _VOCABULARY_ERRORS = {304: NOT_MODIFIED, 404: NOT_FOUND, 429: TOO_MANY}
 
 @extend_schema_view(
     list=extend_schema(responses={200: DiagnosisSerializer, **_VOCABULARY_ERRORS}),
-    retrieve=extend_schema(responses={200: DiagnosisSerializer, **_VOCABULARY_ERRORS}),
+    retrieve=extend_schema(responses={200: DiagnosisDetailSerializer, **_VOCABULARY_ERRORS}),
 )
 class DiagnosisViewSet(VocabularyViewSet):
-    """Diagnoses (ICD-O-3.2) with their WHO family and number of published cases."""
+    """Diagnoses (ICD-O-3.2) with their WHO family and number of published cases; one
+    diagnosis, by the slug of its entity page, with that page's statistics."""
 
-    serializer_class = DiagnosisSerializer
+    lookup_field = "slug"
+    lookup_value_regex = "[^/]+"
+
+    def get_serializer_class(self):
+        return DiagnosisDetailSerializer if self.action == "retrieve" else DiagnosisSerializer
+
+    def get_object(self):
+        found = answers.find_diagnosis(self.kwargs["slug"])
+        if found is None:
+            raise NotFound("No such diagnosis in RareDerm's list.")
+        found.published_cases = (
+            Diagnosis.objects.filter(pk=found.pk)
+            .annotate(published_cases=_published_cases())
+            .values_list("published_cases", flat=True)
+            .get()
+        )
+        return found
 
     def get_queryset(self):
         return Diagnosis.objects.select_related("family").annotate(
@@ -393,3 +521,4 @@ router.register("diagnoses", DiagnosisViewSet, basename="api-v1-diagnosis")
 router.register("genes", GeneViewSet, basename="api-v1-gene")
 router.register("markers", MarkerViewSet, basename="api-v1-marker")
 router.register("citations", CitationViewSet, basename="api-v1-citation")
+router.register("drafts", DraftViewSet, basename="api-v1-draft")

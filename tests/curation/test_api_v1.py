@@ -120,7 +120,11 @@ def test_diagnoses_count_published_cases_and_markers_name_their_gene(client, reg
     from curation.models import Diagnosis, Marker
 
     imt = Diagnosis.objects.get(name="inflammatory myofibroblastic tumor")
-    assert client.get(f"/api/v1/diagnoses/{imt.pk}/").json()["published_cases"] == 3
+    one = client.get("/api/v1/diagnoses/inflammatory-myofibroblastic-tumor/").json()
+    assert (one["id"], one["published_cases"]) == (imt.pk, 3)
+    assert one["slug"] == "inflammatory-myofibroblastic-tumor"
+    assert client.get("/api/v1/diagnoses/").json()["results"][0]["slug"]
+    assert client.get("/api/v1/diagnoses/no-such-tumour/").status_code == 404
     alk = Marker.objects.get(name="ALK")
     assert client.get(f"/api/v1/markers/{alk.pk}/").json()["gene"] == "ALK"
     page = client.get("/api/v1/genes/").json()
@@ -137,3 +141,25 @@ def test_citations_of_published_cases_by_pmid_with_csl(client, registry):
     assert one["authors"][0] == "McCollum KJ"
     assert (one["published_cases"], one["csl"]["PMID"]) == (1, "35560368")
     assert client.get("/api/v1/citations/1/").status_code == 404
+
+
+def test_a_diagnosis_carries_the_statistics_of_its_entity_page(client, registry):
+    from curation.models import Diagnosis
+    from curation.search.answers import entity_summary
+
+    imt = Diagnosis.objects.get(name="inflammatory myofibroblastic tumor")
+    stats = client.get("/api/v1/diagnoses/inflammatory-myofibroblastic-tumor/").json()[
+        "statistics"
+    ]
+    page = entity_summary(imt)
+    assert stats["cases"] == page["n_cases"] == 3  # the draft is not counted
+    assert stats["papers"] == page["n_papers"]
+    alk = next(row for row in stats["ihc"] if row["marker"] == "ALK")
+    page_alk = next(rate for rate in page["ihc"] if rate.marker == "ALK")
+    assert (alk["positive"], alk["tested"]) == (page_alk.positive, page_alk.tested)
+    assert {f["notation"] for f in stats["fusions"]} == {f["notation"] for f in page["fusions"]}
+    assert "CARS1::ALK" in {f["notation"] for f in stats["fusions"]}
+    assert sorted(stats["newest_cases"]) == sorted(c.pk for c in page["newest"])
+    # The entity page shows the same count.
+    html = client.get("/diagnoses/inflammatory-myofibroblastic-tumor/").content.decode()
+    assert "<strong>3</strong> published cases" in html
