@@ -16,6 +16,8 @@ a request with any problem writes nothing, and the answer lists every problem.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.http import QueryDict
@@ -29,6 +31,7 @@ from rest_framework.response import Response
 from accounts.roles import CURATOR, has_role
 from accounts.tokens import TokenAuthentication
 from citations.models import Citation
+from curation.actions.cases import CaseActionError
 from curation.actions.submission import Incomplete, save_draft, start_case, submit_case
 from curation.forms import VOCABULARIES, CaseForm, CaseForms
 from curation.forms.case import ROW_FORMSETS
@@ -391,6 +394,9 @@ class DraftViewSet(viewsets.ViewSet):
             case = _write(citation, request.user, bundle, submit=data.get("submit", False))
         except _Refused as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        except (CaseActionError, ValidationError) as exc:  # a rule the form did not foresee
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            return Response({"detail": messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response(
             {
                 "id": case.pk,
@@ -404,6 +410,16 @@ class DraftViewSet(viewsets.ViewSet):
     def handle_exception(self, exc):
         if isinstance(exc, ParseError):  # the body is no JSON: the 400's list form
             return Response({"detail": [str(exc.detail)]}, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, RequestDataTooBig):  # else Django's HTML 400 page
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return Response(
+                {
+                    "detail": [
+                        f"The body is larger than {limit:,} bytes (DATA_UPLOAD_MAX_MEMORY_SIZE)."
+                    ]
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         return super().handle_exception(exc)
 
 

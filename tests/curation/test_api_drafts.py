@@ -155,6 +155,14 @@ def test_a_body_that_is_no_case_object_is_a_clear_400(client, citation, key, bod
     assert response.json()[where]
 
 
+def test_a_body_too_large_is_a_json_400(client, citation, key, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    response = send(client, {"pmid": citation.pmid, "notes": "x" * 2_000}, key)
+    assert response.status_code == 400
+    assert "larger than 1,000 bytes" in response.json()["detail"][0]
+    assert not Case.objects.exists()
+
+
 def test_a_report_not_in_rarederm_is_named(client, db, key):
     response = send(client, {"pmid": 12345}, key)
     assert response.status_code == 400
