@@ -18,6 +18,7 @@ from citations import exports as citation_exports
 from citations.models import Author
 from curation.models import Case
 from curation.search.contract import (
+    BAD_KEY,
     BAD_REQUEST,
     NOT_FOUND,
     AbsoluteURLField,
@@ -291,8 +292,10 @@ class CaseFilter(StrictFilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: CaseSerializer, 400: BAD_REQUEST, 404: NOT_FOUND}),
-    retrieve=extend_schema(responses={200: CaseSerializer, 404: NOT_FOUND}),
+    list=extend_schema(
+        responses={200: CaseSerializer, 400: BAD_REQUEST, 401: BAD_KEY, 404: NOT_FOUND}
+    ),
+    retrieve=extend_schema(responses={200: CaseSerializer, 401: BAD_KEY, 404: NOT_FOUND}),
 )
 class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     """Published cases only; a draft is not found here."""

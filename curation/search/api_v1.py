@@ -39,7 +39,7 @@ from curation.drafts_api import DraftViewSet
 from curation.models import Diagnosis, Gene, Marker, Release
 from curation.search import answers
 from curation.search.api import CaseFilter, CaseSerializer, CaseViewSet
-from curation.search.contract import BAD_REQUEST, NOT_FOUND
+from curation.search.contract import BAD_KEY, BAD_REQUEST, NOT_FOUND
 from curation.search.partners import gene_partners
 
 # RFC 9110 section 13.1.2: "*" or a comma-separated list of (weak) entity tags.
@@ -130,7 +130,7 @@ class CaseV1Serializer(CaseSerializer):
     """The case of /api/cases/ (its own name: v1 pages are cursor pages in the schema)."""
 
 
-_ERRORS = {304: NOT_MODIFIED, 400: BAD_REQUEST, 404: NOT_FOUND, 429: TOO_MANY}
+_ERRORS = {304: NOT_MODIFIED, 400: BAD_REQUEST, 401: BAD_KEY, 404: NOT_FOUND, 429: TOO_MANY}
 
 
 @extend_schema_view(
@@ -381,7 +381,7 @@ class VocabularyViewSet(V1Mixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = "[0-9]+"
 
 
-_VOCABULARY_ERRORS = {304: NOT_MODIFIED, 404: NOT_FOUND, 429: TOO_MANY}
+_VOCABULARY_ERRORS = {304: NOT_MODIFIED, 401: BAD_KEY, 404: NOT_FOUND, 429: TOO_MANY}
 
 
 @extend_schema_view(

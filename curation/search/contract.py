@@ -167,3 +167,9 @@ NOT_FOUND = OpenApiResponse(
     },
     description="No such published record, or a page past the last one.",
 )
+_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+BAD_KEY = OpenApiResponse(
+    response=_DETAIL,
+    description="The Authorization header names an API key that is malformed, unknown or "
+    "revoked (accounts/tokens.py); without the header a read is answered as anonymous.",
+)

@@ -121,3 +121,9 @@ def test_a_malformed_or_unknown_key_is_a_clear_401(client, db, header):
     response = client.get(API, HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert response.json()["detail"]
+
+
+def test_the_schema_lists_the_401_of_a_bad_key_on_every_api_read(client, db):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    for path in ("/api/cases/", "/api/v1/cases/{id}/", "/api/v1/diagnoses/{slug}/"):
+        assert "401" in paths[path]["get"]["responses"], path

@@ -163,3 +163,14 @@ def test_a_diagnosis_carries_the_statistics_of_its_entity_page(client, registry)
     # The entity page shows the same count.
     html = client.get("/diagnoses/inflammatory-myofibroblastic-tumor/").content.decode()
     assert "<strong>3</strong> published cases" in html
+
+
+def test_a_diagnosis_with_its_statistics_has_a_fixed_query_budget(
+    client, registry, django_assert_max_num_queries
+):
+    for _ in range(5):
+        make_published_case()  # more cases, markers and fusions: no more queries
+    with django_assert_max_num_queries(18):
+        assert (
+            client.get("/api/v1/diagnoses/inflammatory-myofibroblastic-tumor/").status_code == 200
+        )
