@@ -41,3 +41,32 @@ def add_saved_search_listener(listener: SavedSearchListener) -> SavedSearchListe
     if listener not in saved_search_listeners:
         saved_search_listeners.append(listener)
     return listener
+
+
+# cited() -> Q over Citation: the citations the retraction watch re-fetches (curation:
+# those its cases cite). Several are OR-ed; with none registered, every citation.
+CitedCitations = Callable[[], object]
+
+cited_citation_filters: list[CitedCitations] = []
+
+
+def add_cited_citations(condition: CitedCitations) -> CitedCitations:
+    """Let the watch re-fetch the citations `condition()` selects (once, however often)."""
+    if condition not in cited_citation_filters:
+        cited_citation_filters.append(condition)
+    return condition
+
+
+# changed(changes) -> None: the watch recorded these CitationChange rows, in the
+# transaction that stored them. curation tells the curators and reviewers of the cases
+# whose paper was retracted.
+CitationChangeListener = Callable[[list], None]
+
+citation_change_listeners: list[CitationChangeListener] = []
+
+
+def add_citation_change_listener(listener: CitationChangeListener) -> CitationChangeListener:
+    """Call `listener` with the changes of every batch the watch stores (once, however often)."""
+    if listener not in citation_change_listeners:
+        citation_change_listeners.append(listener)
+    return listener

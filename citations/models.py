@@ -91,6 +91,9 @@ class Citation(models.Model):
         default=True, help_text="PubMed marks the author list complete (CompleteYN)."
     )
     retracted = models.BooleanField(default=False)
+    # PubMed's retraction, erratum and expression-of-concern notices for the article
+    # (pubmed.WATCHED_NOTICES): [{"type": "RetractionIn", "source": "...", "pmid": 1}].
+    notices = models.JSONField(default=list, blank=True)
     fetch_status = models.CharField(
         max_length=20, choices=FetchStatus.choices, default=FetchStatus.FETCHED
     )
@@ -399,3 +402,73 @@ class SavedSearchRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.search} {self.started_at:%Y-%m-%d %H:%M} ({self.state})"
+
+
+class RefreshRun(models.Model):
+    """One run of the retraction and correction watch (citations/actions/refresh.py).
+
+    A row before it is a message: the command writes it, then queues its task.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # PMIDs asked for by hand; [] is every cited PMID.
+    pmids = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=100, blank=True, help_text="beat, command, ...")
+    requested = models.PositiveIntegerField(default=0, help_text="PMIDs to check.")
+    checked = models.PositiveIntegerField(default=0, help_text="PMIDs PubMed answered for.")
+    missing = models.PositiveIntegerField(
+        default=0, help_text="PMIDs PubMed left out of its answer."
+    )
+    changed = models.PositiveIntegerField(default=0, help_text="Changes recorded.")
+    requests = models.PositiveIntegerField(default=0, help_text="E-utilities requests made.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Citation refresh {self.pk} ({self.state})"
+
+
+class CitationChange(models.Model):
+    """What the watch found changed in a citation, and when: a notice, or its metadata."""
+
+    class Kind(models.TextChoices):
+        RETRACTION = "retraction", "Retracted"
+        ERRATUM = "erratum", "Erratum published"
+        CONCERN = "concern", "Expression of concern"
+        METADATA = "metadata", "Metadata changed"
+
+    citation = models.ForeignKey(Citation, on_delete=models.CASCADE, related_name="changes")
+    run = models.ForeignKey(
+        RefreshRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # A notice: {"type": "RetractionIn", "source": "...", "pmid": 1 or null}.
+    # Metadata: {"title": ["old", "new"], ...}, each field that changed.
+    details = models.JSONField(default=dict, blank=True)
+    found_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # A citation's page and the watch: WHERE citation_id = ... ORDER BY found_at.
+            models.Index(fields=["citation", "found_at"], name="citations_change_found_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"PMID {self.citation.pmid}: {self.get_kind_display().lower()}"
+
+    @property
+    def summary(self) -> str:
+        """One line: the notice's source, or the fields that changed."""
+        if self.kind == self.Kind.METADATA:
+            return "Changed: " + ", ".join(sorted(self.details))
+        source = self.details.get("source", "")
+        pmid = self.details.get("pmid")
+        return f"{source} (PMID {pmid})" if pmid else source

@@ -93,6 +93,9 @@ class ParsedArticle:
     authors: list[ParsedAuthor] = field(default_factory=list)
     authors_complete: bool = True
     retracted: bool = False
+    # Notices PubMed links to the article (WATCHED_NOTICES): [{"type": "RetractionIn",
+    # "source": "J Cutan Pathol. 2023;50(1):99", "pmid": 36000000 or None}], in order.
+    notices: list[dict[str, Any]] = field(default_factory=list)
     raw_xml: str = ""
 
 
@@ -408,6 +411,34 @@ def _mesh(heading_list: Any) -> list[dict[str, Any]]:
     return terms
 
 
+# CommentsCorrections RefType values that say something happened to the article
+# itself (the attribute's list of values in NCBI's PubMed DTD: pubmed_180101.dtd,
+# which citations/dtds/pubmed_170101.dtd includes, and pubmed_250101.dtd, both as
+# Biopython 1.88 ships them). The element is CommentsCorrections (RefSource, PMID?,
+# Note?) in MedlineCitation's CommentsCorrectionsList.
+RETRACTION = "RetractionIn"
+ERRATUM = "ErratumIn"
+EXPRESSION_OF_CONCERN = "ExpressionOfConcernIn"
+WATCHED_NOTICES = (RETRACTION, ERRATUM, EXPRESSION_OF_CONCERN)
+
+
+def _notices(comments: Any) -> list[dict[str, Any]]:
+    """The retraction, erratum and expression-of-concern notices of an article, in order."""
+    notices = []
+    for comment in comments or []:
+        kind = getattr(comment, "attributes", {}).get("RefType", "")
+        if kind not in WATCHED_NOTICES:
+            continue
+        notice = {
+            "type": kind,
+            "source": _text(comment.get("RefSource", "")),
+            "pmid": _int(comment.get("PMID")),
+        }
+        if notice not in notices:
+            notices.append(notice)
+    return notices
+
+
 def _keywords(keyword_lists: Any) -> list[str]:
     keywords: list[str] = []
     for keyword_list in keyword_lists or []:
@@ -466,13 +497,9 @@ def parse_pubmed_article(raw: Any) -> ParsedArticle:
     record.keywords = _keywords(citation.get("KeywordList"))
     record.authors, record.authors_complete = _parse_authors(article.get("AuthorList"))
     _place_article_affiliation(record.authors, article.get("Affiliation", ""))
-    retraction_notes = [
-        comment
-        for comment in citation.get("CommentsCorrectionsList", [])
-        if getattr(comment, "attributes", {}).get("RefType") == "RetractionIn"
-    ]
-    record.retracted = "Retracted Publication" in record.publication_types or bool(
-        retraction_notes
+    record.notices = _notices(citation.get("CommentsCorrectionsList", []))
+    record.retracted = "Retracted Publication" in record.publication_types or any(
+        notice["type"] == RETRACTION for notice in record.notices
     )
     return record
 

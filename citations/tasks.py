@@ -61,3 +61,19 @@ def run_due_saved_searches() -> None:
 
     for search in due_searches():
         queue_task("citations.run_saved_search", search.pk)
+
+
+@shared_task(name="citations.run_refresh")
+def run_refresh(run_id: int) -> None:
+    """Run one refresh of the retraction watch (a second message for it does nothing)."""
+    from citations.actions.refresh import run_refresh as run
+
+    run(run_id)
+
+
+@shared_task(name="citations.refresh_cited")
+def refresh_cited() -> None:
+    """Beat, monthly: fetch every cited PMID again and record retractions and corrections."""
+    from citations.actions.refresh import start_refresh
+
+    start_refresh(source="beat")

@@ -369,6 +369,13 @@ CELERY_BEAT_SCHEDULE["citations-saved-searches"] = {
     "task": "citations.run_due_saved_searches",
     "schedule": crontab(minute=17),
 }
+# The retraction and correction watch (citations/actions/refresh.py): every cited
+# PMID fetched again on the 2nd of each month at 04:00; a failed run is caught up by
+# the next (oldest check first) or by `manage.py refresh_citations`.
+CELERY_BEAT_SCHEDULE["citations-refresh-cited"] = {
+    "task": "citations.refresh_cited",
+    "schedule": crontab(minute=0, hour=4, day_of_month=2),
+}
 
 # NCBI E-utilities (citations/entrez.py is the only module that uses these).
 ENTREZ_EMAIL = env_str("ENTREZ_EMAIL", production.EXAMPLE_ENTREZ_EMAIL)

@@ -56,3 +56,10 @@ class CurationConfig(AppConfig):
         cache.connect()
         # A citation's page lists the published cases that cite it.
         add_citation_page_section(citing_cases_section)
+        # The retraction watch re-fetches what cases cite, and tells who curated and
+        # reviewed a case whose paper was retracted.
+        from citations.hooks import add_citation_change_listener, add_cited_citations
+        from curation.retractions import cited_by_cases, tell_about_retractions
+
+        add_cited_citations(cited_by_cases)
+        add_citation_change_listener(tell_about_retractions)

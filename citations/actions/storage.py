@@ -43,6 +43,7 @@ _CITATION_FIELDS = [
     "keywords",
     "authors_complete",
     "retracted",
+    "notices",
     "raw_xml",
 ]
 # What an upsert of a PMID already stored rewrites (created_at stays).

@@ -17,10 +17,27 @@ from accounts.roles import REVIEWER, has_role
 from curation import molecular, workflow
 from curation.models.vocabulary import Diagnosis
 
+# A case whose primary paper PubMed marks retracted (citations' retraction watch).
+PAPER_RETRACTED = Q(citation__retracted=True)
+
 
 class CaseQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Case.Status.PUBLISHED)
+
+    def counted(self, *, retracted: bool = False):
+        """The published cases that statistics, summaries, entity pages, stain tables and
+        the search count: a case whose primary paper PubMed marks retracted is left out,
+        unless `retracted` (the search's `retracted=include`) brings it back.
+
+        The one place of this rule (README, "Retraction and correction watch").
+        """
+        cases = self.published()
+        return cases if retracted else cases.exclude(PAPER_RETRACTED)
+
+    def left_out(self):
+        """The published cases `counted` leaves out by default."""
+        return self.published().filter(PAPER_RETRACTED)
 
     def visible_to(self, user):
         """What a user may look at: the public sees published cases only.

@@ -64,10 +64,11 @@ def find_diagnosis(slug: str) -> Diagnosis | None:
     return None
 
 
-def cases_of(diagnosis: Diagnosis):
-    """Published cases of an entity (its subtypes included) or of a subtype."""
+def cases_of(diagnosis: Diagnosis, *, retracted: bool = False):
+    """Published cases of an entity (its subtypes included) or of a subtype; those of
+    retracted papers only with `retracted` (Case.objects.counted)."""
     return (
-        Case.objects.published()
+        Case.objects.counted(retracted=retracted)
         .filter(Q(final_diagnosis=diagnosis) | Q(final_diagnosis__parent=diagnosis))
         .order_by()
     )
@@ -76,11 +77,11 @@ def cases_of(diagnosis: Diagnosis):
 # -- the tree of diagnoses -------------------------------------------------------------
 
 
-def diagnosis_tree() -> list[dict]:
+def diagnosis_tree(*, retracted: bool = False) -> list[dict]:
     """WHO categories → families → entities (with subtypes), each with its published
     cases counted (an entity's count includes its subtypes'). Two queries."""
     counts = dict(
-        Case.objects.published()
+        Case.objects.counted(retracted=retracted)
         .filter(final_diagnosis__isnull=False)
         .order_by()
         .values_list("final_diagnosis")
@@ -170,9 +171,9 @@ def marker_rates(cases) -> dict[str, MarkerRate]:
     return rates
 
 
-def entity_summary(diagnosis: Diagnosis) -> dict:
+def entity_summary(diagnosis: Diagnosis, *, retracted: bool = False) -> dict:
     """Every number of an entity's page (a fixed number of queries)."""
-    cases = cases_of(diagnosis)
+    cases = cases_of(diagnosis, retracted=retracted)
     ids = cases.values("pk")
     n_cases = cases.count()
     n_papers = cases.values("citation").distinct().count()
@@ -306,12 +307,12 @@ class StainRow:
         return any(cell is None or cell.few for cell in self.cells)
 
 
-def separating_stains(diagnoses: list[Diagnosis]) -> list[StainRow]:
+def separating_stains(diagnoses: list[Diagnosis], *, retracted: bool = False) -> list[StainRow]:
     """Markers ranked by how well they separate the diagnoses: the difference in %
     positive between the most and the least often positive diagnosis (among those whose
     cases were tested), with Fisher's exact test of those two; markers tested in one
     diagnosis only come last. Two queries per diagnosis."""
-    per_dx = [marker_rates(cases_of(dx)) for dx in diagnoses]
+    per_dx = [marker_rates(cases_of(dx, retracted=retracted)) for dx in diagnoses]
     markers = sorted({m for rates in per_dx for m in rates}, key=str.casefold)
     rows = []
     for marker in markers:

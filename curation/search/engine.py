@@ -361,8 +361,9 @@ def _genes(found) -> list:
 
 
 def filtered(params: SearchParams, resolved: Resolved, *, skip: str = ""):
-    """Published cases matching every filter except facet `skip` (for its own counts)."""
-    cases = Case.objects.published()
+    """Published cases matching every filter except facet `skip` (for its own counts);
+    those of retracted papers only with `retracted=include` (Case.objects.counted)."""
+    cases = Case.objects.counted(retracted=params.retracted)
     for five, three in resolved.fusions.values():
         # The fusion is matched structurally; its words need not be in the text.
         findings = FusionFinding.objects.filter(case=OuterRef("pk"), three_prime_gene__in=three)

@@ -93,6 +93,22 @@ SITE_GROUPS = {
     "C69": "Eye and adnexa (conjunctiva)",
 }
 _SITE = re.compile(r"^C[0-9]{2}(\.[0-9])?$")
+# `retracted=include`: the cases whose paper was retracted, left out by default
+# (Case.objects.counted), are counted and listed too. Every page that counts reads it here.
+RETRACTED_PARAM = "retracted"
+RETRACTED_INCLUDE = "include"
+
+
+def read_retracted(query) -> tuple[bool, str]:
+    """(include the cases of retracted papers?, the error for a value that is not `include`)."""
+    values = [clean_text(str(v), 40) for v in _raw_many(query, RETRACTED_PARAM)]
+    value = values[-1].lower() if values else ""
+    if value in ("", RETRACTED_INCLUDE):
+        return value == RETRACTED_INCLUDE, ""
+    return False, (
+        f"Retracted “{value[:20]}” is not “{RETRACTED_INCLUDE}”: cases whose paper was "
+        "retracted are left out."
+    )
 
 
 def clean_text(value: str, limit: int = MAX_TEXT) -> str:
@@ -136,6 +152,7 @@ class SearchParams:
     treatment: tuple[str, ...] = ()  # TREATMENTS
     event: tuple[str, ...] = ()  # EVENTS in the clinical course
     profile: str = ""  # immunoprofile, "ALK+ SMA+ S100- SOX10-"
+    retracted: bool = False  # retracted=include: cases of retracted papers too
     sort: str = "relevance"  # SORTS, or a column sort: "size", "-size" (COLUMN_SORTS)
     view: str = "cards"  # VIEWS
     cols: tuple[str, ...] = ()  # the table's columns (COLUMNS); () is every column
@@ -226,6 +243,9 @@ class SearchParams:
                     )
         cols = [name for name in COLUMNS if name in cols]  # the table's own order
         per_page = _int(one("per_page", 10), 1, max(PAGE_SIZES))
+        retracted, retracted_error = read_retracted(query)
+        if retracted_error:
+            errors.append(retracted_error)
         return cls(
             q=q,
             dx=dx,
@@ -267,6 +287,7 @@ class SearchParams:
                 )
             },
             profile=one("profile", MAX_TEXT),
+            retracted=retracted,
             sort=sort or "relevance",
             view=view if view in VIEWS else "cards",
             cols=() if len(cols) == len(COLUMNS) else tuple(cols),
@@ -299,6 +320,8 @@ class SearchParams:
             pairs += [(name, v) for v in getattr(self, name)]
         if self.profile:
             pairs.append(("profile", self.profile))
+        if self.retracted:
+            pairs.append((RETRACTED_PARAM, RETRACTED_INCLUDE))
         if self.sort != "relevance":
             pairs.append(("sort", self.sort))
         if self.view != "cards":

@@ -37,7 +37,7 @@ def related_cases(case: Case) -> list[tuple[Case, list[str]]]:
     if not wanted:
         return []
     others = (
-        Case.objects.published()
+        Case.objects.counted()
         .filter(wanted)
         .exclude(pk=case.pk)
         .exclude(pk=case.revision_of_id or 0)

@@ -26,9 +26,12 @@ def _top_terms(published, term: str) -> list[tuple[str, int]]:
     return [(r[f"{term}__name"], r["n"]) for r in rows]
 
 
-def registry_stats() -> list[dict]:
-    """Every number of the page: one GROUP BY query per chart, computed in the database."""
-    published = Case.objects.published().order_by()
+def registry_stats(*, retracted: bool = False) -> list[dict]:
+    """Every number of the page: one GROUP BY query per chart, computed in the database.
+
+    The cases of retracted papers count only with `retracted` (Case.objects.counted).
+    """
+    published = Case.objects.counted(retracted=retracted).order_by()
     charts = []
 
     charts.append(
@@ -65,7 +68,7 @@ def registry_stats() -> list[dict]:
     )
 
     rows = (
-        FusionFinding.objects.filter(case__status=Case.Status.PUBLISHED)
+        FusionFinding.objects.filter(case__in=published.values("pk"))
         .order_by()
         .values("five_prime_gene__symbol", "three_prime_gene__symbol")
         .annotate(n=Count("case", distinct=True))

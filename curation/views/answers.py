@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import render
 
+from curation.retractions import retracted_note
 from curation.search.answers import (
     FEW_TESTED,
     MAX_DIAGNOSES,
@@ -18,18 +19,29 @@ from curation.search.answers import (
 
 
 def diagnoses(request):
-    return render(request, "curation/answers/diagnoses.html", {"tree": diagnosis_tree()})
+    note = retracted_note(request)
+    return render(
+        request,
+        "curation/answers/diagnoses.html",
+        {"tree": diagnosis_tree(retracted=note["included"]), "retracted_note": note},
+    )
 
 
 def diagnosis(request, slug: str):
     found = find_diagnosis(slug)
     if found is None:
         raise Http404("No such diagnosis in RareDerm's list.")
-    summary = entity_summary(found)
+    note = retracted_note(request)
+    summary = entity_summary(found, retracted=note["included"])
     return render(
         request,
         "curation/answers/diagnosis.html",
-        {**summary, "slug": diagnosis_slug(found), "few_tested": FEW_TESTED},
+        {
+            **summary,
+            "slug": diagnosis_slug(found),
+            "few_tested": FEW_TESTED,
+            "retracted_note": note,
+        },
     )
 
 
@@ -54,7 +66,8 @@ def stains(request):
         errors.append(
             f"Choose two to {MAX_DIAGNOSES} different diagnoses to compare ({len(chosen)} given)."
         )
-    rows = [] if errors or prompt else separating_stains(chosen)
+    note = retracted_note(request)
+    rows = [] if errors or prompt else separating_stains(chosen, retracted=note["included"])
     return render(
         request,
         "curation/answers/stains.html",
@@ -65,7 +78,8 @@ def stains(request):
             "errors": errors,
             "prompt": prompt,
             "few_tested": FEW_TESTED,
-            "tree": diagnosis_tree(),
+            "tree": diagnosis_tree(retracted=note["included"]),
+            "retracted_note": note,
         },
         status=400 if errors and slugs else 200,
     )

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from citations.exports import ama_html
 from config.csvfile import csv_download, streamed_download
 from config.site import site_url
+from curation.retractions import retracted_note
 from curation.search import cache as search_cache
 from curation.search import exports
 from curation.search import summary as review
@@ -181,6 +182,7 @@ def search(request):
         "named": [(name, name_slug(name)) for _pk, name in result.named_diagnoses],
         "differential_more": max(0, len(result.differential) - DIFFERENTIAL_SHOWN),
         "clear_link": "?",
+        "retracted_note": _retracted_note(request),
     }
     return render(request, "curation/search/search.html", context)
 
@@ -260,8 +262,14 @@ def summary(request, fmt: str = ""):
             ("docx", "Word (DOCX)"),
             ("md", "Markdown"),
         ],
+        "retracted_note": _retracted_note(request),
     }
     return render(request, "curation/search/summary.html", context)
+
+
+def _retracted_note(request) -> dict:
+    # The search's own error list already says a bad `retracted` value.
+    return {**retracted_note(request), "error": ""}
 
 
 def export(request, fmt: str):

@@ -404,3 +404,23 @@ def test_an_element_that_never_closes_is_skipped_in_bounded_memory(tmp_path):
     ]
     assert "longer than 1,000,000 characters" in records[1].reason
     assert peak < 12_000_000, peak  # the 20 MB never sit in memory
+
+
+def test_retraction_erratum_and_concern_notices_are_read_from_commentscorrections():
+    records = parse("edited_notices.xml")
+    assert records[28775130].retracted is True
+    assert records[28775130].notices == [
+        {
+            "type": "RetractionIn",
+            "source": "RareDerm test fixture: invented retraction notice "
+            "(not a real PubMed record)",
+            "pmid": 99000001,
+        }
+    ]
+    assert records[30108519].retracted is False
+    assert [(n["type"], n["pmid"]) for n in records[30108519].notices] == [
+        ("ErratumIn", 99000002),
+        ("ExpressionOfConcernIn", None),
+    ]
+    # The recorded originals: CommentIn and Cites only, no notice.
+    assert parse("pubmed5.xml")[28775130].notices == []
