@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import ApiToken, PublicName, public_name
@@ -63,6 +64,7 @@ def _curator(request):
         raise PermissionDenied("API tokens are for curators: they submit case drafts.")
 
 
+@never_cache  # the answer that makes a token carries its key: no copy in any cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request):

@@ -33,6 +33,7 @@ def test_a_curator_makes_a_named_token_whose_key_is_shown_once_and_stored_hashed
     client.force_login(curator)
     response = client.post(URL, {"action": "create", "name": "lab import script"})
     assert response.status_code == 201
+    assert "no-store" in response["Cache-Control"]
     key = re.search(r"<code>(rdt_[A-Za-z0-9_-]+)</code>", response.content.decode()).group(1)
     token = ApiToken.objects.get(user=curator)
     assert token.name == "lab import script"
