@@ -13,26 +13,33 @@ from django.db.models import Count, OuterRef, Subquery
 from screening.models import Candidate, CandidateSource, ScreeningDecision
 
 
-def prisma_counts() -> dict:
-    by_kind = dict(
-        CandidateSource.objects.values_list("kind").annotate(n=Count("pk")).order_by("kind")
-    )
+def prisma_counts(search: str | None = None) -> dict:
+    """Overall, or for one saved search (by its name): then its records are the papers it
+    found first (its non-duplicate sources), so the same identities hold per search."""
+    sources = CandidateSource.objects.all()
+    candidates = Candidate.objects.all()
+    if search is not None:
+        sources = sources.filter(kind=CandidateSource.Kind.SEARCH, label=search)
+        candidates = candidates.filter(
+            pk__in=sources.filter(duplicate=False).values("candidate_id")
+        )
+    by_kind = dict(sources.values_list("kind").annotate(n=Count("pk")).order_by("kind"))
     identified = [(label, by_kind.get(kind, 0)) for kind, label in CandidateSource.Kind.choices]
     searches = list(
-        CandidateSource.objects.filter(kind=CandidateSource.Kind.SEARCH)
+        sources.filter(kind=CandidateSource.Kind.SEARCH)
         .values_list("label")
         .annotate(n=Count("pk"))
         .order_by("label")
     )
-    duplicates = CandidateSource.objects.filter(duplicate=True).count()
-    status = dict(Candidate.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    duplicates = sources.filter(duplicate=True).count()
+    status = dict(candidates.values_list("status").annotate(n=Count("pk")).order_by())
     latest_reason = Subquery(
         ScreeningDecision.objects.filter(candidate=OuterRef("pk"))
         .order_by("-at", "-pk")
         .values("reason__label")[:1]
     )
     reasons = list(
-        Candidate.objects.filter(status=Candidate.Status.EXCLUDED)
+        candidates.filter(status=Candidate.Status.EXCLUDED)
         .annotate(reason=latest_reason)
         .values_list("reason")
         .annotate(n=Count("pk"))
@@ -42,6 +49,7 @@ def prisma_counts() -> dict:
     included = status.get(Candidate.Status.INCLUDED, 0)
     maybe = status.get(Candidate.Status.MAYBE, 0)
     return {
+        "search": search,
         "identified": identified,
         "identified_total": sum(n for _, n in identified),
         "searches": searches,

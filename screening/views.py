@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -221,10 +222,40 @@ def chase(request, pmid: int):
     return redirect(citation.get_absolute_url())
 
 
+def _prisma_search(request) -> str | None:
+    """The saved search named by ?search= (404 for one that does not exist), or None: overall."""
+    name = request.GET.get("search")
+    if not name:
+        return None
+    get_object_or_404(SavedSearch, name=name)
+    return name
+
+
 @screener_required
 @require_GET
 def prisma(request):
-    """PRISMA counts of screening, as a table."""
+    """PRISMA counts of screening, overall or for one saved search, as a table."""
     from screening.prisma import prisma_counts
 
-    return render(request, "screening/prisma.html", {"counts": prisma_counts()})
+    search = _prisma_search(request)
+    searches = SavedSearch.objects.order_by("name").values_list("name", flat=True)
+    return render(
+        request,
+        "screening/prisma.html",
+        {"counts": prisma_counts(search), "saved_searches": searches, "query": request.GET},
+    )
+
+
+@screener_required
+@require_GET
+def prisma_svg(request):
+    """The same counts as a PRISMA flow diagram (SVG drawn here), downloadable."""
+    from screening.prisma import prisma_counts
+    from screening.prisma_svg import flow_svg
+
+    search = _prisma_search(request)
+    title = f"PRISMA flow: saved search “{search}”" if search else "PRISMA flow of screening"
+    response = HttpResponse(flow_svg(prisma_counts(search), title=title), "image/svg+xml")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = 'attachment; filename="prisma.svg"'
+    return response
