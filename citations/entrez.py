@@ -512,3 +512,96 @@ def fetch_history(
             body, max_element_chars=settings.PUBMED_MAX_ARTICLE_CHARS
         ),
     )
+
+
+# -- citation chasing: elink ---------------------------------------------------
+
+# Link names as NCBI's E-utilities spell them (elink's `linkname`).
+REFERENCES = "pubmed_pubmed_refs"  # the papers this one cites
+CITED_BY = "pubmed_pubmed_citedin"  # the papers that cite this one
+RELATED = "pubmed_pubmed"  # PubMed's similar articles, with scores
+RELATED_LIMIT = 20
+
+
+def _read_links(body: bytes, pmid: int, linkname: str) -> list[tuple[int, int | None]]:
+    """The (PMID, score) pairs of one elink answer, checked before anything is kept.
+
+    elink.dtd (20101123, as Biopython ships it) declares `Link (Id, Score?)`
+    and an `ERROR` in the result, a LinkSet or a LinkSetDb: any ERROR, or an
+    id that is not a number, makes the whole answer an EntrezError.
+    """
+    result = _read_esearch(body)  # Bio.Entrez.read: an <ERROR> is already an EntrezError
+    what = f"elink {linkname} of PMID {pmid}"
+    if not isinstance(result, list):
+        raise EntrezError(f"{what}: NCBI sent a bad answer: not an eLinkResult")
+    found: list[tuple[int, int | None]] = []
+    for linkset in result:
+        if not isinstance(linkset, dict):
+            raise EntrezError(f"{what}: NCBI sent a bad answer: a LinkSet without fields")
+        errors = [str(e) for e in [linkset.get("ERROR")] if e] + [
+            str(db["ERROR"]) for db in linkset.get("LinkSetDb", []) if db.get("ERROR")
+        ]
+        if errors:
+            raise EntrezError(f"{what}: NCBI answered with an error: {'; '.join(errors)}")
+        for linksetdb in linkset.get("LinkSetDb", []):
+            if str(linksetdb.get("LinkName", "")) != linkname:
+                continue
+            for link in linksetdb.get("Link", []):
+                value = str(link.get("Id", "")).strip()
+                score = str(link.get("Score", "")).strip()
+                if not re.fullmatch(r"\d{1,10}", value) or (score and not score.isdigit()):
+                    raise EntrezError(
+                        f"{what}: NCBI sent a bad answer: link {value!r} (score {score!r}) "
+                        "is not a PMID with a numeric score"
+                    )
+                found.append((int(value), int(score) if score else None))
+    return found
+
+
+def elink(pmid: int, linkname: str) -> tuple[list[tuple[int, int | None]], int]:
+    """One elink request from PubMed to PubMed: [(PMID, score or None)], tries used.
+
+    Related articles (`pubmed_pubmed`) are asked for with cmd=neighbor_score, so
+    each comes with PubMed's similarity score; they are returned best first.
+    """
+    if linkname not in (REFERENCES, CITED_BY, RELATED):
+        raise ValueError(f"unknown link name {linkname!r}")
+    pmid = int(pmid)
+    cmd = "neighbor_score" if linkname == RELATED else "neighbor"
+    links, tries = _call(
+        f"elink {linkname} of PMID {pmid}",
+        lambda: Entrez.elink(
+            dbfrom="pubmed", db="pubmed", id=str(pmid), linkname=linkname, cmd=cmd, **_params()
+        ),
+        lambda body: _read_links(body, pmid, linkname),
+    )
+    links = [(other, score) for other, score in links if other != pmid]
+    if linkname == RELATED:
+        links.sort(key=lambda pair: -(pair[1] or 0))
+    return links, tries
+
+
+def chase(pmid: int) -> dict[str, list[tuple[int, int | None]]]:
+    """References, cited-by and the top 20 related articles of a PMID (three elinks).
+
+    All three answers are read and checked before this returns, so a caller
+    that stores the result stores all of it or nothing.
+    """
+    references, _ = elink(pmid, REFERENCES)
+    cited_by, _ = elink(pmid, CITED_BY)
+    related, _ = elink(pmid, RELATED)
+    return {
+        REFERENCES: _unique(references),
+        CITED_BY: _unique(cited_by),
+        RELATED: _unique(related)[:RELATED_LIMIT],
+    }
+
+
+def _unique(links: list[tuple[int, int | None]]) -> list[tuple[int, int | None]]:
+    seen: set[int] = set()
+    kept = []
+    for pmid, score in links:
+        if pmid not in seen:
+            seen.add(pmid)
+            kept.append((pmid, score))
+    return kept

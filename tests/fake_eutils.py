@@ -19,6 +19,13 @@ tests/fixtures/entrez/ (see the README there):
   `usehistory=y` kept on the history server (WebEnv + QueryKey, esearch2.xml's
   shape) for efetch with `retstart`/`retmax`. `reject(term)` answers a query
   with NCBI's recorded ErrorList (esearch8.xml: PhraseNotFound).
+- elink.fcgi (dbfrom=pubmed, db=pubmed, one `id`, one `linkname`): the links of
+  elink1.xml (recorded for PMID 9298984: pubmed_pubmed, _citedin, _refs, ...)
+  and those added with `add_links(pmid, linkname, [(pmid, score or None)])`,
+  in elink1.xml's shape; a score is written as `<Score>`, which elink.dtd
+  (20101123) declares inside `<Link>` for cmd=neighbor_score. `elink_error(pmid,
+  message)` answers with an `<ERROR>` element in the LinkSet (the DTD allows it
+  there). A PMID without links gets a LinkSet with no LinkSetDb.
 - epost.fcgi: stores the ids and answers WebEnv/QueryKey (epost1.xml shape),
   or NCBI's recorded error for an empty or invalid id list (epost3.xml).
 
@@ -56,6 +63,15 @@ _DOI_RE = re.compile(
 )
 _PMC_ID_RE = re.compile(r'<ArticleId IdType="pmc">([^<]+)</ArticleId>')
 _DOCTYPE_RE = re.compile(r"<!DOCTYPE PubmedArticleSet[^>]*>")
+_LINKSETDB_RE = re.compile(
+    r"<LinkSetDb>\s*<DbTo>pubmed</DbTo>\s*<LinkName>([^<]+)</LinkName>(.*?)</LinkSetDb>",
+    re.DOTALL,
+)
+_LINK_RE = re.compile(r"<Link>\s*<Id>([^<]*)</Id>\s*(?:<Score>([^<]*)</Score>\s*)?</Link>")
+_ELINK_DOCTYPE = (
+    '<!DOCTYPE eLinkResult PUBLIC "-//NLM//DTD elink 20101123//EN" '
+    '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20101123/elink.dtd">'
+)
 
 
 @dataclass
@@ -98,6 +114,8 @@ class FakeEutils:
         self._posted: dict[str, list[str]] = {}
         self._searches: dict[str, dict[int, str]] = {}
         self._rejected: set[str] = set()
+        self._links: dict[tuple[int, str], list[tuple[str, int | None]]] = {}
+        self._elink_errors: dict[int, str] = {}
         self._webenv_ids = itertools.count(1)
         self.doctype = ""
         for path in sorted(self.fixtures.glob("pubmed*.xml")):
@@ -107,6 +125,13 @@ class FakeEutils:
                 self.doctype = found.group(0) if found else ""
             for article in _ARTICLE_RE.findall(text):
                 self.add_article(article)
+        recorded_links = self.fixtures / "elink1.xml"
+        if recorded_links.exists():
+            text = recorded_links.read_text(encoding="utf-8")
+            source = int(re.search(r"<IdList>\s*<Id>(\d+)</Id>", text).group(1))
+            for linkname, body in _LINKSETDB_RE.findall(text):
+                links = [(i.strip(), int(s) if s else None) for i, s in _LINK_RE.findall(body)]
+                self._links[(source, linkname)] = links
         self.html_page = (self.fixtures / "pubmed3.html").read_bytes()
         self.no_hits = (self.fixtures / "esearch8.xml").read_bytes()
         self.search_hits = (self.fixtures / "esearch1.xml").read_bytes()
@@ -177,6 +202,45 @@ class FakeEutils:
             f"<eSearchResult><Count>{len(ids)}</Count><RetMax>{min(retmax, len(ids))}</RetMax>"
             f"<RetStart>{retstart}</RetStart>{history}<IdList>{shown}</IdList><TranslationSet/>"
             f"<QueryTranslation>{safe_term}</QueryTranslation></eSearchResult>\n"
+        ).encode()
+
+    def add_links(self, pmid: int, linkname: str, links: list) -> None:
+        """elink answers `linkname` for `pmid` with these links: PMIDs or (PMID, score).
+
+        A link may be any string, so that a test can serve a non-numeric id.
+        """
+        self._links[(int(pmid), linkname)] = [
+            (str(link[0]), link[1]) if isinstance(link, tuple) else (str(link), None)
+            for link in links
+        ]
+
+    def elink_error(self, pmid: int, message: str) -> None:
+        """elink answers for `pmid` with NCBI's <ERROR> element in the LinkSet."""
+        self._elink_errors[int(pmid)] = message
+
+    def _elink(self, params: dict[str, str]) -> bytes:
+        pmid = int(params["id"])
+        linkname = params.get("linkname", "")
+        if pmid in self._elink_errors:
+            inner = f"<ERROR>{_escape(self._elink_errors[pmid])}</ERROR>"
+        else:
+            links = self._links.get((pmid, linkname), [])
+            with_scores = params.get("cmd") == "neighbor_score"
+            shown = "".join(
+                f"<Link><Id>{_escape(link)}</Id>"
+                + (f"<Score>{score}</Score>" if with_scores and score is not None else "")
+                + "</Link>"
+                for link, score in links
+            )
+            inner = (
+                f"<LinkSetDb><DbTo>pubmed</DbTo><LinkName>{linkname}</LinkName>{shown}</LinkSetDb>"
+                if links
+                else ""
+            )
+        return (
+            f'<?xml version="1.0" encoding="UTF-8" ?>\n{_ELINK_DOCTYPE}\n<eLinkResult><LinkSet>'
+            f"<DbFrom>pubmed</DbFrom><IdList><Id>{pmid}</Id></IdList>{inner}"
+            "</LinkSet></eLinkResult>\n"
         ).encode()
 
     def add_synthetic(self, count: int, first_pmid: int = 90_000_001) -> list[int]:
@@ -316,6 +380,10 @@ class FakeEutils:
             if pmid is None:
                 return 200, xml, self.no_hits, {}
             return 200, xml, esearch_answer([pmid], term), {}
+        if request.endpoint == "elink":
+            if not request.params.get("id", "").strip().isdigit():
+                return 400, "text/plain", b"Error: invalid id", {}
+            return 200, xml, self._elink(request.params), {}
         if request.endpoint == "epost":
             ids = request.ids
             if not ids or not all(part.strip().isdigit() for part in ids):
@@ -423,6 +491,10 @@ def _doi_of(article_xml: str) -> str:
         if location:
             return location.strip().lower()
     return ""
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def synthetic_doi(pmid: int) -> str:
