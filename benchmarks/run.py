@@ -5,8 +5,10 @@
 
 Needs PostgreSQL and Redis, and a database of its own: it fills it with
 synthetic cases (manage.py generate_synthetic; reused by later runs) and
-removes what else it adds. Prints a table, or JSON with --json. Exits 1 if a
-target is missed, 2 if the run could not be made.
+removes what else it adds, then runs VACUUM (ANALYZE) and reports the
+server's settings (autovacuum, work_mem, shared_buffers, ...) with the figures.
+Prints a table, or JSON with --json. Exits 1 if a target is missed, 2 if the
+run could not be made.
 
 1. web: gunicorn (2 sync workers, DEBUG off) serving the synthetic registry,
    a load generator in its own process; p50/p95/requests per second per page
@@ -131,12 +133,43 @@ def ensure_registry(cases: int, seed: int):
     )
 
 
-def analyze() -> None:
-    # Fresh planner statistics, as autovacuum would have them on a live registry.
+def vacuum_analyze() -> None:
+    """VACUUM (ANALYZE): the state autovacuum keeps a live registry in.
+
+    The machine's PostgreSQL may run with autovacuum off: after a bulk insert
+    the visibility map is empty (no index-only scans) and the planner has no
+    statistics, and the figures would be those of a server nobody runs.
+    VACUUM cannot run inside a transaction: Django's autocommit is relied on.
+    """
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM (ANALYZE)")
+
+
+# The server settings the figures depend on, reported with them.
+SERVER_SETTINGS = (
+    "server_version",
+    "autovacuum",
+    "work_mem",
+    "shared_buffers",
+    "effective_cache_size",
+    "maintenance_work_mem",
+    "random_page_cost",
+    "max_parallel_workers_per_gather",
+)
+
+
+def server_settings() -> dict:
+    """The PostgreSQL settings of SERVER_SETTINGS, as the server reports them (SHOW)."""
+    from django.db import connection
+
+    found = {}
+    with connection.cursor() as cursor:
+        for name in SERVER_SETTINGS:
+            cursor.execute(f"SHOW {name}")
+            found[name] = cursor.fetchone()[0]
+    return found
 
 
 def measure(args) -> list:
@@ -152,7 +185,7 @@ def measure(args) -> list:
 
     def web_part():
         made = ensure_registry(args.cases, args.seed)
-        analyze()
+        vacuum_analyze()
         return [made, *web.run(rounds=args.rounds, requests=args.requests, seconds=args.seconds)]
 
     parts = {
@@ -195,6 +228,11 @@ def table(report: dict) -> str:
         f"{m['memory_gib']} GiB, Python {m['python']}, load {m['load_average_at_start']}"
     )
     lines.append(f"command: {report['command']}  ({report['seconds']:.0f} s)")
+    if report.get("postgres"):
+        lines.append(
+            "PostgreSQL settings: "
+            + ", ".join(f"{name} {value}" for name, value in report["postgres"].items())
+        )
     if report.get("logs"):
         lines.append(f"logs of the child processes: {report['logs']}")
     web = [f for f in report["figures"] if f["section"] == "web"]
@@ -253,6 +291,7 @@ def main(argv=None) -> int:
         + shlex.join(sys.argv[1:] if argv is None else argv),
         "figures": [],
     }
+    report["postgres"] = server_settings()
     report["figures"] = [asdict(f) for f in measure(args)]
     report["seconds"] = time.monotonic() - started
     from benchmarks.common import log_dir

@@ -13,10 +13,12 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
 
 from benchmarks import run
 from benchmarks.web import BASELINE
 from citations.models import Citation, FetchJob
+from curation.management.commands.generate_synthetic import generate
 from curation.models import Case
 from tests.conftest import ROOT
 
@@ -55,6 +57,9 @@ def test_the_bench_harness_measures_every_figure_on_tiny_sizes(
         assert extra["requests_per_s"] > 0
         assert extra["bytes"] > 0
     assert figures[("web", BASELINE)]["extra"]["ratio_p50_to_baseline"] == 1.0
+    # The server's settings are reported with the figures they shape.
+    assert list(report["postgres"]) == list(run.SERVER_SETTINGS)
+    assert report["postgres"]["autovacuum"] in ("on", "off")
 
     stored = figures[("ingestion", "PMIDs stored (2 workers)")]
     assert stored["value"] == 400 and stored["ok"] is True
@@ -83,6 +88,7 @@ def test_the_table_shows_pending_pages_and_missed_targets():
         },
         "command": "python -m benchmarks.run",
         "seconds": 12.0,
+        "postgres": {"autovacuum": "off", "work_mem": "4MB"},
         "figures": [
             {
                 "section": "web",
@@ -125,6 +131,7 @@ def test_the_table_shows_pending_pages_and_missed_targets():
 
     text = run.table(report)
 
+    assert "PostgreSQL settings: autovacuum off, work_mem 4MB" in text
     assert "| baseline (one primary-key query) | 2.0 | 3.0 | 500.0 | 1.00x |" in text
     assert "| statistics page | - | - | - | - | pending: the page does not exist yet |" in text
     assert "| file import | peak memory (child's max RSS) | 400.0 MB | ≤ 300 | NO |" in text
@@ -162,3 +169,19 @@ def test_the_baseline_view_is_served_only_under_the_benchmark_settings(client, s
     assert client.get(f"/bench/baseline/{pk + 1}/").status_code == 404
     # The application's own pages are all still there.
     assert client.get(f"/cases/{pk}/").status_code == 200
+
+
+def test_the_bench_vacuums_the_generated_registry(postgres, transactional_db):
+    # A bare ANALYZE leaves the visibility map empty after a bulk insert (no
+    # index-only scans): the bench must measure a vacuumed registry.
+    generate(30, 15, 1)
+
+    run.vacuum_analyze()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relpages, relallvisible FROM pg_class WHERE relname = %s",
+            [Case._meta.db_table],
+        )
+        pages, visible = cursor.fetchone()
+    assert pages >= 1 and visible == pages
