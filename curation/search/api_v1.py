@@ -23,13 +23,14 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils.http import http_date, parse_http_date_safe
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import pagination, routers, serializers, viewsets
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.throttling import AnonRateThrottle
 
 from accounts.throttle import client_address
@@ -40,6 +41,7 @@ from curation.models import Diagnosis, Gene, Marker, Release
 from curation.search import answers
 from curation.search.api import CaseFilter, CaseSerializer, CaseViewSet
 from curation.search.contract import BAD_KEY, BAD_REQUEST, NOT_FOUND
+from curation.search.params import RETRACTED_INCLUDE, RETRACTED_PARAM, read_retracted
 from curation.search.partners import gene_partners
 
 # RFC 9110 section 13.1.2: "*" or a comma-separated list of (weak) entity tags.
@@ -276,10 +278,10 @@ class _Statistics(serializers.Serializer):
     )
 
 
-def entity_statistics(diagnosis: Diagnosis) -> dict:
+def entity_statistics(diagnosis: Diagnosis, *, retracted: bool = False) -> dict:
     """The numbers of the entity page (answers.entity_summary, the one place they are
-    counted) as JSON."""
-    summary = answers.entity_summary(diagnosis)
+    counted) as JSON; the cases of retracted papers only with `retracted`, as there."""
+    summary = answers.entity_summary(diagnosis, retracted=retracted)
     course = summary["course"]
     return {
         "cases": summary["n_cases"],
@@ -331,7 +333,7 @@ class DiagnosisDetailSerializer(DiagnosisSerializer):
 
     @extend_schema_field(_Statistics)
     def get_statistics(self, diagnosis) -> dict:
-        return entity_statistics(diagnosis)
+        return entity_statistics(diagnosis, retracted=self.context.get("retracted", False))
 
 
 class MarkerSerializer(serializers.ModelSerializer):
@@ -386,7 +388,18 @@ _VOCABULARY_ERRORS = {304: NOT_MODIFIED, 401: BAD_KEY, 404: NOT_FOUND, 429: TOO_
 
 @extend_schema_view(
     list=extend_schema(responses={200: DiagnosisSerializer, **_VOCABULARY_ERRORS}),
-    retrieve=extend_schema(responses={200: DiagnosisDetailSerializer, **_VOCABULARY_ERRORS}),
+    retrieve=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                RETRACTED_PARAM,
+                str,
+                enum=[RETRACTED_INCLUDE],
+                description="`include`: count the cases whose paper was retracted too "
+                "(left out by default, as on the entity page).",
+            )
+        ],
+        responses={200: DiagnosisDetailSerializer, 400: BAD_REQUEST, **_VOCABULARY_ERRORS},
+    ),
 )
 class DiagnosisViewSet(VocabularyViewSet):
     """Diagnoses (ICD-O-3.2) with their WHO family and number of published cases; one
@@ -397,6 +410,21 @@ class DiagnosisViewSet(VocabularyViewSet):
 
     def get_serializer_class(self):
         return DiagnosisDetailSerializer if self.action == "retrieve" else DiagnosisSerializer
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.action == "retrieve":
+            # Every value given must be `include` (an empty or repeated one too): the API
+            # refuses what it would not do, as its filters do.
+            values = self.request.query_params.getlist(RETRACTED_PARAM)
+            for value in values:
+                included, error = read_retracted({RETRACTED_PARAM: value})
+                if not included:
+                    raise ValidationError(
+                        {RETRACTED_PARAM: [error or "Give retracted=include, or leave it out."]}
+                    )
+            context["retracted"] = bool(values)
+        return context
 
     def get_object(self):
         found = answers.find_diagnosis(self.kwargs["slug"])

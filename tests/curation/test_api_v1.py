@@ -174,3 +174,15 @@ def test_a_diagnosis_with_its_statistics_has_a_fixed_query_budget(
         assert (
             client.get("/api/v1/diagnoses/inflammatory-myofibroblastic-tumor/").status_code == 200
         )
+
+
+def test_a_diagnosis_leaves_out_retracted_papers_unless_asked_as_its_page(client, registry):
+    citation = registry["scalp_imt"].citation
+    citation.retracted = True
+    citation.save(update_fields=["retracted"])
+    url = "/api/v1/diagnoses/inflammatory-myofibroblastic-tumor/"
+    assert client.get(url).json()["statistics"]["cases"] == 2
+    assert client.get(url, {"retracted": "include"}).json()["statistics"]["cases"] == 3
+    for bad in ("yes", ""):
+        refused = client.get(url, {"retracted": bad})
+        assert refused.status_code == 400 and refused.json()["retracted"]
