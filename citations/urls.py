@@ -1,6 +1,6 @@
 from django.urls import path
 
-from citations import views
+from citations import saved_search_views, views
 
 app_name = "citations"
 
@@ -10,4 +10,13 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),
     path("<int:pmid>/", views.citation_detail, name="detail"),
+    path("saved-searches/", saved_search_views.saved_search_list, name="saved_searches"),
+    path(
+        "saved-searches/<int:pk>/", saved_search_views.saved_search_edit, name="saved_search_edit"
+    ),
+    path(
+        "saved-searches/<int:pk>/enabled/",
+        saved_search_views.saved_search_enabled,
+        name="saved_search_enabled",
+    ),
 ]

@@ -29,12 +29,13 @@ STALE_RUN = timedelta(hours=1)
 SCHEDULE_DAYS = {SavedSearch.Schedule.DAILY: 1, SavedSearch.Schedule.WEEKLY: 7}
 
 
-def add_saved_search(
-    name: str, query: str, *, schedule: str = "weekly", by=None, confirm_large: bool = False
-) -> SavedSearch:
-    """Save a query after PubMed accepted it; ValidationError (by field) with NCBI's words if not.
+def _check_search(
+    name: str, query: str, schedule: str, *, confirm_large: bool, instance=None
+) -> tuple[str, str]:
+    """The cleaned name and query, or ValidationError (by field) with NCBI's words.
 
-    A query that matches more than CONFIRM_ABOVE records needs confirm_large.
+    PubMed is asked (strictly: ErrorList and WarningList) unless the query is the one
+    `instance` has already; a query matching more than CONFIRM_ABOVE needs confirm_large.
     """
     name, query = name.strip(), " ".join(query.split())
     if not name:
@@ -43,8 +44,13 @@ def add_saved_search(
         raise ValidationError({"query": "Give the PubMed query."})
     if schedule not in SavedSearch.Schedule.values:
         raise ValidationError({"schedule": f"Schedule {schedule!r}: choose daily or weekly."})
-    if SavedSearch.objects.filter(name=name).exists():
+    others = SavedSearch.objects.filter(name=name)
+    if instance is not None:
+        others = others.exclude(pk=instance.pk)
+    if others.exists():
         raise ValidationError({"name": f"A saved search is called {name!r} already."})
+    if instance is not None and instance.query == query:
+        return name, query
     try:
         answer = entrez.search_history(query, strict=True)
     except entrez.QueryRejected as exc:
@@ -58,7 +64,53 @@ def add_saved_search(
                 f"{CONFIRM_ABOVE:,}): confirm to save it anyway, or narrow it."
             }
         )
-    return SavedSearch.objects.create(name=name, query=query, schedule=schedule, created_by=by)
+    return name, query
+
+
+def add_saved_search(
+    name: str,
+    query: str,
+    *,
+    schedule: str = "weekly",
+    by=None,
+    confirm_large: bool = False,
+    enabled: bool = True,
+) -> SavedSearch:
+    """Save a query after PubMed accepted it; ValidationError (by field) with NCBI's words if not.
+
+    A query that matches more than CONFIRM_ABOVE records needs confirm_large.
+    """
+    name, query = _check_search(name, query, schedule, confirm_large=confirm_large)
+    return SavedSearch.objects.create(
+        name=name, query=query, schedule=schedule, enabled=enabled, created_by=by
+    )
+
+
+def change_saved_search(
+    search: SavedSearch,
+    *,
+    name: str,
+    query: str,
+    schedule: str,
+    confirm_large: bool = False,
+) -> SavedSearch:
+    """Rename, reschedule or re-word a saved search; a new query is checked with PubMed first.
+
+    The runs so far (covered_until) are kept: a new wording applies from the next run on.
+    """
+    name, query = _check_search(
+        name, query, schedule, confirm_large=confirm_large, instance=search
+    )
+    search.name, search.query, search.schedule = name, query, schedule
+    search.save(update_fields=["name", "query", "schedule"])
+    return search
+
+
+def set_saved_search_enabled(search: SavedSearch, enabled: bool) -> SavedSearch:
+    """Enable (it runs when due) or disable (it never runs) a saved search."""
+    search.enabled = enabled
+    search.save(update_fields=["enabled"])
+    return search
 
 
 def due_searches(now=None):
