@@ -15,7 +15,7 @@ import sys
 import pytest
 from django.db import connection
 
-from benchmarks import run
+from benchmarks import ingestion, run
 from benchmarks.web import BASELINE
 from citations.models import Citation, FetchJob
 from curation.management.commands.generate_synthetic import generate
@@ -66,6 +66,10 @@ def test_the_bench_harness_measures_every_figure_on_tiny_sizes(
     requests = figures[("ingestion", "requests sent")]
     assert requests["value"] >= 2 and requests["ok"] is True  # 400 PMIDs: 2 efetch of 200
     assert figures[("ingestion", "raw parse (Entrez.read)")]["value"] > 0
+    bounds = figures[("ingestion", "wall time")]["extra"]
+    assert bounds["floor_s"] == max(bounds["rate_limit_floor_s"], bounds["cpu_floor_s"]) > 0
+    ratio = figures[("ingestion", "wall time / larger floor")]
+    assert ratio["note"].startswith(f"bound by {bounds['bound']}: rate-limit floor")
     imported = [f for f in report["figures"] if f["section"] == "file import"]
     assert imported[0]["value"] == 300 and imported[0]["ok"] is True
     assert 0 < imported[2]["value"] < 2000  # MB of RSS: measured, and plausible
@@ -185,3 +189,17 @@ def test_the_bench_vacuums_the_generated_registry(postgres, transactional_db):
         )
         pages, visible = cursor.fetchone()
     assert pages >= 1 and visible == pages
+
+
+def test_ingestion_is_measured_against_the_larger_of_its_two_floors():
+    # 50 requests at 10/s: 5 s. 10,000 articles at 250/s in one process, shared
+    # by 4 workers on 2 cores: 20 s of CPU. The CPU binds.
+    cpu_bound = ingestion.floors(requests=50, stored=10_000, store_rate=250, workers=4, cpus=2)
+    assert cpu_bound["rate_limit_floor_s"] == 5.0
+    assert cpu_bound["cpu_floor_s"] == 20.0
+    assert cpu_bound["floor_s"] == 20.0 and cpu_bound["bound"] == "CPU"
+
+    # Few articles per request: the rate limit binds.
+    rate_bound = ingestion.floors(requests=50, stored=500, store_rate=250, workers=1, cpus=8)
+    assert rate_bound["cpu_floor_s"] == 2.0
+    assert rate_bound["floor_s"] == 5.0 and rate_bound["bound"] == "rate limit"
