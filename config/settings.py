@@ -369,6 +369,12 @@ CELERY_BEAT_SCHEDULE["citations-saved-searches"] = {
     "task": "citations.run_due_saved_searches",
     "schedule": crontab(minute=17),
 }
+# The weekly screening digest to curators (screening/digest.py), Mondays 07:00:
+# written to the outbox once per curator and ISO week.
+CELERY_BEAT_SCHEDULE["screening-weekly-digest"] = {
+    "task": "screening.send_weekly_digest",
+    "schedule": crontab(minute=0, hour=7, day_of_week=1),
+}
 # The retraction and correction watch (citations/actions/refresh.py): every cited
 # PMID fetched again on the 2nd of each month at 04:00; a failed run is caught up by
 # the next (oldest check first) or by `manage.py refresh_citations`.

@@ -1,0 +1,59 @@
+"""The weekly screening digest (screening.digest, task screening.send_weekly_digest, beat):
+each curator gets one e-mail in the outbox with the week's new candidates and the papers
+included for them; nothing new, no e-mail; a second run in the same week writes nothing."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from outbox.models import Email
+from screening.actions import add_candidate, decide_candidate
+from screening.digest import queue_weekly_digest
+from screening.models import Candidate
+from screening.tasks import send_weekly_digest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_curator_gets_the_weeks_new_candidates_once(curator, curator2, reviewer, reader):
+    add_candidate(kind="search", pmid=1, label="cutaneous IMT")
+    add_candidate(kind="search", pmid=2, label="cutaneous IMT")
+    add_candidate(kind="search", pmid=1, label="IMT, other wording")  # a duplicate: not counted
+    old = add_candidate(kind="suggestion", pmid=3).candidate
+    Candidate.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+    included = add_candidate(kind="search", pmid=4, label="cutaneous IMT").candidate
+    decide_candidate(included, "include", by=reviewer, assign_to=curator2)
+
+    assert send_weekly_digest.apply().get() == 3  # two curators and a reviewer, not the reader
+    emails = {e.to[0]: e for e in Email.objects.filter(kind="screening-digest")}
+    assert set(emails) == {
+        "carla_curator@example.org",
+        "colin_curator@example.org",
+        "rosa_reviewer@example.org",
+    }
+    carla = emails["carla_curator@example.org"]
+    assert carla.subject == "[RareDerm] Screening this week: 2 new, 0 for you"
+    assert "Saved search: cutaneous IMT: 2" in carla.body
+    assert "other wording" not in carla.body
+    assert "/screening/" in carla.body
+    colin = emails["colin_curator@example.org"]
+    assert colin.subject == "[RareDerm] Screening this week: 2 new, 1 for you"
+    assert "(PMID 4)" in colin.body
+
+    assert queue_weekly_digest() == 0  # the same week: each digest is in the outbox already
+    assert Email.objects.filter(kind="screening-digest").count() == 3
+
+
+def test_nothing_new_sends_nothing(curator):
+    old = add_candidate(kind="suggestion", pmid=3).candidate
+    Candidate.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+    assert queue_weekly_digest() == 0
+    assert not Email.objects.filter(kind="screening-digest").exists()
+
+
+def test_beat_sends_it_weekly():
+    entry = settings.CELERY_BEAT_SCHEDULE["screening-weekly-digest"]
+    assert entry["task"] == "screening.send_weekly_digest"
+    assert entry["schedule"].day_of_week == {1}
