@@ -36,10 +36,14 @@ def fetch(host: str, port: int, path: str, timeout: float) -> tuple[int, int, fl
         conn.close()
 
 
-def burst(spec: dict, path: str, requests: int, seconds: float) -> dict:
-    """`requests` GETs of one path from `concurrency` threads, within `seconds`."""
+def burst(spec: dict, path, requests: int, seconds: float) -> dict:
+    """`requests` GETs of one path from `concurrency` threads, within `seconds`.
+
+    `path` may be a list: then each of its paths is asked once, in order.
+    """
     lock = threading.Lock()
-    left = [requests]
+    paths = list(path) if isinstance(path, list) else None
+    left = [len(paths) if paths else requests]
     deadline = time.perf_counter() + seconds
     latencies: list[float] = []
     statuses: dict[str, int] = {}
@@ -51,8 +55,9 @@ def burst(spec: dict, path: str, requests: int, seconds: float) -> dict:
                 if left[0] <= 0 or time.perf_counter() > deadline:
                     return
                 left[0] -= 1
+                url = paths[len(paths) - 1 - left[0]] if paths else path
             try:
-                status, size, elapsed = fetch(spec["host"], spec["port"], path, spec["timeout"])
+                status, size, elapsed = fetch(spec["host"], spec["port"], url, spec["timeout"])
             except OSError as exc:
                 status, size, elapsed = f"{exc.__class__.__name__}", 0, None
             with lock:
@@ -84,6 +89,14 @@ def run(spec: dict) -> dict:
         for _ in range(spec.get("warmup", 0)):
             with contextlib.suppress(OSError):
                 fetch(spec["host"], spec["port"], page["path"], spec["timeout"])
+    # The cold set: distinct queries, each asked once (after the warm-up, so that
+    # the workers' imports are not in it, and before the warm rounds).
+    cold = spec.get("cold") or []
+    results["cold"] = (
+        burst(spec, cold, len(cold), float("inf"))
+        if cold
+        else {"latencies_ms": [], "statuses": {}, "bytes": [], "elapsed": 0.0}
+    )
     for _ in range(spec["rounds"]):
         for page in spec["pages"]:
             got = burst(spec, page["path"], spec["requests"], spec["seconds"])

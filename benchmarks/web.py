@@ -127,6 +127,80 @@ def fixtures() -> dict:
     return {"case": pk}
 
 
+COLD_SET = "cold set ({n} distinct queries, each asked once)"
+COLD_P95_TARGET_MS = 300.0
+
+
+def cold_queries(count: int = 120, seed: int = 1) -> list[str]:
+    """`count` distinct reader queries, each to be asked once, from the registry's vocabulary.
+
+    Facet combinations (diagnosis + site, fusion + stain, site + stain),
+    immunoprofiles, words, entity pages, stain pages and review tables: none
+    is in the cache when asked, as with a reader's new query.
+    """
+    import random
+
+    from curation.models import Diagnosis, FusionFinding, IHCResult
+    from curation.search.answers import diagnosis_slug
+
+    rng = random.Random(seed)
+    published = Case.objects.published()
+    diagnoses = list(
+        Diagnosis.objects.filter(pk__in=published.values("final_diagnosis")).order_by("pk")
+    )
+    sites = sorted(
+        set(published.exclude(topography=None).values_list("topography__code", flat=True))
+    )
+    genes = sorted(
+        set(
+            FusionFinding.objects.filter(case__in=published).values_list(
+                "three_prime_gene__symbol", flat=True
+            )
+        )
+        - {None}
+    )
+    markers = sorted(set(IHCResult.objects.values_list("marker__name", flat=True).distinct()))
+    if not (diagnoses and sites and genes and markers):
+        raise RuntimeError("the registry is too small for a cold set: generate_synthetic first")
+    words = sorted({w for d in diagnoses for w in d.name.lower().split() if len(w) > 4})
+    search, summary = reverse("curation:search"), reverse("curation:search_summary")
+    stains = reverse("curation:stains")
+
+    def sign():
+        return rng.choice("+-")
+
+    kinds = [
+        lambda: f"{search}?dx={rng.choice(diagnoses).pk}&site={quote(rng.choice(sites))}",
+        lambda: (
+            f"{search}?three={quote(rng.choice(genes))}"
+            f"&ihc={quote(rng.choice(markers) + ':positive')}"
+        ),
+        lambda: (
+            f"{search}?site={quote(rng.choice(sites))}"
+            f"&ihc={quote(rng.choice(markers) + ':negative')}"
+        ),
+        lambda: (
+            f"{search}?profile="
+            + quote(" ".join(m + sign() for m in rng.sample(markers, min(3, len(markers)))))
+        ),
+        lambda: f"{search}?q={quote(' '.join(rng.sample(words, min(2, len(words)))))}",
+        lambda: reverse("curation:diagnosis", args=[diagnosis_slug(rng.choice(diagnoses))]),
+        lambda: (
+            f"{stains}?"
+            + "&".join(
+                f"dx={diagnosis_slug(d)}" for d in rng.sample(diagnoses, min(2, len(diagnoses)))
+            )
+        ),
+        lambda: f"{summary}?dx={rng.choice(diagnoses).pk}&three={quote(rng.choice(genes))}",
+    ]
+    found: dict[str, None] = {}
+    for _ in range(count * 50):
+        if len(found) >= count:
+            break
+        found.setdefault(rng.choice(kinds)(), None)
+    return list(found)
+
+
 def resolve(pages: list[Page], data: dict) -> tuple[list[dict], list[str]]:
     """(pages with a path, names of pending pages) under the benchmark's URLconf."""
     set_urlconf("benchmarks.urls")
@@ -204,6 +278,7 @@ class Gunicorn:
 def run(*, rounds: int, requests: int, seconds: float, concurrency: int = 2) -> list[Figure]:
     data = fixtures()
     pages, pending = resolve(PAGES, data)
+    cold = cold_queries()
     env = child_env(DJANGO_SETTINGS_MODULE="benchmarks.settings")
     collectstatic(env)
     server = Gunicorn(env)
@@ -218,6 +293,7 @@ def run(*, rounds: int, requests: int, seconds: float, concurrency: int = 2) -> 
             "seconds": seconds,
             "concurrency": concurrency,
             "warmup": 3,
+            "cold": cold,
         }
         # The load generator is its own process: it must not share an interpreter
         # lock with this one (or with the server, obviously).
@@ -233,7 +309,32 @@ def run(*, rounds: int, requests: int, seconds: float, concurrency: int = 2) -> 
         results = json.loads(done.stdout)
     finally:
         server.stop()
-    return figures(pages, results, pending)
+    return [*figures(pages, results, pending), cold_figure(cold, results["cold"])]
+
+
+def cold_figure(paths: list[str], got: dict) -> Figure:
+    lat = got["latencies_ms"]
+    p50, p95 = percentile(lat, 50), percentile(lat, 95)
+    errors = {k: v for k, v in got["statuses"].items() if k != "200"}
+    ok = not errors and p95 is not None and p95 <= COLD_P95_TARGET_MS
+    return Figure(
+        "web",
+        COLD_SET.format(n=len(paths)),
+        p50,
+        "ms p50",
+        f"p95 ≤ {COLD_P95_TARGET_MS:g} ms",
+        ok,
+        note=f"HTTP errors: {errors}" if errors else "",
+        extra={
+            "paths": paths,
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "requests_per_s": len(lat) / got["elapsed"] if got["elapsed"] else None,
+            "ratio_p50_to_baseline": None,
+            "requests": len(lat),
+            "bytes": round(sum(got["bytes"]) / len(got["bytes"])) if got["bytes"] else 0,
+        },
+    )
 
 
 def figures(pages: list[dict], results: dict, pending: list[str]) -> list[Figure]:

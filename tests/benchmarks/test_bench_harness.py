@@ -57,6 +57,13 @@ def test_the_bench_harness_measures_every_figure_on_tiny_sizes(
         assert extra["requests_per_s"] > 0
         assert extra["bytes"] > 0
     assert figures[("web", BASELINE)]["extra"]["ratio_p50_to_baseline"] == 1.0
+    # The cold set: at least 100 distinct queries of every kind, each asked once.
+    cold = [f for f in web if f["name"].startswith("cold set (")]
+    assert len(cold) == 1, names
+    paths = cold[0]["extra"]["paths"]
+    assert len(paths) == len(set(paths)) == cold[0]["extra"]["requests"] >= 100
+    for kind in ("?dx=", "&ihc=", "?profile=", "?q=", "/diagnoses/", "/stains/?dx=", "/summary/"):
+        assert any(kind in path for path in paths), kind
     # The server's settings are reported with the figures they shape.
     assert list(report["postgres"]) == list(run.SERVER_SETTINGS)
     assert report["postgres"]["autovacuum"] in ("on", "off")
