@@ -472,3 +472,34 @@ class CitationChange(models.Model):
         source = self.details.get("source", "")
         pmid = self.details.get("pmid")
         return f"{source} (PMID {pmid})" if pmid else source
+
+
+class CitationLink(models.Model):
+    """A paper PubMed links to a citation: one it cites, one citing it, or a related one.
+
+    Written by citation chasing (citations.actions.links.store_links), all of a
+    citation's links at once, from elink's answers.
+    """
+
+    class Relation(models.TextChoices):
+        REFERENCE = "refs", "References"
+        CITED_BY = "citedin", "Cited by"
+        RELATED = "related", "Related"
+
+    citation = models.ForeignKey(Citation, on_delete=models.CASCADE, related_name="links")
+    relation = models.CharField(max_length=10, choices=Relation.choices)
+    pmid = models.PositiveBigIntegerField("PMID")
+    # PubMed's similarity score (related articles only).
+    score = models.PositiveBigIntegerField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citation", "relation", "pmid"], name="citations_citationlink_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"PMID {self.citation_id}: {self.get_relation_display()} PMID {self.pmid}"

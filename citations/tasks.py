@@ -6,9 +6,13 @@ row, so every worker takes a share of a large job. Every task may run twice
 (acks_late, the sweep): a batch done, or held by a live run, is left alone.
 """
 
+import logging
+
 from celery import shared_task
 
 from citations import actions
+
+logger = logging.getLogger(__name__)
 
 
 def _worker(task) -> str:
@@ -77,3 +81,16 @@ def refresh_cited() -> None:
     from citations.actions.refresh import start_refresh
 
     start_refresh(source="beat")
+
+
+@shared_task(name="citations.chase_citation")
+def chase_citation(citation_id: int) -> None:
+    """Fetch and store a citation's references, citing and related papers (elink)."""
+    from citations.actions.links import chase_citation as chase
+    from citations.entrez import EntrezError
+
+    try:
+        chase(citation_id)
+    except EntrezError as exc:
+        # Nothing was stored; a curator can ask again with the citation page's button.
+        logger.warning("citation chasing of citation %s failed: %s", citation_id, exc)

@@ -19,4 +19,5 @@ urlpatterns = [
         saved_search_views.saved_search_enabled,
         name="saved_search_enabled",
     ),
+    path("<int:pmid>/links/", views.citation_chase, name="chase_links"),
 ]

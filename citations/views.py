@@ -64,6 +64,24 @@ def citation_detail(request, pmid: int):
     )
 
 
+@login_required
+@require_POST
+def citation_chase(request, pmid: int):
+    """A curator asks for a citation's references, citing and related papers now."""
+    from citations.actions.links import queue_chase
+
+    if not has_role(request.user, CURATOR):
+        raise PermissionDenied("Only curators and reviewers fetch a paper's links.")
+    citation = get_object_or_404(Citation, pmid=pmid)
+    queue_chase(citation)
+    messages.success(
+        request,
+        f"Fetching the references, citing and related papers of PMID {pmid} from PubMed; "
+        "reload this page in a moment.",
+    )
+    return redirect(citation.get_absolute_url())
+
+
 def citation_export(request):
     fmt = request.GET.get("format", "")
     if fmt not in exports.FORMATS:

@@ -415,6 +415,8 @@ PMC_DOWNLOAD_DEADLINE = env_float("PMC_DOWNLOAD_DEADLINE", 100.0, minimum=1.0)
 PMC_MAX_PACKAGE_BYTES = env_int("PMC_MAX_PACKAGE_BYTES", 200 * 1024 * 1024, minimum=1024)
 PMC_MAX_MEMBERS = env_int("PMC_MAX_MEMBERS", 1000, minimum=1)
 PMC_MAX_UNPACKED_BYTES = env_int("PMC_MAX_UNPACKED_BYTES", 500 * 1024 * 1024, minimum=1024)
+# Citation chasing (elink) of a paper when its first case is published.
+CHASE_ON_PUBLISH = env_bool("CHASE_ON_PUBLISH", True)
 # First pause (seconds) before retrying a failed NCBI request; doubles per try, with jitter.
 ENTREZ_BACKOFF = env_float("ENTREZ_BACKOFF", 1.0, minimum=0.0)
 # Seconds a running fetch (one batch, or a job's DOI look-ups) may go without

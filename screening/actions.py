@@ -21,7 +21,7 @@ from accounts.roles import CURATOR, has_role
 from accounts.throttle import client_key as make_client_key
 from citations import pubmed
 from citations.actions.identifiers import parse_identifier
-from citations.models import Citation
+from citations.models import Citation, CitationLink
 from config.text import stored_text
 from screening.models import Candidate, CandidateSource, ExclusionReason, ScreeningDecision
 
@@ -262,19 +262,45 @@ def suggest_paper(identifier: str, *, note: str = "", email: str = "", address: 
     )
 
 
-def chase_references(citation: Citation, *, by) -> dict[str, int]:
-    """Send the papers a citation's reference list names, and RareDerm lacks, to screening.
+# What a chased paper's source says it is, by CitationLink.Relation.
+CHASED_AS = {
+    CitationLink.Relation.REFERENCE: "references of PMID {}",
+    CitationLink.Relation.CITED_BY: "papers citing PMID {}",
+    CitationLink.Relation.RELATED: "related to PMID {}",
+}
 
-    Counts by outcome (new, duplicate, known). Read from the stored raw XML.
+
+def linked_pmids(citation: Citation, relation: str) -> list[int]:
+    """The PMIDs PubMed links to a citation by `relation`, in PubMed's order.
+
+    References: the stored XML's reference list, then those only elink named.
+    """
+    pmids = pubmed.reference_pmids(citation.raw_xml) if relation == "refs" else []
+    stored = citation.links.filter(relation=relation).order_by("position")
+    seen = set(pmids)
+    for pmid in stored.values_list("pmid", flat=True):
+        if pmid not in seen:
+            seen.add(pmid)
+            pmids.append(pmid)
+    return pmids
+
+
+def chase_references(citation: Citation, *, by, relation: str = "refs") -> dict[str, int]:
+    """Send the papers linked to a citation (its references, citing or related papers)
+    that RareDerm lacks to screening; the source names the paper and the relation.
+
+    Counts by outcome (new, duplicate, known).
     """
     if not has_role(by, CURATOR):
         raise ValidationError("Only curators and reviewers send papers to screening.")
+    if relation not in CHASED_AS:
+        raise ValidationError(f"Unknown relation {relation!r}.")
     counts = {NEW: 0, DUPLICATE: 0, KNOWN: 0}
-    for pmid in pubmed.reference_pmids(citation.raw_xml):
+    for pmid in linked_pmids(citation, relation):
         added = add_candidate(
             kind=CandidateSource.Kind.REFERENCE,
             pmid=pmid,
-            label=f"references of PMID {citation.pmid}",
+            label=CHASED_AS[relation].format(citation.pmid),
             by=by,
         )
         counts[added.outcome] += 1

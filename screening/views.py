@@ -23,8 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import CURATOR, has_role
 from accounts.throttle import client_address
-from citations import pubmed
-from citations.models import Citation, SavedSearch
+from citations.models import Citation, CitationLink, SavedSearch
 from screening import actions
 from screening.forms import DecisionForm, SuggestForm
 from screening.highlight import query_phrases, term_pattern
@@ -184,26 +183,30 @@ def suggest(request):
 
 
 def references_section(request, citation) -> str:
-    """A section of a citation's page (citations.hooks): its references, for screeners.
+    """A section of a citation's page (citations.hooks): its linked papers, for screeners.
 
-    "References (n in PubMed, k already in RareDerm)" and one button that sends
-    the others to screening. Two queries.
+    "References (n in PubMed, k already in RareDerm)", "Cited by", "Related",
+    each with one button that sends the others to screening, and a button that
+    fetches the links from PubMed (elink) again. Seven queries.
     """
     if not has_role(request.user, CURATOR):
         return ""
-    pmids = pubmed.reference_pmids(citation.raw_xml)
-    if not pmids:
-        return ""
-    known = Citation.objects.filter(pmid__in=pmids).count()
-    screening = Candidate.objects.filter(pmid__in=pmids).count()
+    relations = []
+    for relation, label in CitationLink.Relation.choices:
+        pmids = actions.linked_pmids(citation, relation)
+        relations.append(
+            {
+                "relation": relation,
+                "label": label,
+                "total": len(pmids),
+                "known": Citation.objects.filter(pmid__in=pmids).count() if pmids else 0,
+                "in_screening": (Candidate.objects.filter(pmid__in=pmids).count() if pmids else 0),
+            }
+        )
+    fetched = citation.links.order_by("-fetched_at").values_list("fetched_at", flat=True).first()
     return render_to_string(
         "screening/_references.html",
-        {
-            "citation": citation,
-            "total": len(pmids),
-            "known": known,
-            "in_screening": screening,
-        },
+        {"citation": citation, "relations": relations, "fetched": fetched},
         request=request,
     )
 
@@ -212,10 +215,16 @@ def references_section(request, citation) -> str:
 @require_POST
 def chase(request, pmid: int):
     citation = get_object_or_404(Citation, pmid=pmid)
-    counts = actions.chase_references(citation, by=request.user)
+    relation = request.POST.get("relation", CitationLink.Relation.REFERENCE)
+    try:
+        counts = actions.chase_references(citation, by=request.user, relation=relation)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(citation.get_absolute_url())
+    label = dict(CitationLink.Relation.choices)[relation]
     messages.success(
         request,
-        f"References of PMID {pmid}: {counts[actions.NEW]} sent to screening, "
+        f"{label} of PMID {pmid}: {counts[actions.NEW]} sent to screening, "
         f"{counts[actions.DUPLICATE]} in screening already, "
         f"{counts[actions.KNOWN]} in RareDerm already.",
     )

@@ -155,6 +155,12 @@ def _fast_password_hasher():
 
 
 @pytest.fixture(autouse=True)
+def _no_chase_on_publish(settings):
+    """Publishing a case does not ask NCBI for its paper's links unless a test says so."""
+    settings.CHASE_ON_PUBLISH = False
+
+
+@pytest.fixture(autouse=True)
 def _tasks_inline_by_default():
     """Tasks run inline unless a test asks for the real worker (`celery_worker`)."""
     celery_app.conf.task_always_eager = True

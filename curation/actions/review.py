@@ -22,6 +22,7 @@ approval) and sent after the commit, never inside it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 from accounts.roles import CURATOR, REVIEWER, has_role, primary_role
@@ -123,7 +124,23 @@ def approve_case(
             decided.save(
                 update_fields=["diagnosis_review", "diagnosis_review_comment", "updated_at"]
             )
+        _chase_first_published(decided)
     return decided
+
+
+def _chase_first_published(case: Case) -> None:
+    """A paper's first published case: chase its references, citing and related papers."""
+    from citations.actions.links import queue_chase
+
+    if not settings.CHASE_ON_PUBLISH:
+        return
+    published = Case.objects.filter(citation_id=case.citation_id, status=workflow.PUBLISHED)
+    if (
+        case.status == workflow.PUBLISHED
+        and published.count() == 1
+        and not case.citation.links.exists()
+    ):
+        queue_chase(case.citation)
 
 
 def request_changes(case: Case, by, comment: str, *, expected_version: int | None = None):
