@@ -6,6 +6,8 @@ import re
 from xml.etree import ElementTree
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from citations.models import SavedSearch
@@ -95,3 +97,20 @@ def test_an_unknown_saved_search_is_not_found(client, curator):
 def test_only_screeners_see_the_diagram(client, reader):
     client.force_login(reader)
     assert client.get(reverse("screening:prisma_svg")).status_code == 403
+
+
+def test_the_diagram_costs_the_same_queries_whatever_the_numbers(
+    client, curator, django_assert_num_queries
+):
+    SavedSearch.objects.create(name="IMT", query="x")
+    client.force_login(curator)
+    url = reverse("screening:prisma_svg")
+    with CaptureQueriesContext(connection) as empty:
+        client.get(url, {"search": "IMT"})
+    not_case = ExclusionReason.objects.get(label="Not a case report")
+    for pmid in range(1, 41):
+        candidate = add_candidate(kind="search", pmid=pmid, label="IMT").candidate
+        if pmid % 2:
+            decide_candidate(candidate, "exclude", by=curator, reason=not_case)
+    with django_assert_num_queries(len(empty)):
+        client.get(url, {"search": "IMT"})
