@@ -252,7 +252,7 @@ def suggest_paper(identifier: str, *, note: str = "", email: str = "", address: 
                 },
                 throttled=True,
             )
-    return add_candidate(
+    added = add_candidate(
         kind=CandidateSource.Kind.SUGGESTION,
         pmid=found.pmid,
         doi=found.doi,
@@ -260,6 +260,9 @@ def suggest_paper(identifier: str, *, note: str = "", email: str = "", address: 
         note=text,
         client_key=key,
     )
+    if added.outcome == NEW and added.candidate.pmid and not added.candidate.citation_id:
+        queue_fetch_candidate_records()
+    return added
 
 
 # What a chased paper's source says it is, by CitationLink.Relation.
@@ -285,6 +288,47 @@ def linked_pmids(citation: Citation, relation: str) -> list[int]:
     return pmids
 
 
+def fetch_candidate_records() -> dict[str, int]:
+    """Fetch the PubMed records of the candidates known by PMID alone; link their citations.
+
+    efetch in batches of at most 200 (citations.entrez.batches), each stored by
+    citations' store_articles, so the inbox shows title, abstract, journal and
+    year. Idempotent: a candidate with a citation is not asked for again. A
+    PMID PubMed does not know stays without one. Stops at the first NCBI fault
+    (EntrezError): the batches before it are kept, the rest wait for the next run.
+    """
+    from citations import entrez
+    from citations.actions.storage import store_articles
+
+    pmids = list(
+        Candidate.objects.filter(citation__isnull=True, pmid__isnull=False)
+        .order_by("pmid")
+        .values_list("pmid", flat=True)
+    )
+    counts = {"asked": len(pmids), "linked": 0, "requests": 0}
+    for batch in entrez.batches(pmids):
+        records, _ = entrez.fetch_articles(batch)
+        counts["requests"] += 1
+        articles = [r for r in records if isinstance(r, pubmed.ParsedArticle)]
+        with transaction.atomic():
+            stored = store_articles(articles)
+            for pmid, outcome in stored.items():
+                if outcome.citation_id:
+                    counts["linked"] += Candidate.objects.filter(
+                        pmid=pmid, citation__isnull=True
+                    ).update(citation_id=outcome.citation_id)
+    return counts
+
+
+def queue_fetch_candidate_records() -> None:
+    """After this transaction commits, fetch the records of PMID-only candidates."""
+    if not settings.FETCH_CANDIDATE_RECORDS:
+        return
+    from config.celery import queue_task
+
+    transaction.on_commit(lambda: queue_task("screening.fetch_candidate_records"))
+
+
 def chase_references(citation: Citation, *, by, relation: str = "refs") -> dict[str, int]:
     """Send the papers linked to a citation (its references, citing or related papers)
     that RareDerm lacks to screening; the source names the paper and the relation.
@@ -304,4 +348,6 @@ def chase_references(citation: Citation, *, by, relation: str = "refs") -> dict[
             by=by,
         )
         counts[added.outcome] += 1
+    if counts[NEW]:
+        queue_fetch_candidate_records()
     return counts

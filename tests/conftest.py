@@ -156,8 +156,10 @@ def _fast_password_hasher():
 
 @pytest.fixture(autouse=True)
 def _no_chase_on_publish(settings):
-    """Publishing a case does not ask NCBI for its paper's links unless a test says so."""
+    """Publishing a case does not ask NCBI for its paper's links, nor a new candidate for
+    its record, unless a test says so."""
     settings.CHASE_ON_PUBLISH = False
+    settings.FETCH_CANDIDATE_RECORDS = False
 
 
 @pytest.fixture(autouse=True)
