@@ -17,7 +17,7 @@ from django.urls import URLPattern, reverse
 
 from accounts import urls as accounts_urls
 from citations import urls as citations_urls
-from citations.models import FetchJob
+from citations.models import FetchJob, SavedSearch
 from curation import urls as curation_urls
 from curation import workflow
 from curation.actions.cases import transition
@@ -85,6 +85,7 @@ MATRIX = [
     Row("decide", "candidate", expect=(LOGIN, 405, 405, 405, 405), app="screening"),
     Row("suggest", app="screening"),
     Row("prisma", expect=CURATORS, app="screening"),
+    Row("prisma_svg", expect=CURATORS, app="screening"),
     Row("chase", "pmid", "post", expect=(LOGIN, 302, 302, 302, 302), app="screening"),
     Row(
         "suggest",
@@ -261,6 +262,32 @@ MATRIX = [
     Row("job", "job", app="citations", expect=(LOGIN, 200, 404, 200, 200)),
     Row("job_retry", "job", "post", app="citations", expect=(LOGIN, 302, 404, 302, 302)),
     Row("job_retry", "job", app="citations", expect=(LOGIN, 405, 405, 405, 405)),
+    Row("chase_links", "pmid", "post", app="citations", expect=(LOGIN, 302, 302, 302, 302)),
+    Row("chase_links", "pmid", app="citations", expect=(LOGIN, 405, 405, 405, 405)),
+    Row("saved_searches", app="citations", expect=REVIEWERS),
+    Row(
+        "saved_searches",
+        method="post",
+        data={"name": ""},
+        app="citations",
+        expect=(LOGIN, 403, 403, 400, 400),
+        note="an empty name is refused before PubMed is asked",
+    ),
+    Row("saved_search_edit", "saved_search", app="citations", expect=REVIEWERS),
+    Row(
+        "saved_search_enabled",
+        "saved_search",
+        "post",
+        {"enabled": "0"},
+        app="citations",
+        expect=(LOGIN, 403, 403, 302, 302),
+    ),
+    Row(
+        "saved_search_enabled",
+        "saved_search",
+        app="citations",
+        expect=(LOGIN, 405, 405, 405, 405),
+    ),
     # -- accounts (accounts/urls.py) ----------------------------------------------------
     Row("login", app="accounts"),
     Row("logout", app="accounts", expect=(405, 405, 405, 405, 405)),
@@ -361,6 +388,9 @@ def _objects(author):
         "diagnosis": ["diagnosis"],
         "clone": ["clone"],
         "proposal": [proposal.pk],
+        "saved_search": [
+            SavedSearch.objects.create(name="Cutaneous IMT", query="imt[tiab]", enabled=False).pk
+        ],
         "candidate": [add_candidate(kind="manual", pmid=35560368).candidate.pk],
         "": [],
     }
