@@ -76,3 +76,24 @@ def queue_task(name: str, *args):
         app.autodiscover_tasks(force=True)
         task = app.tasks[name]  # NotRegistered (a KeyError) for a name no app defines
     return task.delay(*args)
+
+
+def queue_after_commit(name: str, *args) -> None:
+    """Queue the task `name` once the current transaction commits (at once outside one).
+
+    For work that may be asked for again (a paper's links, candidates' records, a
+    refresh run): a broker that refuses the message is logged, not raised, so the
+    request or task that committed the data still succeeds. Work that must not be
+    lost has its own sweep instead (the outbox, figures, fetch jobs).
+    """
+    from django.db import transaction
+
+    def send():
+        try:
+            queue_task(name, *args)
+        except Exception:
+            logging.getLogger(__name__).exception(
+                "could not queue %s%r: the broker did not take it", name, args
+            )
+
+    transaction.on_commit(send)

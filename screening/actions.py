@@ -324,9 +324,9 @@ def queue_fetch_candidate_records() -> None:
     """After this transaction commits, fetch the records of PMID-only candidates."""
     if not settings.FETCH_CANDIDATE_RECORDS:
         return
-    from config.celery import queue_task
+    from config.celery import queue_after_commit
 
-    transaction.on_commit(lambda: queue_task("screening.fetch_candidate_records"))
+    queue_after_commit("screening.fetch_candidate_records")
 
 
 def chase_references(citation: Citation, *, by, relation: str = "refs") -> dict[str, int]:

@@ -50,6 +50,6 @@ def store_links(citation: Citation, chased: dict[str, list[tuple[int, int | None
 
 def queue_chase(citation: Citation) -> None:
     """Chase the citation's links on a worker, once the current transaction commits."""
-    from config.celery import queue_task
+    from config.celery import queue_after_commit
 
-    transaction.on_commit(lambda: queue_task("citations.chase_citation", citation.pk))
+    queue_after_commit("citations.chase_citation", citation.pk)

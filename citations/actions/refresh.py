@@ -92,9 +92,9 @@ def request_refresh(pmids=(), *, source: str = "", queue: bool = True) -> Refres
         )
     run = RefreshRun.objects.create(pmids=wanted, source=source[:100])
     if queue:
-        from config.celery import queue_task
+        from config.celery import queue_after_commit
 
-        transaction.on_commit(lambda: queue_task("citations.run_refresh", run.pk), robust=True)
+        queue_after_commit("citations.run_refresh", run.pk)
     return run
 
 

@@ -96,3 +96,25 @@ def test_an_email_of_a_decision_committed_while_the_broker_was_down_is_delivered
         time.sleep(0.2)  # received + succeeded, twice
     assert worker.output().count("Task outbox.sweep") >= 4, worker.output()
     assert len(smtp_sink.messages) == 1, worker.output()
+
+
+def test_publishing_a_papers_first_case_while_the_broker_is_down_still_publishes(
+    curator, reviewer, postgres
+):
+    """The chase of the paper's links is asked for again from its page; the approval stands."""
+    case = CaseFactory(created_by=curator)
+    transition(case, workflow.SUBMITTED, curator)
+    dead_broker = f"redis://127.0.0.1:{closed_port()}/0"
+    approving = subprocess.run(
+        [sys.executable, "-c", APPROVE.format(case=case.pk, reviewer=reviewer.pk)],
+        cwd=ROOT,
+        env=subprocess_env(CELERY_BROKER_URL=dead_broker, CHASE_ON_PUBLISH="true"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert approving.returncode == 0, approving.stderr
+    assert "status: published" in approving.stdout, approving.stderr
+    assert "could not queue citations.chase_citation" in approving.stderr
+    assert Case.objects.get(pk=case.pk).status == workflow.PUBLISHED
+    assert not case.citation.links.exists()
