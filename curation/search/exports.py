@@ -119,6 +119,10 @@ CASE_COLUMNS = [
     ("notes", "Curator's notes"),
     ("record_version", "Version of the record (goes up with every published revision)"),
     ("open_flags", "Readers' error reports on the case still open (0: none)"),
+    (
+        "paper_retracted",
+        "yes when PubMed marks the primary paper retracted (the retraction watch), else no",
+    ),
     ("last_modified", "When the record last changed (ISO 8601, UTC)"),
     ("pmid", "PubMed ID of the primary citation"),
     ("doi", "DOI of the primary citation"),
@@ -402,6 +406,7 @@ def _row(case: dict, ihc: list, rows: dict, citation, url: str) -> dict:
         "notes": case["notes"],
         "record_version": case["version"],
         "open_flags": case["open_flags"],
+        "paper_retracted": "yes" if citation.retracted else "no",
         "last_modified": case["updated_at"].isoformat(),
         "pmid": citation.pmid,
         "doi": citation.doi,

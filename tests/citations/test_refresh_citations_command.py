@@ -5,6 +5,8 @@ PubMed record of PMID 28775130 (pubmed5.xml) with a RetractionIn notice added by
 (its README says so).
 """
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -102,6 +104,35 @@ def test_the_search_summary_entity_page_and_stains_leave_the_case_out(
     assert entity.context["n_cases"] == 1
     bad = client.get(reverse("curation:search"), {"retracted": "yes"})
     assert "Retracted “yes” is not “include”" in bad.content.decode()
+
+
+def test_exports_and_releases_say_which_cases_come_from_a_retracted_paper(
+    client, fake_eutils, registry, settings, tmp_path
+):
+    retracted_case, other_case = registry
+    fake_eutils.add_article(edited(RETRACTED))
+    call_command("refresh_citations", "--sync")
+
+    export = client.get(reverse("curation:export", args=["csv"]), {"retracted": "include"})
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig")))
+    )
+    assert {int(r["case_id"]): r["paper_retracted"] for r in rows} == {
+        retracted_case.pk: "yes",
+        other_case.pk: "no",
+    }
+    # A release holds every published case, and says the same.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "releases": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    call_command("make_release", "--name", "2026-12", stdout=io.StringIO())
+    with (tmp_path / "2026-12" / "cases.csv").open(encoding="utf-8-sig", newline="") as handle:
+        released = {int(r["case_id"]): r["paper_retracted"] for r in csv.DictReader(handle)}
+    assert released == {retracted_case.pk: "yes", other_case.pk: "no"}
 
 
 def test_errata_expressions_of_concern_and_metadata_changes_are_recorded(fake_eutils, registry):
