@@ -1,7 +1,7 @@
 """`make bench`: RareDerm measured at registry scale, against the limits of its own stack.
 
     DATABASE_URL=postgres://... CELERY_BROKER_URL=redis://... make bench
-    python -m benchmarks.run [--json] [--quick] [--only web,ingestion,import]
+    python -m benchmarks.run [--json] [--quick] [--only web,ingestion,surveillance,import]
 
 Needs PostgreSQL and Redis, and a database of its own: it fills it with
 synthetic cases (manage.py generate_synthetic; reused by later runs) and
@@ -16,7 +16,11 @@ run could not be made.
 2. ingestion: PMIDs fetched through the fake E-utilities server at 10
    requests/s by 2 celery worker processes, against the rate limit and
    Entrez.read's own parse speed.
-3. file import: a baseline-style .xml.gz through import_pubmed_xml: rate and
+3. surveillance: a weekly run of 50 saved PubMed searches finding 500 new
+   records, queued as beat queues it, on 2 workers through the same fake
+   server: requests against the bound (one esearch per search plus its efetch
+   batches of 200) and wall time against the rate-limit floor.
+4. file import: a baseline-style .xml.gz through import_pubmed_xml: rate and
    peak memory.
 """
 
@@ -35,7 +39,7 @@ from dataclasses import asdict
 
 import django
 
-SECTIONS = ("web", "ingestion", "import")
+SECTIONS = ("web", "ingestion", "surveillance", "import")
 FULL = {
     "cases": 100_000,
     "pmids": 10_000,
@@ -60,7 +64,9 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the harness")
-    parser.add_argument("--only", default=",".join(SECTIONS), help="web,ingestion,import")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help="web,ingestion,surveillance,import"
+    )
     for name, default in FULL.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=None)
     parser.add_argument("--seed", type=int, default=1, help="generate_synthetic's seed")
@@ -176,7 +182,7 @@ def measure(args) -> list:
     from django.conf import settings
     from django.core.management import call_command
 
-    from benchmarks import fileimport, ingestion, web
+    from benchmarks import fileimport, ingestion, surveillance, web
     from benchmarks.common import Figure
 
     # This process's own queries are not worth keeping (DEBUG would log each).
@@ -195,6 +201,7 @@ def measure(args) -> list:
             storage_sample=args.storage_sample,
             timeout=120 if args.quick else 600,
         ),
+        "surveillance": lambda: surveillance.run(timeout=120 if args.quick else 300),
         "import": lambda: fileimport.run(articles=args.articles),
     }
     figures = []

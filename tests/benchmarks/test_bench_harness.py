@@ -15,7 +15,7 @@ import sys
 import pytest
 from django.db import connection
 
-from benchmarks import ingestion, run
+from benchmarks import ingestion, run, surveillance
 from benchmarks.web import BASELINE
 from citations.models import Citation, FetchJob
 from curation.management.commands.generate_synthetic import generate
@@ -77,6 +77,13 @@ def test_the_bench_harness_measures_every_figure_on_tiny_sizes(
     assert bounds["floor_s"] == max(bounds["rate_limit_floor_s"], bounds["cpu_floor_s"]) > 0
     ratio = figures[("ingestion", "wall time / larger floor")]
     assert ratio["note"].startswith(f"bound by {bounds['bound']}: rate-limit floor")
+    # Surveillance: 50 saved searches as beat queues them, within the request bound.
+    assert figures[("surveillance", "saved searches run (2 workers)")]["ok"] is True
+    assert figures[("surveillance", "new records stored")]["value"] == 500
+    sent = figures[("surveillance", "requests sent")]
+    assert sent["ok"] is True and sent["value"] >= len(surveillance.NEW_RECORDS), sent
+    assert sent["note"].startswith("50 esearch + "), sent
+    assert figures[("surveillance", "wall time / larger floor")]["value"] > 0
     imported = [f for f in report["figures"] if f["section"] == "file import"]
     assert imported[0]["value"] == 300 and imported[0]["ok"] is True
     assert 0 < imported[2]["value"] < 2000  # MB of RSS: measured, and plausible
