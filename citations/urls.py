@@ -1,6 +1,6 @@
 from django.urls import path
 
-from citations import saved_search_views, views
+from citations import saved_search_views, views, watch_views
 
 app_name = "citations"
 
@@ -20,4 +20,6 @@ urlpatterns = [
         name="saved_search_enabled",
     ),
     path("<int:pmid>/links/", views.citation_chase, name="chase_links"),
+    path("watch/", watch_views.watch, name="watch"),
+    path("watch/run/", watch_views.watch_start, name="watch_start"),
 ]

@@ -98,6 +98,14 @@ def request_refresh(pmids=(), *, source: str = "", queue: bool = True) -> Refres
     return run
 
 
+def live_runs(now=None):
+    """The runs a live worker has: running, and started less than STALE_RUN ago."""
+    now = now or timezone.now()
+    return RefreshRun.objects.filter(
+        state=RefreshRun.State.RUNNING, started_at__gt=now - STALE_RUN
+    )
+
+
 def start_refresh(source: str = "beat") -> RefreshRun | None:
     """A run of every cited PMID, here and now (beat's monthly task)."""
     return run_refresh(request_refresh(source=source, queue=False).pk)
@@ -114,9 +122,7 @@ def run_refresh(run_id: int, *, now=None) -> RefreshRun | None:
         run = RefreshRun.objects.select_for_update().get(pk=run_id)
         if run.state in (RefreshRun.State.DONE, RefreshRun.State.FAILED):
             return run
-        live = RefreshRun.objects.filter(
-            state=RefreshRun.State.RUNNING, started_at__gt=now - STALE_RUN
-        )
+        live = live_runs(now)
         if run.state == RefreshRun.State.RUNNING and live.filter(pk=run.pk).exists():
             return None  # a second message for a run a live worker has
         other = live.exclude(pk=run.pk).order_by("pk").first()

@@ -264,6 +264,10 @@ MATRIX = [
     Row("job_retry", "job", app="citations", expect=(LOGIN, 405, 405, 405, 405)),
     Row("chase_links", "pmid", "post", app="citations", expect=(LOGIN, 302, 302, 302, 302)),
     Row("chase_links", "pmid", app="citations", expect=(LOGIN, 405, 405, 405, 405)),
+    Row("watch", app="citations", expect=CURATORS),
+    Row("watch", app="citations", data={"kind": "retraction"}, expect=CURATORS),
+    Row("watch_start", method="post", app="citations", expect=(LOGIN, 403, 403, 302, 302)),
+    Row("watch_start", app="citations", expect=(LOGIN, 405, 405, 405, 405)),
     Row("saved_searches", app="citations", expect=REVIEWERS),
     Row(
         "saved_searches",
