@@ -14,10 +14,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, throttling
 
 from accounts.models import ApiToken
 
@@ -50,6 +51,21 @@ def revoke_token(token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+class TokenThrottle(throttling.SimpleRateThrottle):
+    """Requests made with one API token, at most API_TOKEN_RATE (e.g. 600/minute); others
+    (anonymous, a browser's session) are not counted here."""
+
+    scope = "token"
+
+    def get_rate(self):
+        return settings.API_TOKEN_RATE
+
+    def get_cache_key(self, request, view):
+        if not isinstance(request.auth, ApiToken):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
 
 class TokenAuthentication(authentication.BaseAuthentication):

@@ -12,6 +12,7 @@ operator reads every problem in one message instead of one traceback per try.
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -115,6 +116,21 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = by_key.get(raw.strip().lower())
     if value is None:
         refuse(f"{name}={raw!r} is not one of {', '.join(choices)}.")
+        return default
+    return value
+
+
+RATE = re.compile(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate as Django REST framework reads it: `<number>/<second|minute|hour|day>`."""
+    raw = _raw(name)
+    if raw is None:
+        return default
+    value = raw.strip()
+    if not RATE.fullmatch(value):
+        refuse(f"{name}={raw!r} is not like 120/minute (second, hour, day).")
         return default
     return value
 

@@ -17,7 +17,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config import env, production
-from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_rate, env_str
 from curation import licences as _licences  # Django-free: reads the SPDX list
 
 # A value that cannot be used is noted, and all of them are reported together
@@ -463,9 +463,10 @@ REST_FRAMEWORK = {
 }
 # /api/v1/ (curation/search/api_v1.py): requests without a login per client address,
 # "<number>/<second|minute|hour|day>"; more get 429 with Retry-After.
-API_ANON_RATE = env_str("API_ANON_RATE", "120/minute")
-if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", API_ANON_RATE):
-    env.refuse(f"API_ANON_RATE={API_ANON_RATE!r} is not like 120/minute (second, hour, day).")
+API_ANON_RATE = env_rate("API_ANON_RATE", "120/minute")
+# The API (/api/v1/, /api/) per personal API token (accounts/tokens.py), reads and JSON
+# drafts together; more get 429 with Retry-After.
+API_TOKEN_RATE = env_rate("API_TOKEN_RATE", "600/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "RareDerm API",
     "DESCRIPTION": "Published case records of rare skin tumours.",

@@ -29,7 +29,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from accounts.roles import CURATOR, has_role
-from accounts.tokens import TokenAuthentication
+from accounts.tokens import TokenAuthentication, TokenThrottle
 from citations.models import Citation
 from curation.actions.cases import CaseActionError
 from curation.actions.submission import Incomplete, save_draft, start_case, submit_case
@@ -38,6 +38,7 @@ from curation.forms.case import ROW_FORMSETS
 from curation.forms.fields import VocabularyListField
 from curation.forms.rows import MAX_ROWS
 from curation.models import Case
+from curation.search.contract import TOO_MANY
 
 # The form's row kinds (curation.forms.case.ROW_FORMSETS) as JSON arrays.
 ROW_KEYS = {
@@ -358,6 +359,7 @@ class DraftViewSet(viewsets.ViewSet):
     authentication_classes = [TokenAuthentication]
     permission_classes = [permissions.IsAuthenticated, IsCurator]
     parser_classes = [JSONParser]
+    throttle_classes = [TokenThrottle]
 
     @extend_schema(
         request=DraftSerializer,
@@ -367,6 +369,7 @@ class DraftViewSet(viewsets.ViewSet):
             401: UNAUTHORIZED,
             403: FORBIDDEN,
             415: UNSUPPORTED,
+            429: TOO_MANY,
         },
         examples=[OpenApiExample("A case submitted for review", value=EXAMPLE, request_only=True)],
     )

@@ -34,13 +34,14 @@ from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.throttling import AnonRateThrottle
 
 from accounts.throttle import client_address
+from accounts.tokens import TokenThrottle
 from citations import exports as citation_exports
 from citations.models import Citation
 from curation.drafts_api import DraftViewSet
 from curation.models import Diagnosis, Gene, Marker, Release
 from curation.search import answers
 from curation.search.api import CaseFilter, CaseSerializer, CaseViewSet
-from curation.search.contract import BAD_KEY, BAD_REQUEST, NOT_FOUND
+from curation.search.contract import BAD_KEY, BAD_REQUEST, NOT_FOUND, TOO_MANY
 from curation.search.params import RETRACTED_INCLUDE, RETRACTED_PARAM, read_retracted
 from curation.search.partners import gene_partners
 
@@ -49,10 +50,6 @@ _ENTITY_TAG = r'(W/)?"[\x21\x23-\x7e\x80-\xff]*"'
 _IF_NONE_MATCH = re.compile(rf"^\s*(\*|{_ENTITY_TAG}(\s*,\s*{_ENTITY_TAG})*)\s*$")
 
 NOT_MODIFIED = OpenApiResponse(description="Not modified since the ETag / date the client has.")
-TOO_MANY = OpenApiResponse(
-    response={"type": "object", "properties": {"detail": {"type": "string"}}},
-    description="Too many requests: try again after `Retry-After` seconds.",
-)
 
 
 class AnonThrottle(AnonRateThrottle):
@@ -75,7 +72,7 @@ class CaseCursorPagination(pagination.CursorPagination):
 class V1Mixin:
     """Conditional GETs, CORS and throttling, the same for every v1 endpoint."""
 
-    throttle_classes = [AnonThrottle]
+    throttle_classes = [AnonThrottle, TokenThrottle]
 
     def initial(self, request, *args, **kwargs):
         header = request.headers.get("If-None-Match")

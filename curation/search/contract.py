@@ -168,6 +168,11 @@ NOT_FOUND = OpenApiResponse(
     description="No such published record, or a page past the last one.",
 )
 _DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+TOO_MANY = OpenApiResponse(
+    response={"type": "object", "properties": {"detail": {"type": "string"}}},
+    description="Too many requests (per client address without a login: API_ANON_RATE; "
+    "per API token: API_TOKEN_RATE): try again after `Retry-After` seconds.",
+)
 BAD_KEY = OpenApiResponse(
     response=_DETAIL,
     description="The Authorization header names an API key that is malformed, unknown or "

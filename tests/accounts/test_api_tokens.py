@@ -128,3 +128,35 @@ def test_the_schema_lists_the_401_of_a_bad_key_on_every_api_read(client, db):
     paths = client.get("/api/schema/?format=json").json()["paths"]
     for path in ("/api/cases/", "/api/v1/cases/{id}/", "/api/v1/diagnoses/{slug}/"):
         assert "401" in paths[path]["get"]["responses"], path
+
+
+def test_requests_with_one_token_are_throttled_with_retry_after(
+    client, curator, curator2, settings
+):
+    from django.core.cache import cache
+
+    settings.API_TOKEN_RATE = "2/minute"
+    token, key = create_token(curator, name="script gone wild")
+    other_token, other = create_token(curator2, name="careful script")
+    cache.delete_many([f"throttle_token_{t.pk}" for t in (token, other_token)])
+    drafts = "/api/v1/drafts/"
+    # Reads and drafts share the token's budget.
+    assert client.get(API, **bearer(key)).status_code == 200
+    sent = client.post(drafts, data="{}", content_type="application/json", **bearer(key))
+    assert sent.status_code == 400
+    for refused in (
+        client.get(API, **bearer(key)),
+        client.post(drafts, data="{}", content_type="application/json", **bearer(key)),
+    ):
+        assert refused.status_code == 429
+        assert 0 < int(refused["Retry-After"]) <= 60
+        assert "throttled" in refused.json()["detail"]
+    # Another token, and readers without one, are not held back by it.
+    assert client.get(API, **bearer(other)).status_code == 200
+    assert client.get(API).status_code == 200
+
+
+def test_the_schema_lists_the_429_of_the_drafts(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    responses = schema["paths"]["/api/v1/drafts/"]["post"]["responses"]
+    assert "429" in responses and "API_TOKEN_RATE" in responses["429"]["description"]

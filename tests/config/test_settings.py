@@ -5,7 +5,7 @@ import secrets
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_rate, env_str
 from tests.conftest import run_python
 
 
@@ -34,6 +34,18 @@ def test_a_number_with_a_typo_is_refused(monkeypatch):
     monkeypatch.setenv("SOME_NUMBER", "6O")
     with pytest.raises(ImproperlyConfigured, match="not a whole number"):
         env_int("SOME_NUMBER", 7)
+
+
+@pytest.mark.parametrize("value", ["120", "120/fortnight", "ten/minute", "120/minute; x"])
+def test_a_rate_that_is_not_number_per_unit_is_refused(monkeypatch, value):
+    monkeypatch.setenv("SOME_RATE", value)
+    with pytest.raises(ImproperlyConfigured, match=r"SOME_RATE=.* is not like 120/minute"):
+        env_rate("SOME_RATE", "60/minute")
+
+
+def test_a_rate_is_read_as_given(monkeypatch):
+    monkeypatch.setenv("SOME_RATE", " 30/hour ")
+    assert env_rate("SOME_RATE", "60/minute") == "30/hour"
 
 
 def test_lists_are_comma_separated_and_trimmed(monkeypatch):

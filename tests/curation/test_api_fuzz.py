@@ -30,6 +30,7 @@ KNOWN_PMID = 35560368
 @pytest.fixture
 def api_schema(live_server, transactional_db, settings):
     settings.API_ANON_RATE = "1000000/minute"  # the requests, not the throttle, are fuzzed
+    settings.API_TOKEN_RATE = "1000000/minute"
     build_registry()
     return schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
 
