@@ -17,6 +17,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.text import slugify
 from scipy.stats import fisher_exact
 
@@ -47,6 +48,14 @@ MAX_DIAGNOSES = 4
 def name_slug(name: str) -> str:
     """The slug of a diagnosis's name: its page is /diagnoses/<slug>/."""
     return slugify(name)
+
+
+def entity_url(diagnosis) -> str:
+    """The entity page (/diagnoses/<slug>/) of a diagnosis, given it or its name; "" for
+    none. The one way pages link a diagnosis to its entity page."""
+    name = getattr(diagnosis, "name", diagnosis)
+    slug = name_slug(str(name)) if name else ""
+    return reverse("curation:diagnosis", args=[slug]) if slug else ""
 
 
 def diagnosis_slug(diagnosis: Diagnosis) -> str:

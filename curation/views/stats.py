@@ -7,6 +7,7 @@ from django.shortcuts import render
 from curation.models import Case
 from curation.retractions import retracted_note
 from curation.search import cache as search_cache
+from curation.search.answers import entity_url
 from curation.search.stats import registry_stats
 
 
@@ -24,6 +25,9 @@ def stats(request):
         bypass=search_cache.bypassed(request.GET),
     )
     data = {c["key"]: {"label": c["label"], "rows": c["rows"]} for c in charts}
+    # A bar of the diagnosis chart opens that diagnosis's entity page (static/js/stats.js).
+    if "diagnosis" in data:
+        data["diagnosis"]["links"] = [entity_url(name) for name, _ in data["diagnosis"]["rows"]]
     return render(
         request,
         "curation/search/stats.html",

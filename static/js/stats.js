@@ -23,6 +23,13 @@
         maintainAspectRatio: false,
         animation: false,
         plugins: { legend: { display: false } },
+        // Diagnoses: a bar opens the diagnosis's entity page (the table's names link there too).
+        onClick: chart.links ? function (event, elements) {
+          if (elements.length) window.location.assign(chart.links[elements[0].index]);
+        } : undefined,
+        onHover: chart.links ? function (event, elements) {
+          event.native.target.style.cursor = elements.length ? "pointer" : "default";
+        } : undefined,
         scales: {
           x: { beginAtZero: true, ticks: { precision: 0 } },
           y: { beginAtZero: true, ticks: { precision: 0 } }
