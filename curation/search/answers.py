@@ -17,6 +17,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from django.db.models import Count, Q
+from django.db.models.functions import Coalesce, Trim
 from django.urls import reverse
 from django.utils.text import slugify
 from scipy.stats import fisher_exact
@@ -141,6 +142,8 @@ class MarkerRate:
     tested: int = 0
     clones: list[str] = field(default_factory=list)
     cases: list[int] = field(default_factory=list)  # the cases behind the cell (some)
+    # With marker_rates(by_clone=True): the same counts per clone ("": not recorded).
+    by_clone: dict[str, MarkerRate] = field(default_factory=dict)
 
     @property
     def percent(self) -> float | None:
@@ -156,27 +159,48 @@ def _median(values) -> Decimal | float | None:
     return statistics.median(values) if values else None
 
 
-def marker_rates(cases) -> dict[str, MarkerRate]:
+def clone_key(term_name: str | None, clone: str) -> str:
+    """The clone a result was stained with, as the stains page groups it: the controlled
+    term's name when the clone is a known one, else the text entered (spaces trimmed);
+    "" when none. CLONE_KEY is the same in SQL."""
+    return term_name if term_name is not None else (clone or "").strip(" ")
+
+
+CLONE_KEY = Coalesce("clone_term__name", Trim("clone"))
+
+
+def marker_rates(cases, *, by_clone: bool = False) -> dict[str, MarkerRate]:
     """Per marker: cases positive, cases tested (each case once, positive if any of its
     results was: immunoprofile.count_tested), clones used, some of the cases. Two
-    queries (counts by marker; clones and case ids by marker)."""
+    queries (counts by marker; clones and case ids by marker); with `by_clone`, a third
+    fills each rate's `by_clone` with the same counts per clone (count_tested again)."""
+    results = IHCResult.objects.filter(case__in=cases.values("pk"))
     rates: dict[str, MarkerRate] = {
         row["marker__name"]: MarkerRate(row["marker__name"], row["positive"], row["tested"])
-        for row in count_tested(
-            IHCResult.objects.filter(case__in=cases.values("pk")), "marker__name"
-        )
+        for row in count_tested(results, "marker__name")
     }
+    if by_clone:
+        for row in count_tested(
+            results.annotate(clone_key=CLONE_KEY), "marker__name", "clone_key"
+        ):
+            rates[row["marker__name"]].by_clone[row["clone_key"]] = MarkerRate(
+                row["marker__name"], row["positive"], row["tested"]
+            )
     detail = (
-        IHCResult.objects.filter(case__in=cases.values("pk"), result__in=TESTED)
+        results.filter(result__in=TESTED)
         .order_by("marker__name", "-case_id")
-        .values_list("marker__name", "clone", "case_id")
+        .values_list("marker__name", "clone", "clone_term__name", "case_id")
     )
-    for marker, clone, case_id in detail:
+    for marker, clone, term_name, case_id in detail:
         rate = rates[marker]
         if clone and clone not in rate.clones:
             rate.clones.append(clone)
         if len(rate.cases) < REFERENCES_PER_CELL and case_id not in rate.cases:
             rate.cases.append(case_id)
+        if by_clone:
+            cell = rate.by_clone[clone_key(term_name, clone)]
+            if len(cell.cases) < REFERENCES_PER_CELL and case_id not in cell.cases:
+                cell.cases.append(case_id)
     return rates
 
 
@@ -310,35 +334,53 @@ class StainRow:
     difference: float | None  # largest minus smallest % positive, among the tested
     p_value: float | None  # Fisher's exact test of that pair
     pair: tuple[int, int] | None  # indexes of the pair compared
+    # Where the diagnoses' cases were stained with different clones (or some with none
+    # recorded): the same comparison per clone, "" last ("clone not recorded").
+    clones: list[StainRow] = field(default_factory=list)
+    clone: str | None = None  # a clone's row: its clone ("" for not recorded)
 
     @property
     def few(self) -> bool:
         return any(cell is None or cell.few for cell in self.cells)
 
 
+def _separation(marker: str, cells: list[MarkerRate | None], clone=None) -> StainRow:
+    """The difference in % positive between the most and the least often positive of the
+    tested cells, with Fisher's exact test of those two (None with fewer than two)."""
+    tested = [(i, c) for i, c in enumerate(cells) if c is not None and c.tested]
+    difference = p_value = pair = None
+    if len(tested) >= 2:
+        high = max(tested, key=lambda t: t[1].percent)
+        low = min(tested, key=lambda t: t[1].percent)
+        difference = high[1].percent - low[1].percent
+        pair = (high[0], low[0])
+        table = [
+            [high[1].positive, high[1].tested - high[1].positive],
+            [low[1].positive, low[1].tested - low[1].positive],
+        ]
+        p_value = float(fisher_exact(table).pvalue)
+    return StainRow(marker, cells, difference, p_value, pair, clone=clone)
+
+
 def separating_stains(diagnoses: list[Diagnosis], *, retracted: bool = False) -> list[StainRow]:
     """Markers ranked by how well they separate the diagnoses: the difference in %
     positive between the most and the least often positive diagnosis (among those whose
     cases were tested), with Fisher's exact test of those two; markers tested in one
-    diagnosis only come last. Two queries per diagnosis."""
-    per_dx = [marker_rates(cases_of(dx, retracted=retracted)) for dx in diagnoses]
+    diagnosis only come last. A marker whose cases were stained with more than one clone
+    (a case with no clone recorded counts as one more) gets the same comparison per clone
+    below it. Three queries per diagnosis."""
+    per_dx = [marker_rates(cases_of(dx, retracted=retracted), by_clone=True) for dx in diagnoses]
     markers = sorted({m for rates in per_dx for m in rates}, key=str.casefold)
     rows = []
     for marker in markers:
         cells = [rates.get(marker) for rates in per_dx]
-        tested = [(i, c) for i, c in enumerate(cells) if c is not None and c.tested]
-        difference = p_value = pair = None
-        if len(tested) >= 2:
-            high = max(tested, key=lambda t: t[1].percent)
-            low = min(tested, key=lambda t: t[1].percent)
-            difference = high[1].percent - low[1].percent
-            pair = (high[0], low[0])
-            table = [
-                [high[1].positive, high[1].tested - high[1].positive],
-                [low[1].positive, low[1].tested - low[1].positive],
-            ]
-            p_value = float(fisher_exact(table).pvalue)
-        rows.append(StainRow(marker, cells, difference, p_value, pair))
+        row = _separation(marker, cells)
+        clones = {key for cell in cells if cell is not None for key in cell.by_clone}
+        if len(clones) > 1:
+            for clone in sorted(clones, key=lambda c: (c == "", c.casefold())):
+                per_clone = [cell.by_clone.get(clone) if cell else None for cell in cells]
+                row.clones.append(_separation(marker, per_clone, clone=clone))
+        rows.append(row)
     rows.sort(
         key=lambda r: (
             r.difference is None,

@@ -117,6 +117,58 @@ def test_the_stains_that_separate_two_diagnoses_are_ranked_with_fishers_p(client
     assert "few tested" in response.content.decode()
 
 
+def _by_clone(dx: Diagnosis, marker: str) -> dict[str, tuple[int, int]]:
+    """(positive, tested) per clone of one marker, in plain Python: a case counts once per
+    clone it was stained with, positive if any of those results was."""
+    seen: dict[str, dict[int, set]] = {}
+    for case in Case.objects.filter(status="published"):
+        if case.final_diagnosis_id != dx.pk:
+            continue
+        for r in case.ihc_results.all():
+            if r.marker.name == marker and r.result in ("positive", "negative", "equivocal"):
+                key = r.clone_term.name if r.clone_term else r.clone.strip(" ")
+                seen.setdefault(key, {}).setdefault(case.pk, set()).add(r.result)
+    return {
+        key: (sum("positive" in results for results in cases.values()), len(cases))
+        for key, cases in seen.items()
+    }
+
+
+def test_a_marker_stained_with_different_clones_is_compared_clone_by_clone(client, registry):
+    imt = Diagnosis.objects.get(name="inflammatory myofibroblastic tumor")
+    efh = Diagnosis.objects.get(name="epithelioid fibrous histiocytoma")
+    make_published_case(final_diagnosis=imt, ihc=[("ALK", "positive", {"clone": "D5F3"})])
+    make_published_case(  # one case, two clones: counted under each
+        final_diagnosis=imt,
+        ihc=[("ALK", "positive", {"clone": " ALK1"}), ("ALK", "negative", {"clone": "D5F3"})],
+    )
+    for result in ("negative", "negative", "positive"):
+        make_published_case(final_diagnosis=efh, ihc=[("ALK", result, {"clone": "ALK1"})])
+
+    response = client.get(
+        reverse("curation:stains"),
+        {"dx": ["inflammatory-myofibroblastic-tumor", "epithelioid-fibrous-histiocytoma"]},
+    )
+    rows = {r.marker: r for r in response.context["rows"]}
+    alk = rows["ALK"]
+    clones = [sub.clone for sub in alk.clones]
+    assert clones == ["ALK1", "D5F3", ""]  # "clone not recorded" last
+    expected = [_by_clone(imt, "ALK"), _by_clone(efh, "ALK")]
+    assert expected[0] == {"": (3, 3), "D5F3": (1, 2), "ALK1": (1, 1)}  # the check's check
+    for sub in alk.clones:
+        got = [(c.positive, c.tested) if c else None for c in sub.cells]
+        assert got == [dx.get(sub.clone) for dx in expected], sub.clone
+    alk1 = next(sub for sub in alk.clones if sub.clone == "ALK1")
+    assert round(alk1.difference) == 67  # IMT 1/1, EFH 1/3
+    assert alk1.p_value == pytest.approx(fisher_exact([[1, 0], [1, 2]]).pvalue)
+    # The marker's own row still counts each case once, whatever its clones.
+    assert (alk.cells[0].positive, alk.cells[0].tested) == (5, 5)
+    # A marker stained with one clone (or none recorded) everywhere is not split.
+    assert rows["SMA"].clones == []
+    page = response.content.decode()
+    assert 'data-clone="ALK1"' in page and "clone not recorded" in page
+
+
 @pytest.mark.parametrize(
     "query, message",
     [
@@ -177,7 +229,7 @@ def test_the_pages_cost_the_same_queries_whatever_the_registry_size(
         make_published_case(age=20 + i, ihc=[("ALK", "positive"), ("SMA", "negative")])
     with django_assert_max_num_queries(19):
         client.get(reverse("curation:diagnosis", args=["inflammatory-myofibroblastic-tumor"]))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):  # three per diagnosis (by clone too)
         client.get(
             reverse("curation:stains"),
             {"dx": ["inflammatory-myofibroblastic-tumor", "epithelioid-fibrous-histiocytoma"]},

@@ -25,9 +25,7 @@ def entity_links(html: str) -> list[str]:
     return re.findall(r'href="([^"]+)"[^>]*data-entity', html)
 
 
-def test_the_diagnosis_facet_links_each_diagnosis_to_its_page_and_still_filters(
-    client, registry
-):
+def test_the_diagnosis_facet_links_each_diagnosis_to_its_page_and_still_filters(client, registry):
     page = client.get(reverse("curation:search")).content.decode()
     facet = page.split('data-facet="dx"', 1)[1].split("</section>", 1)[0]
     assert sorted(entity_links(facet)) == sorted([IMT, DFSP, "/diagnoses/spindle-cell-melanoma/"])
