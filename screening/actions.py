@@ -17,13 +17,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.roles import CURATOR, has_role
+from accounts.roles import CURATOR, REVIEWER, has_role
 from accounts.throttle import client_key as make_client_key
 from citations import pubmed
 from citations.actions.identifiers import parse_identifier
 from citations.models import Citation, CitationLink
 from config.text import stored_text
-from screening.models import Candidate, CandidateSource, ExclusionReason, ScreeningDecision
+from screening.models import (
+    Candidate,
+    CandidateSource,
+    DualSearch,
+    ExclusionReason,
+    ScreeningDecision,
+)
 
 NEW = "new"  # a new candidate
 DUPLICATE = "duplicate"  # already a candidate: the source is recorded on it
@@ -57,6 +63,7 @@ def add_candidate(
     email: str = "",
     note: str = "",
     client_key: str = "",
+    dual: bool = False,
 ) -> Added:
     """The paper as a candidate for screening, once, whatever finds it.
 
@@ -64,7 +71,8 @@ def add_candidate(
     added to the one there is, marked duplicate) and against the stored
     citations (a paper RareDerm holds already is not screened again). A
     `citation` the caller has just stored for this paper (a saved search's
-    fetch) is the candidate's citation, not a reason to skip it.
+    fetch) is the candidate's citation, not a reason to skip it. `dual`: a new
+    candidate is screened by two curators (its saved search's setting).
     """
     if citation is not None:
         pmid = pmid or citation.pmid
@@ -107,7 +115,9 @@ def add_candidate(
                     known = Citation.objects.filter(_match(pmid, doi)).order_by("pk").first()
                     if known is not None:
                         return Added(KNOWN, citation=known)
-                candidate = Candidate.objects.create(pmid=pmid, doi=doi, citation=citation)
+                candidate = Candidate.objects.create(
+                    pmid=pmid, doi=doi, citation=citation, dual=dual
+                )
                 CandidateSource.objects.create(candidate=candidate, **source)
                 return Added(NEW, candidate)
         except IntegrityError:
@@ -145,10 +155,16 @@ def decide_candidate(
 
     ValidationError, naming the field, when the decision is incomplete; a later
     decision replaces an earlier one, which stays in the history.
+
+    Dual screening (a candidate with `dual`, not yet decided): the first curator's
+    decision is recorded and the paper waits for a second, different curator, who
+    decides blind. The same decision (and, to exclude, the same reason) decides the
+    paper; any other pair (maybe against anything else too) is a conflict, which only a
+    reviewer settles (a decision that `settles`). Who may decide what lives here.
     """
     if not has_role(by, CURATOR):
         raise ValidationError("Only curators and reviewers screen papers.")
-    if decision not in {s.value for s in Candidate.Status} - {Candidate.Status.NEW}:
+    if decision not in SCREENER_DECISIONS:
         raise ValidationError({"decision": "Choose include, exclude or maybe."})
     if decision == Candidate.Status.EXCLUDED:
         if reason is None:
@@ -164,6 +180,25 @@ def decide_candidate(
     now = timezone.now()
     with transaction.atomic():
         locked = Candidate.objects.select_for_update().get(pk=candidate.pk)
+        status, settles = decision, False
+        if locked.status == Candidate.Status.CONFLICT:
+            if not has_role(by, REVIEWER):
+                raise ValidationError(
+                    "The two screeners disagree on this paper: a reviewer settles it "
+                    "(Screening, Conflicts)."
+                )
+            settles = True
+        elif locked.dual and locked.status == Candidate.Status.NEW:
+            earlier = list(locked.decisions.filter(settles=False).order_by("at", "pk"))
+            if any(d.by_id == by.pk for d in earlier):
+                raise ValidationError(
+                    "You screened this paper already: in dual screening a second curator "
+                    "decides it, without seeing yours."
+                )
+            if not earlier:
+                status = Candidate.Status.NEW  # waits for the second screener
+            elif not _agree(earlier[0], decision, reason):
+                status = Candidate.Status.CONFLICT
         made = ScreeningDecision.objects.create(
             candidate=locked,
             decision=decision,
@@ -172,13 +207,41 @@ def decide_candidate(
             note=note,
             by=by,
             at=now,
+            settles=settles,
         )
-        locked.status = decision
-        locked.assigned_to = assign_to
-        locked.decided_at = now
+        decided = status in SCREENER_DECISIONS
+        locked.status = status
+        locked.assigned_to = assign_to if status == Candidate.Status.INCLUDED else None
+        locked.decided_at = now if decided else None
         locked.save(update_fields=["status", "assigned_to", "decided_at"])
-    candidate.status, candidate.assigned_to, candidate.decided_at = decision, assign_to, now
+    candidate.status, candidate.assigned_to = locked.status, locked.assigned_to
+    candidate.decided_at = locked.decided_at
     return made
+
+
+SCREENER_DECISIONS = (
+    Candidate.Status.INCLUDED,
+    Candidate.Status.EXCLUDED,
+    Candidate.Status.MAYBE,
+)
+
+
+def _agree(first: ScreeningDecision, decision: str, reason: ExclusionReason | None) -> bool:
+    """Two screeners agree: the same decision, and to exclude, the same reason."""
+    if first.decision != decision:
+        return False
+    return decision != Candidate.Status.EXCLUDED or first.reason_id == reason.pk
+
+
+def set_dual_screening(search, on: bool, *, by) -> None:
+    """Reviewers: whether the papers a saved search finds from now on are screened by two
+    curators (blind) or one. Papers already waiting keep how they arrived."""
+    if not has_role(by, REVIEWER):
+        raise ValidationError("Only reviewers choose how a saved search's papers are screened.")
+    if on:
+        DualSearch.objects.get_or_create(search=search, defaults={"set_by": by})
+    else:
+        DualSearch.objects.filter(search=search).delete()
 
 
 def add_search_results(search, stored: dict) -> None:
@@ -189,6 +252,7 @@ def add_search_results(search, stored: dict) -> None:
     """
     created = {s.citation_id for s in stored.values() if s.created and s.citation_id}
     citations = Citation.objects.in_bulk(created)
+    dual = DualSearch.objects.filter(search_id=search.pk).exists()
     for pmid, outcome in sorted(stored.items()):
         if not outcome.citation_id:
             continue
@@ -197,6 +261,7 @@ def add_search_results(search, stored: dict) -> None:
             pmid=pmid,
             citation=citations.get(outcome.citation_id),
             label=search.name,
+            dual=dual,
         )
 
 

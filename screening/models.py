@@ -52,6 +52,8 @@ class Candidate(models.Model):
         INCLUDED = "include", "Included"
         EXCLUDED = "exclude", "Excluded"
         MAYBE = "maybe", "Maybe"
+        # Dual screening: the two screeners decided differently; a reviewer settles it.
+        CONFLICT = "conflict", "Screeners disagree"
 
     pmid = models.PositiveBigIntegerField("PMID", null=True, blank=True)
     # Lower-case (citations.pubmed.normalize_doi), "" when unknown.
@@ -74,6 +76,9 @@ class Candidate(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Two curators screen it independently (blind): its saved search's setting (DualSearch)
+    # when the paper arrived.
+    dual = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -157,7 +162,11 @@ class ScreeningDecision(models.Model):
     candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="decisions")
     decision = models.CharField(
         max_length=10,
-        choices=[c for c in Candidate.Status.choices if c[0] != Candidate.Status.NEW],
+        choices=[
+            c
+            for c in Candidate.Status.choices
+            if c[0] not in (Candidate.Status.NEW, Candidate.Status.CONFLICT)
+        ],
     )
     reason = models.ForeignKey(ExclusionReason, null=True, blank=True, on_delete=models.PROTECT)
     assigned_to = models.ForeignKey(
@@ -170,6 +179,8 @@ class ScreeningDecision(models.Model):
     note = models.TextField(blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
+    # A reviewer's decision on a candidate whose two screeners disagreed.
+    settles = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -186,3 +197,19 @@ class ScreeningDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} {self.candidate} by {self.by_id}"
+
+
+class DualSearch(models.Model):
+    """A saved search whose papers two curators screen independently (blind dual screening);
+    none: one decision is enough. Reviewers set it (screening.actions.set_dual_screening)."""
+
+    search = models.OneToOneField(
+        "citations.SavedSearch", on_delete=models.CASCADE, related_name="dual_screening"
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Dual screening of {self.search}"

@@ -3,7 +3,10 @@ excluded by reason, included, maybe. A handful of queries whatever the numbers.
 
 The identities hold by construction and are tested: identified - duplicates =
 records (one candidate per paper); records = awaiting + screened; screened =
-excluded + included + maybe.
+excluded + included + maybe. In dual screening a paper is screened once it has its
+final decision: awaiting counts the papers with no decision, those waiting for their
+second screener, and those whose screeners disagree until a reviewer settles them
+(`conflicts`, a part of awaiting).
 """
 
 from __future__ import annotations
@@ -55,7 +58,8 @@ def prisma_counts(search: str | None = None) -> dict:
         "searches": searches,
         "duplicates": duplicates,
         "records": sum(status.values()),
-        "awaiting": status.get(Candidate.Status.NEW, 0),
+        "awaiting": status.get(Candidate.Status.NEW, 0) + status.get(Candidate.Status.CONFLICT, 0),
+        "conflicts": status.get(Candidate.Status.CONFLICT, 0),
         "screened": excluded + included + maybe,
         "excluded": excluded,
         "excluded_by_reason": reasons,

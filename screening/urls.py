@@ -11,4 +11,7 @@ urlpatterns = [
     path("prisma/", views.prisma, name="prisma"),
     path("prisma.svg", views.prisma_svg, name="prisma_svg"),
     path("references/<int:pmid>/", views.chase, name="chase"),
+    path("conflicts/", views.conflicts, name="conflicts"),
+    path("searches/", views.dual_searches, name="dual_searches"),
+    path("searches/<int:pk>/dual/", views.dual_set, name="dual_set"),
 ]

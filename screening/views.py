@@ -21,13 +21,19 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.roles import CURATOR, has_role
+from accounts.roles import CURATOR, REVIEWER, has_role
 from accounts.throttle import client_address
 from citations.models import Citation, CitationLink, SavedSearch
 from screening import actions
 from screening.forms import DecisionForm, SuggestForm
 from screening.highlight import query_phrases, term_pattern
-from screening.models import Candidate, CandidateSource, HighlightTerm, ScreeningDecision
+from screening.models import (
+    Candidate,
+    CandidateSource,
+    DualSearch,
+    HighlightTerm,
+    ScreeningDecision,
+)
 
 PAGE_SIZE = 20
 
@@ -78,9 +84,14 @@ def inbox(request):
         Candidate.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
     )
     form = DecisionForm()
-    page = Paginator(
-        _candidates().filter(status=status).order_by("created_at", "pk"), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    shown = _candidates().filter(status=status)
+    if status == Candidate.Status.NEW:
+        # Dual screening: a paper this screener decided waits for the other one, elsewhere.
+        mine = ScreeningDecision.objects.filter(by=request.user, settles=False)
+        shown = shown.exclude(dual=True, pk__in=mine.values("candidate_id"))
+    page = Paginator(shown.order_by("created_at", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "screening/inbox.html",
@@ -92,8 +103,67 @@ def inbox(request):
             "reasons": _choices(form.fields["reason"]),
             "curators": _choices(form.fields["assign_to"]),
             "terms": term_pattern(_entity_terms()),
+            "conflicts": counts.get(Candidate.Status.CONFLICT, 0),
         },
     )
+
+
+def _reviewer_required(request) -> None:
+    if not has_role(request.user, REVIEWER):
+        raise PermissionDenied("Only reviewers settle conflicts and set dual screening.")
+
+
+@screener_required
+@require_GET
+def conflicts(request):
+    """Reviewers: the papers whose two screeners disagree, each with both decisions."""
+    _reviewer_required(request)
+    form = DecisionForm()
+    page = Paginator(
+        _candidates().filter(status=Candidate.Status.CONFLICT).order_by("created_at", "pk"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "screening/conflicts.html",
+        {
+            "page": page,
+            "status": Candidate.Status.CONFLICT,
+            "reasons": _choices(form.fields["reason"]),
+            "curators": _choices(form.fields["assign_to"]),
+            "terms": term_pattern(_entity_terms()),
+        },
+    )
+
+
+@screener_required
+@require_GET
+def dual_searches(request):
+    """Reviewers: for each saved search, whether one curator or two (blind) screen its papers."""
+    _reviewer_required(request)
+    dual = set(DualSearch.objects.values_list("search_id", flat=True))
+    searches = [(s, s.pk in dual) for s in SavedSearch.objects.order_by("name")]
+    return render(request, "screening/dual_searches.html", {"searches": searches})
+
+
+@screener_required
+@require_POST
+def dual_set(request, pk: int):
+    _reviewer_required(request)
+    search = get_object_or_404(SavedSearch, pk=pk)
+    on = request.POST.get("dual") == "1"
+    actions.set_dual_screening(search, on, by=request.user)
+    messages.success(
+        request,
+        f"Saved search “{search.name}”: "
+        + (
+            "two curators screen the papers it finds from now on, each without seeing the "
+            "other's decision."
+            if on
+            else "one curator's decision is enough for the papers it finds from now on."
+        ),
+    )
+    return redirect("screening:dual_searches")
 
 
 def _entity_terms() -> list[str]:
@@ -114,6 +184,9 @@ def decide(request, pk: int):
     candidate = get_object_or_404(Candidate, pk=pk)
     back = request.POST.get("status", Candidate.Status.NEW)
     query = urlencode({"status": back if back in dict(TABS) else Candidate.Status.NEW})
+    target = reverse("screening:inbox") + f"?{query}"
+    if back == Candidate.Status.CONFLICT:
+        target = reverse("screening:conflicts") + "?"
     form = DecisionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -129,15 +202,27 @@ def decide(request, pk: int):
         except ValidationError as exc:
             messages.error(request, f"{candidate}: {' '.join(exc.messages)}")
         else:
-            label = Candidate.Status(data["decision"]).label.lower()
-            extra = ""
-            if candidate.assigned_to_id:
-                extra = f", assigned to {candidate.assigned_to.get_username()}"
-            messages.success(request, f"{candidate}: {label}{extra}.")
+            if candidate.status == Candidate.Status.NEW:
+                messages.success(
+                    request,
+                    f"{candidate}: your decision is recorded; a second curator screens it "
+                    "without seeing it.",
+                )
+            elif candidate.status == Candidate.Status.CONFLICT:
+                messages.warning(
+                    request,
+                    f"{candidate}: the two screeners disagree; a reviewer settles it (Conflicts).",
+                )
+            else:
+                label = Candidate.Status(data["decision"]).label.lower()
+                extra = ""
+                if candidate.assigned_to_id:
+                    extra = f", assigned to {candidate.assigned_to.get_username()}"
+                messages.success(request, f"{candidate}: {label}{extra}.")
     else:
         errors = " ".join(e for field in form.errors.values() for e in field)
         messages.error(request, f"{candidate}: nothing changed. {errors}")
-    return redirect(f"{reverse('screening:inbox')}?{query}#candidate-{candidate.pk}")
+    return redirect(f"{target}#candidate-{candidate.pk}")
 
 
 THANKS = "Thank you: the paper will be screened."

@@ -86,6 +86,17 @@ MATRIX = [
     Row("suggest", app="screening"),
     Row("prisma", expect=CURATORS, app="screening"),
     Row("prisma_svg", expect=CURATORS, app="screening"),
+    Row("conflicts", expect=REVIEWERS, app="screening"),
+    Row("dual_searches", expect=REVIEWERS, app="screening"),
+    Row(
+        "dual_set",
+        "saved_search",
+        "post",
+        {"dual": "1"},
+        expect=(LOGIN, 403, 403, 302, 302),
+        app="screening",
+    ),
+    Row("dual_set", "saved_search", expect=(LOGIN, 405, 405, 405, 405), app="screening"),
     Row("chase", "pmid", "post", expect=(LOGIN, 302, 302, 302, 302), app="screening"),
     Row(
         "suggest",
