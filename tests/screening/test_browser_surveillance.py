@@ -3,7 +3,8 @@ asked when it is saved), beat's task runs it on a real worker against the fake
 E-utilities server, its papers wait in screening (a paper a reader suggested before is
 one record, its second source a duplicate), the reviewer screens them, the PRISMA page
 adds up at every step, and the included paper reaches its curator, whose report page
-starts with the citation already fetched."""
+starts with the citation already fetched. In dual mode: two curators screen blind, one
+paper agreed, one in conflict, which a reviewer settles on the conflicts page."""
 
 import time
 
@@ -122,3 +123,61 @@ def test_a_saved_search_runs_on_a_worker_and_its_papers_are_screened_and_curated
     page.get_by_role("button", name="Start the report").click()
     expect(page).to_have_url(f"{live_server.url}/curate/reports/35560368/")
     expect(page.get_by_text(title[:40]).first).to_be_visible()
+
+
+def test_in_dual_mode_two_curators_screen_blind_and_a_reviewer_settles_their_conflict(
+    page, live_server, reviewer, curator, curator2, fake_eutils
+):
+    from citations.actions.searches import run_saved_search
+
+    fake_eutils.add_search(QUERY, {35560368: "2022/05/13", 27797938: "2016/11/01"})
+    search = SavedSearch.objects.create(name=NAME, query=QUERY)
+
+    # The reviewer asks for two screeners before the search first runs.
+    login(page, live_server, reviewer)
+    page.goto(f"{live_server.url}/screening/")
+    page.get_by_role("link", name="One or two screeners per saved search").click()
+    page.get_by_test_id(f"search-{search.pk}").get_by_role(
+        "button", name="Use two curators, blind"
+    ).click()
+    expect(page.get_by_text("two curators screen the papers it finds")).to_be_visible()
+    assert run_saved_search(search.pk).added == 2
+    agreed, disputed = 35560368, 27797938
+
+    page.context.clear_cookies()
+    login(page, live_server, curator)
+    page.goto(f"{live_server.url}/screening/")
+    decide(page, agreed, "Include", curator=curator)
+    decide(page, disputed, "Exclude", reason="Not a case report")
+    expect(page.get_by_text("Nothing here.")).to_be_visible()  # both wait for the second
+    counts = prisma_counts()
+    assert_identities(counts)
+    assert (counts["awaiting"], counts["screened"]) == (2, 0)
+
+    page.context.clear_cookies()
+    login(page, live_server, curator2)
+    page.goto(f"{live_server.url}/screening/")
+    expect(page.locator("article.candidate")).to_have_count(2)
+    expect(page.get_by_test_id("dual")).to_have_count(2)
+    expect(page.get_by_test_id("decision")).to_have_count(0)  # blind
+    decide(page, agreed, "Include", curator=curator2)
+    decide(page, disputed, "Exclude", reason="Not rare")
+    expect(page.get_by_text("the two screeners disagree")).to_be_visible()
+    counts = prisma_counts()
+    assert_identities(counts)
+    assert (counts["included"], counts["conflicts"], counts["awaiting"]) == (1, 1, 1)
+
+    page.context.clear_cookies()
+    login(page, live_server, reviewer)
+    page.goto(f"{live_server.url}/screening/")
+    page.get_by_role("link", name="Conflicts of dual screening").click()
+    card = page.locator(f"#candidate-{Candidate.objects.get(pmid=disputed).pk}")
+    expect(card.get_by_test_id("conflict")).to_contain_text("Excluded: Not a case report")
+    expect(card.get_by_test_id("conflict")).to_contain_text("Excluded: Not rare")
+    card.get_by_label("Reason to exclude").select_option(label="Not rare")
+    card.get_by_role("button", name="Exclude", exact=True).click()
+    expect(page.get_by_text("No conflict to settle.")).to_be_visible()
+    shown = prisma_page(page, live_server, NAME)
+    assert shown == {"identified": 2, "duplicates": 0, "records": 2, "screened": 2, "included": 1}
+    assert_identities(prisma_counts(NAME))
+    assert Candidate.objects.get(pmid=agreed).assigned_to == curator2
