@@ -63,3 +63,8 @@ class CurationConfig(AppConfig):
 
         add_cited_citations(cited_by_cases)
         add_citation_change_listener(tell_about_retractions)
+        # The PRISMA counts end with the cases curated from the papers screening included.
+        from curation.views.to_curate import included_case_counts
+        from screening.hooks import add_included_counter
+
+        add_included_counter(included_case_counts)

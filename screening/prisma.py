@@ -6,7 +6,8 @@ records (one candidate per paper); records = awaiting + screened; screened =
 excluded + included + maybe. In dual screening a paper is screened once it has its
 final decision: awaiting counts the papers with no decision, those waiting for their
 second screener, and those whose screeners disagree until a reviewer settles them
-(`conflicts`, a part of awaiting).
+(`conflicts`, a part of awaiting). Last, the cases curated from the included papers
+and those published (counted by curation through screening.hooks).
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ def prisma_counts(search: str | None = None) -> dict:
         .annotate(n=Count("pk"))
         .order_by("-n", "reason")
     )
+    from screening.hooks import count_included
+
+    included_papers = candidates.filter(
+        status=Candidate.Status.INCLUDED, citation__isnull=False
+    ).values("citation_id")
+    curated = {"cases_curated": 0, "cases_published": 0, **count_included(included_papers)}
     excluded = status.get(Candidate.Status.EXCLUDED, 0)
     included = status.get(Candidate.Status.INCLUDED, 0)
     maybe = status.get(Candidate.Status.MAYBE, 0)
@@ -65,4 +72,7 @@ def prisma_counts(search: str | None = None) -> dict:
         "excluded_by_reason": reasons,
         "included": included,
         "maybe": maybe,
+        # From the included papers (counted by curation, screening.hooks): cases written
+        # (drafts to published, not revisions) and cases published.
+        **curated,
     }

@@ -65,6 +65,14 @@ def flow_svg(counts: dict, title: str = "PRISMA flow of screening") -> str:
             (f"Included: {counts['included']}", [], "included"),
             None,
         ),
+        (
+            (
+                f"Cases curated: {counts['cases_curated']}",
+                [f"published: {counts['cases_published']}"],
+                "cases",
+            ),
+            None,
+        ),
     ]
     body: list[str] = []
     y = 50

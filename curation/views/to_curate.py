@@ -22,3 +22,17 @@ def to_curate(request):
         .order_by("decided_at", "pk")
     )
     return render(request, "curation/curate/to_curate.html", {"candidates": candidates})
+
+
+def included_case_counts(citation_ids) -> dict[str, int]:
+    """The PRISMA counts' last boxes (screening.hooks): the cases written from the papers
+    screening included — drafts to published, revisions not counted again — and of them
+    those published."""
+    from curation import workflow
+    from curation.models import Case
+
+    cases = Case.objects.filter(citation_id__in=citation_ids, revision_of__isnull=True)
+    return {
+        "cases_curated": cases.count(),
+        "cases_published": cases.filter(status=workflow.PUBLISHED).count(),
+    }

@@ -50,7 +50,36 @@ def test_the_counts_add_up_at_every_step(curator, reviewer):
 def test_the_page_shows_the_table_to_screeners(client, curator, django_assert_max_num_queries):
     add_candidate(kind="search", pmid=1, label="cutaneous IMT")
     client.force_login(curator)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):  # 2 of them: the cases of included papers
         page = client.get(reverse("screening:prisma")).content.decode()
     assert "saved search “cutaneous IMT”" in page
     assert '<td data-testid="records">1</td>' in page
+
+
+def test_the_counts_end_with_the_cases_curated_and_published_from_included_papers(
+    client, curator, reviewer
+):
+    from curation.actions.review import start_revision
+    from tests.factories import CaseFactory, CitationFactory, make_published_case
+
+    included = CitationFactory(pmid=35560368)
+    screened_out = CitationFactory(pmid=27797938)
+    for citation, decision in ((included, "include"), (screened_out, "exclude")):
+        candidate = add_candidate(kind="search", citation=citation, label="IMT").candidate
+        reason = ExclusionReason.objects.get(label="Not a case report")
+        decide_candidate(
+            candidate, decision, by=curator, reason=reason if decision == "exclude" else None
+        )
+    published = make_published_case(citation=included, created_by=curator)
+    start_revision(published, curator)  # a revision is not another case
+    CaseFactory(citation=included, created_by=curator)  # a draft is curated, not published
+    make_published_case(citation=screened_out)  # not from an included paper
+    counts = prisma_counts()
+    _identities_hold(counts)
+    assert (counts["cases_curated"], counts["cases_published"]) == (2, 1)
+    client.force_login(reviewer)
+    page = client.get(reverse("screening:prisma")).content.decode()
+    assert '<td data-testid="cases-curated">2</td>' in page
+    assert '<td data-testid="cases-published">1</td>' in page
+    svg = client.get(reverse("screening:prisma_svg")).content.decode()
+    assert "Cases curated: 2" in svg and "published: 1" in svg
