@@ -94,6 +94,10 @@ class Citation(models.Model):
     # PubMed's retraction, erratum and expression-of-concern notices for the article
     # (pubmed.WATCHED_NOTICES): [{"type": "RetractionIn", "source": "...", "pmid": 1}].
     notices = models.JSONField(default=list, blank=True)
+    # Citation chasing (citations.actions.links): NCBI's message when the last try to
+    # fetch this paper's links failed, and when; cleared by the next good fetch.
+    links_error = models.TextField(blank=True)
+    links_error_at = models.DateTimeField(null=True, blank=True)
     fetch_status = models.CharField(
         max_length=20, choices=FetchStatus.choices, default=FetchStatus.FETCHED
     )

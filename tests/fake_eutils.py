@@ -214,9 +214,13 @@ class FakeEutils:
             for link in links
         ]
 
-    def elink_error(self, pmid: int, message: str) -> None:
-        """elink answers for `pmid` with NCBI's <ERROR> element in the LinkSet."""
-        self._elink_errors[int(pmid)] = message
+    def elink_error(self, pmid: int, message: str | None) -> None:
+        """elink answers for `pmid` with NCBI's <ERROR> element in the LinkSet (None: no
+        longer)."""
+        if message is None:
+            self._elink_errors.pop(int(pmid), None)
+        else:
+            self._elink_errors[int(pmid)] = message
 
     def _elink(self, params: dict[str, str]) -> bytes:
         pmid = int(params["id"])

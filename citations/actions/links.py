@@ -24,7 +24,14 @@ def chase_citation(citation_id: int) -> dict[str, int]:
     Returns how many links of each relation are stored.
     """
     citation = Citation.objects.get(pk=citation_id)
-    chased = entrez.chase(citation.pmid)
+    try:
+        chased = entrez.chase(citation.pmid)
+    except entrez.EntrezError as exc:
+        # Said on the citation's page until a fetch succeeds; the links stay as they were.
+        Citation.objects.filter(pk=citation.pk).update(
+            links_error=str(exc)[:2000], links_error_at=timezone.now()
+        )
+        raise
     return store_links(citation, chased)
 
 
@@ -45,6 +52,7 @@ def store_links(citation: Citation, chased: dict[str, list[tuple[int, int | None
     with transaction.atomic():
         CitationLink.objects.filter(citation=citation).delete()
         CitationLink.objects.bulk_create(rows)
+        Citation.objects.filter(pk=citation.pk).update(links_error="", links_error_at=None)
     return {RELATIONS[name]: len(links) for name, links in chased.items()}
 
 

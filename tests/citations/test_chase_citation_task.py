@@ -65,6 +65,28 @@ def test_a_bad_ncbi_answer_stores_nothing_and_keeps_the_links_stored_before(fake
 
 
 @pytest.mark.django_db
+def test_a_failed_fetch_is_said_on_the_page_until_a_good_one(client, curator, fake_eutils):
+    _links(fake_eutils)
+    paper = CitationFactory(pmid=PMID)
+    chase_citation(paper.pk)
+    fake_eutils.elink_error(PMID, "Invalid uid 35560368 at position= 0")
+    chase_citation(paper.pk)  # NCBI refuses: the task records it and raises nothing
+    paper.refresh_from_db()
+    assert "Invalid uid" in paper.links_error and paper.links_error_at is not None
+    client.force_login(curator)
+    page = client.get(paper.get_absolute_url()).content.decode()
+    assert 'data-testid="links-error"' in page and "Invalid uid" in page
+    assert "The links below are from the fetch before." in page
+    assert "References (3 in PubMed" in page  # the earlier links are kept
+
+    fake_eutils.elink_error(PMID, None)  # NCBI answers again
+    chase_citation(paper.pk)
+    paper.refresh_from_db()
+    assert (paper.links_error, paper.links_error_at) == ("", None)
+    assert 'data-testid="links-error"' not in client.get(paper.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
 def test_the_page_counts_each_relation_and_one_click_sends_the_unknown_cited_by_once(
     client, curator, fake_eutils
 ):
