@@ -29,6 +29,7 @@ from screening.models import (
     DualSearch,
     ExclusionReason,
     ScreeningDecision,
+    SearchCurator,
 )
 
 NEW = "new"  # a new candidate
@@ -231,6 +232,21 @@ def _agree(first: ScreeningDecision, decision: str, reason: ExclusionReason | No
     if first.decision != decision:
         return False
     return decision != Candidate.Status.EXCLUDED or first.reason_id == reason.pk
+
+
+def set_search_curators(search, curators, *, by) -> None:
+    """Reviewers: the curators a saved search notifies (its papers in their weekly digest);
+    none: every curator. Each must be a curator."""
+    if not has_role(by, REVIEWER):
+        raise ValidationError("Only reviewers choose whom a saved search notifies.")
+    curators = list(curators)
+    not_curators = [u.get_username() for u in curators if not has_role(u, CURATOR)]
+    if not_curators:
+        raise ValidationError(f"Not curators: {', '.join(sorted(not_curators))}.")
+    with transaction.atomic():
+        SearchCurator.objects.filter(search=search).exclude(user__in=curators).delete()
+        for user in curators:
+            SearchCurator.objects.get_or_create(search=search, user=user)
 
 
 def set_dual_screening(search, on: bool, *, by) -> None:

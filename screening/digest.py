@@ -1,6 +1,9 @@
 """The weekly digest e-mail to curators: the papers that came into screening in the past
 week and still wait for a decision, and the papers included for them to curate.
 
+A saved search that names curators (SearchCurator) notifies them only: its papers are in
+their digests, not in the others'. A paper no such search found is in everyone's.
+
 Written to the outbox (outbox.actions.queue_emails) like every other e-mail of the
 project, one per curator (addresses stay private), keyed by curator and ISO week so that
 beat running the task twice in a week writes each digest once. Nothing new: no e-mail.
@@ -8,12 +11,12 @@ beat running the task twice in a week writes each digest once. Nothing new: no e
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +24,7 @@ from django.utils import timezone
 from accounts.roles import CURATOR, has_role
 from config.site import absolute_url
 from outbox.actions import queue_emails
-from screening.models import Candidate, CandidateSource
+from screening.models import Candidate, CandidateSource, SearchCurator
 
 WEEK = timedelta(days=7)
 
@@ -32,15 +35,13 @@ def digest_emails(now=None) -> tuple[list[EmailMessage], list[str]]:
     since = now - WEEK
     year, week, _ = now.isocalendar()
     awaiting = Candidate.objects.filter(status=Candidate.Status.NEW, created_at__gte=since)
-    awaiting_count = awaiting.count()
-    by_source = list(
+    audience = _audiences(awaiting)
+    first_sources = list(
         CandidateSource.objects.filter(candidate__in=awaiting, duplicate=False)
-        .values_list("kind", "label")
-        .annotate(n=Count("pk"))
-        .order_by("kind", "label")
+        .values_list("candidate_id", "kind", "label")
+        .order_by("kind", "label", "candidate_id")
     )
     kinds = dict(CandidateSource.Kind.choices)
-    sources = [(kinds.get(kind, kind), label, n) for kind, label, n in by_source]
     included = (
         Candidate.objects.filter(status=Candidate.Status.INCLUDED, decided_at__gte=since)
         .select_related("citation")
@@ -52,8 +53,17 @@ def digest_emails(now=None) -> tuple[list[EmailMessage], list[str]]:
         if not has_role(user, CURATOR):
             continue
         mine = [c for c in included if c.assigned_to_id == user.pk]
+        theirs = [
+            (kind, label)
+            for candidate_id, kind, label in first_sources
+            if audience.get(candidate_id) is None or user.pk in audience[candidate_id]
+        ]
+        awaiting_count = len(theirs)
         if not awaiting_count and not mine:
             continue
+        sources = [
+            (kinds.get(kind, kind), label, n) for (kind, label), n in Counter(theirs).items()
+        ]
         body = render_to_string(
             "screening/email/digest.txt",
             {
@@ -68,6 +78,21 @@ def digest_emails(now=None) -> tuple[list[EmailMessage], list[str]]:
         emails.append(EmailMessage(subject, body, to=[user.email]))
         keys.append(f"screening-digest:{user.pk}:{year}-W{week:02d}")
     return emails, keys
+
+
+def _audiences(awaiting) -> dict[int, set[int]]:
+    """Candidate id -> the curators its saved searches name (any of its sources, duplicates
+    too); a candidate no naming search found is absent (everyone's)."""
+    named: dict[str, set[int]] = {}
+    for name, user_id in SearchCurator.objects.values_list("search__name", "user_id"):
+        named.setdefault(name, set()).add(user_id)
+    audience: dict[int, set[int]] = {}
+    found = CandidateSource.objects.filter(
+        candidate__in=awaiting, kind=CandidateSource.Kind.SEARCH, label__in=list(named)
+    ).values_list("candidate_id", "label")
+    for candidate_id, label in found:
+        audience.setdefault(candidate_id, set()).update(named[label])
+    return audience
 
 
 def queue_weekly_digest(now=None) -> int:

@@ -213,3 +213,23 @@ class DualSearch(models.Model):
 
     def __str__(self) -> str:
         return f"Dual screening of {self.search}"
+
+
+class SearchCurator(models.Model):
+    """A curator a saved search notifies: its new papers are in that curator's weekly
+    digest. A search naming nobody notifies every curator."""
+
+    search = models.ForeignKey(
+        "citations.SavedSearch", on_delete=models.CASCADE, related_name="notified_curators"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["search", "user"], name="screening_searchcurator_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.search} notifies {self.user}"

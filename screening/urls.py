@@ -14,4 +14,5 @@ urlpatterns = [
     path("conflicts/", views.conflicts, name="conflicts"),
     path("searches/", views.dual_searches, name="dual_searches"),
     path("searches/<int:pk>/dual/", views.dual_set, name="dual_set"),
+    path("searches/<int:pk>/curators/", views.search_curators, name="search_curators"),
 ]

@@ -33,6 +33,7 @@ from screening.models import (
     DualSearch,
     HighlightTerm,
     ScreeningDecision,
+    SearchCurator,
 )
 
 PAGE_SIZE = 20
@@ -142,8 +143,45 @@ def dual_searches(request):
     """Reviewers: for each saved search, whether one curator or two (blind) screen its papers."""
     _reviewer_required(request)
     dual = set(DualSearch.objects.values_list("search_id", flat=True))
-    searches = [(s, s.pk in dual) for s in SavedSearch.objects.order_by("name")]
-    return render(request, "screening/dual_searches.html", {"searches": searches})
+    named: dict[int, set[int]] = {}
+    for search_id, user_id in SearchCurator.objects.values_list("search_id", "user_id"):
+        named.setdefault(search_id, set()).add(user_id)
+    curators = [u for u in _users() if has_role(u, CURATOR)]
+    searches = [
+        (s, s.pk in dual, named.get(s.pk, set())) for s in SavedSearch.objects.order_by("name")
+    ]
+    return render(
+        request,
+        "screening/dual_searches.html",
+        {"searches": searches, "curators": curators},
+    )
+
+
+def _users():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+@screener_required
+@require_POST
+def search_curators(request, pk: int):
+    """Reviewers: the curators a saved search notifies in their weekly digest."""
+    _reviewer_required(request)
+    search = get_object_or_404(SavedSearch, pk=pk)
+    wanted = request.POST.getlist("curator")
+    if not all(value.isdigit() for value in wanted):
+        messages.error(request, "Nothing changed: choose curators from the list.")
+        return redirect("screening:dual_searches")
+    users = list(_users().filter(pk__in=[int(v) for v in wanted]))
+    try:
+        actions.set_search_curators(search, users, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, f"Nothing changed: {' '.join(exc.messages)}")
+    else:
+        names = ", ".join(u.get_username() for u in users) or "every curator"
+        messages.success(request, f"Saved search “{search.name}” notifies {names}.")
+    return redirect("screening:dual_searches")
 
 
 @screener_required

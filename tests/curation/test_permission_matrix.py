@@ -97,6 +97,15 @@ MATRIX = [
         app="screening",
     ),
     Row("dual_set", "saved_search", expect=(LOGIN, 405, 405, 405, 405), app="screening"),
+    Row(
+        "search_curators",
+        "saved_search",
+        "post",
+        {},
+        expect=(LOGIN, 403, 403, 302, 302),
+        app="screening",
+    ),
+    Row("search_curators", "saved_search", expect=(LOGIN, 405, 405, 405, 405), app="screening"),
     Row("chase", "pmid", "post", expect=(LOGIN, 302, 302, 302, 302), app="screening"),
     Row(
         "suggest",

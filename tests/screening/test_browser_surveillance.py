@@ -136,7 +136,7 @@ def test_in_dual_mode_two_curators_screen_blind_and_a_reviewer_settles_their_con
     # The reviewer asks for two screeners before the search first runs.
     login(page, live_server, reviewer)
     page.goto(f"{live_server.url}/screening/")
-    page.get_by_role("link", name="One or two screeners per saved search").click()
+    page.get_by_role("link", name="Saved searches in screening").click()
     page.get_by_test_id(f"search-{search.pk}").get_by_role(
         "button", name="Use two curators, blind"
     ).click()

@@ -186,3 +186,24 @@ def test_a_reviewer_sets_dual_screening_on_the_page(client, reviewer):
     page = client.get(reverse("screening:dual_searches")).content.decode()
     row = page.split(f'data-testid="search-{search.pk}"', 1)[1].split("</tr>", 1)[0]
     assert "One curator" in row
+
+
+def test_a_reviewer_names_the_curators_a_search_notifies_on_the_page(
+    client, reviewer, curator, reader
+):
+    from screening.models import SearchCurator
+
+    search = SavedSearch.objects.create(name="DFSP", query="dfsp[tiab]")
+    client.force_login(reviewer)
+    url = reverse("screening:search_curators", args=[search.pk])
+    done = client.post(url, {"curator": [curator.pk]}, follow=True).content.decode()
+    assert f"Saved search “DFSP” notifies {curator.username}." in done
+    row = done.split(f'data-testid="search-{search.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert f'value="{curator.pk}" checked' in row
+    # A reader is no curator: refused, nothing changed; "x" is not a user.
+    refused = client.post(url, {"curator": [reader.pk]}, follow=True).content.decode()
+    assert f"Not curators: {reader.username}." in refused
+    client.post(url, {"curator": ["x"]})
+    assert list(SearchCurator.objects.values_list("user", flat=True)) == [curator.pk]
+    client.post(url, {})  # nobody: every curator again
+    assert not SearchCurator.objects.exists()

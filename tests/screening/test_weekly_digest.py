@@ -57,3 +57,27 @@ def test_beat_sends_it_weekly():
     entry = settings.CELERY_BEAT_SCHEDULE["screening-weekly-digest"]
     assert entry["task"] == "screening.send_weekly_digest"
     assert entry["schedule"].day_of_week == {1}
+
+
+def test_a_search_that_names_curators_puts_its_papers_in_their_digests_only(
+    curator, curator2, reviewer
+):
+    from citations.models import SavedSearch
+    from screening.actions import set_search_curators
+
+    named = SavedSearch.objects.create(name="cutaneous IMT", query="imt[tiab]")
+    SavedSearch.objects.create(name="DFSP", query="dfsp[tiab]")
+    set_search_curators(named, [curator2], by=reviewer)
+    add_candidate(kind="search", pmid=1, label="cutaneous IMT")
+    add_candidate(kind="search", pmid=2, label="cutaneous IMT")
+    add_candidate(kind="search", pmid=3, label="DFSP")  # names nobody: everyone's
+    add_candidate(kind="suggestion", pmid=4)
+    add_candidate(kind="search", pmid=4, label="cutaneous IMT")  # found again: named too
+    assert queue_weekly_digest() == 3
+    bodies = {e.to[0]: (e.subject, e.body) for e in Email.objects.filter(kind="screening-digest")}
+    assert bodies[curator2.email][0].startswith("[RareDerm] Screening this week: 4 new")
+    assert "Saved search: cutaneous IMT: 2" in bodies[curator2.email][1]
+    for other in (curator, reviewer):
+        subject, body = bodies[other.email]
+        assert subject.startswith("[RareDerm] Screening this week: 1 new")
+        assert "Saved search: DFSP: 1" in body and "cutaneous IMT" not in body
