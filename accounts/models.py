@@ -66,3 +66,18 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         state = " (revoked)" if self.revoked_at else ""
         return f"{self.user}: {self.name} ({self.prefix}…){state}"
+
+
+class Registration(models.Model):
+    """A reader's account made on the registration page: inactive until its e-mail address
+    is confirmed (accounts.registration). The client key counts registrations per address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registration"
+    )
+    client_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Registration of {self.user}"

@@ -18,7 +18,14 @@ urlpatterns = [
     ),
 ]
 
-from accounts.views import api_tokens, public_name_settings  # noqa: E402
+from accounts.views import (  # noqa: E402
+    api_tokens,
+    confirm_email,
+    public_name_settings,
+    register,
+)
 
 urlpatterns.append(path("name/", public_name_settings, name="public_name_settings"))
 urlpatterns.append(path("tokens/", api_tokens, name="api_tokens"))
+urlpatterns.append(path("register/", register, name="register"))
+urlpatterns.append(path("confirm/<str:token>/", confirm_email, name="confirm_email"))

@@ -1,8 +1,11 @@
 """A user's account pages: how public pages name them; their API tokens."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +13,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import ApiToken, PublicName, public_name
+from accounts.registration import LinkRefused, confirm, forget_unconfirmed, too_many
+from accounts.registration import register as register_reader
 from accounts.roles import CURATOR, has_role
+from accounts.throttle import client_address
 from accounts.tokens import create_token, revoke_token
 
 
@@ -100,3 +106,65 @@ def _token_id(text: str) -> int:
     if not (text.isdigit() and len(text) < 10):
         raise Http404("No such token of yours.")
     return int(text)
+
+
+# -- readers register themselves (accounts/registration.py) ------------------------------
+
+
+class RegisterForm(UserCreationForm):
+    email = forms.EmailField(
+        label="E-mail address",
+        help_text="A link to confirm it is sent there; digests you subscribe to go there.",
+    )
+    # A honeypot: hidden from people (CSS), filled by robots, who are thanked and ignored.
+    website = forms.CharField(required=False, label="Leave this empty")
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account uses this address already: log in, or confirm it with the link "
+                "e-mailed to it."
+            )
+        return email
+
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    """Anyone makes a reader's account; it opens when its e-mail address is confirmed."""
+    if request.method == "POST":
+        forget_unconfirmed(request.POST.get("username", ""), request.POST.get("email", ""))
+    form = RegisterForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        address = client_address(request)
+        if request.POST.get("website"):
+            return render(request, "registration/register_done.html", {"email": ""})
+        recent = too_many(address)
+        if recent:
+            form.add_error(
+                None,
+                f"{recent} accounts were made from your address in the last "
+                f"{settings.REGISTRATION_RATE_MINUTES} minutes; please try again later.",
+            )
+            status = 429
+        elif form.is_valid():
+            data = form.cleaned_data
+            register_reader(data["username"], data["email"], data["password1"], address=address)
+            return render(request, "registration/register_done.html", {"email": data["email"]})
+        else:
+            status = 422
+    return render(request, "registration/register.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET"])
+def confirm_email(request, token: str):
+    try:
+        user = confirm(token)
+    except LinkRefused as exc:
+        return render(request, "registration/confirm_email.html", {"error": str(exc)}, status=400)
+    return render(request, "registration/confirm_email.html", {"confirmed": user})

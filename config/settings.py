@@ -273,6 +273,10 @@ FLAG_RATE_MINUTES = env_int("FLAG_RATE_MINUTES", 60, minimum=1)
 # SUGGESTION_RATE_LIMIT from one client address in SUGGESTION_RATE_MINUTES minutes.
 SUGGESTION_RATE_LIMIT = env_int("SUGGESTION_RATE_LIMIT", 10, minimum=1)
 SUGGESTION_RATE_MINUTES = env_int("SUGGESTION_RATE_MINUTES", 60, minimum=1)
+# Readers' registrations (accounts/registration.py): at most REGISTRATION_RATE_LIMIT
+# from one client address in REGISTRATION_RATE_MINUTES minutes.
+REGISTRATION_RATE_LIMIT = env_int("REGISTRATION_RATE_LIMIT", 3, minimum=1)
+REGISTRATION_RATE_MINUTES = env_int("REGISTRATION_RATE_MINUTES", 60, minimum=1)
 # Candidates known by PMID alone (suggestions, chased papers) get their PubMed record
 # (title, abstract, journal, year) by a task (efetch, batches of at most 200).
 FETCH_CANDIDATE_RECORDS = env_bool("FETCH_CANDIDATE_RECORDS", True)

@@ -116,6 +116,9 @@ MATRIX = [
         anonymous_to_login=False,
         note="public: anyone suggests a paper",
     ),
+    # -- readers register themselves (accounts/registration.py) ---------------------
+    Row("register", app="accounts", expect=(200, 200, 200, 200, 200)),
+    Row("confirm_email", "bad_token", app="accounts", expect=(400, 400, 400, 400, 400)),
     # -- public pages --------------------------------------------------------------
     Row("home"),
     Row("search", data={"q": "ALK"}),
@@ -407,6 +410,7 @@ def _objects(author):
         "csv": ["csv"],
         "no_release": ["1999-01", "cases.csv"],
         "missing_flag": [999999],
+        "bad_token": ["not-a-token"],
         "ALK": ["ALK"],
         "imt": ["inflammatory-myofibroblastic-tumor"],
         "diagnosis": ["diagnosis"],
