@@ -382,6 +382,12 @@ CELERY_BEAT_SCHEDULE["screening-weekly-digest"] = {
     "task": "screening.send_weekly_digest",
     "schedule": crontab(minute=0, hour=7, day_of_week=1),
 }
+# Readers' subscriptions (curation/subscriptions.py): every day at 06:30 the digests due
+# (daily, or a week after the last) are written to the outbox, one e-mail per reader.
+CELERY_BEAT_SCHEDULE["curation-subscription-digests"] = {
+    "task": "curation.send_subscription_digests",
+    "schedule": crontab(minute=30, hour=6),
+}
 # The retraction and correction watch (citations/actions/refresh.py): every cited
 # PMID fetched again on the 2nd of each month at 04:00; a failed run is caught up by
 # the next (oldest check first) or by `manage.py refresh_citations`.

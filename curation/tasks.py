@@ -138,3 +138,11 @@ def make_monthly_release() -> str:
     except ReleaseRefused as refused:
         log.info("monthly release %s not made: %s", name, refused)
         return ""
+
+
+@shared_task(name="curation.send_subscription_digests")
+def send_subscription_digests() -> int:
+    """Beat, daily: readers' subscription digests due now, to the outbox."""
+    from curation.subscriptions import queue_subscription_digests
+
+    return queue_subscription_digests()

@@ -17,6 +17,7 @@ from curation.views import (
     to_curate,
 )
 from curation.views import search as search_views
+from curation.views import subscriptions as subscription_views
 
 app_name = "curation"
 
@@ -43,6 +44,18 @@ urlpatterns = [
     ),
     path("figures/<int:pk>/<str:kind>/", figures.figure_file, name="figure_file"),
     path("cases/<int:pk>/flag/", flags.case_flag, name="case_flag"),
+    path("subscriptions/", subscription_views.subscription_list, name="subscriptions"),
+    path("subscriptions/new/", subscription_views.subscribe, name="subscribe"),
+    path(
+        "subscriptions/<int:pk>/delete/",
+        subscription_views.subscription_delete,
+        name="subscription_delete",
+    ),
+    path(
+        "subscriptions/unsubscribe/<str:token>/",
+        subscription_views.unsubscribe,
+        name="unsubscribe",
+    ),
     path("review/flags/", flags.flag_queue, name="flag_queue"),
     path("review/flags/<int:pk>/", flags.flag_resolve, name="flag_resolve"),
     path("cases/<int:pk>/comment/", review.case_comment, name="case_comment"),

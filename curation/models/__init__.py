@@ -9,6 +9,7 @@ from curation.models.findings import FusionFinding, IHCResult, MolecularFinding
 from curation.models.flag import CaseFlag
 from curation.models.proposals import TermProposal
 from curation.models.release import Release, ReleaseCase
+from curation.models.subscription import Subscription
 from curation.models.vocabulary import (
     Clone,
     Diagnosis,
@@ -47,6 +48,7 @@ __all__ = [
     "OpenAccessPackage",
     "Release",
     "ReleaseCase",
+    "Subscription",
     "TermProposal",
     "Topography",
     "Treatment",

@@ -3,9 +3,12 @@ separate two to four diagnoses. Public, published cases only."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import Http404
 from django.shortcuts import render
 
+from curation.models import Diagnosis
 from curation.retractions import retracted_note
 from curation.search.answers import (
     FEW_TESTED,
@@ -33,6 +36,11 @@ def diagnosis(request, slug: str):
         raise Http404("No such diagnosis in RareDerm's list.")
     note = retracted_note(request)
     summary = entity_summary(found, retracted=note["included"])
+    subscription = ""
+    if request.user.is_authenticated:
+        # The entity's cases, its subtypes' included, as the page counts them.
+        ids = [found.pk, *Diagnosis.objects.filter(parent=found).values_list("pk", flat=True)]
+        subscription = urlencode([("dx", pk) for pk in ids])
     return render(
         request,
         "curation/answers/diagnosis.html",
@@ -41,6 +49,9 @@ def diagnosis(request, slug: str):
             "slug": diagnosis_slug(found),
             "few_tested": FEW_TESTED,
             "retracted_note": note,
+            "sub_kind": "diagnosis",
+            "sub_query": subscription,
+            "sub_label": found.name,
         },
     )
 

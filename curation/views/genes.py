@@ -57,5 +57,9 @@ def gene(request, symbol: str):
         "search_three": reverse("curation:search") + "?" + urlencode({"three": target.symbol}),
         "search_five": reverse("curation:search") + "?" + urlencode({"five": target.symbol}),
         "figures": Figure.objects.of_gene(target),
+        # The word search finds the gene in every finding of the record (and in the text).
+        "sub_kind": "gene",
+        "sub_query": urlencode({"q": target.symbol}),
+        "sub_label": f"gene {target.symbol}",
     }
     return render(request, "curation/search/gene.html", context)

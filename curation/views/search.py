@@ -175,6 +175,10 @@ def search(request):
         else "",
         "next_link": params.query_string(page=page.next_page_number()) if page.has_next() else "",
         "export_query": "" if export_query == "?" else export_query,
+        # "Subscribe to this search": the same query, without its page.
+        "sub_kind": "search",
+        "sub_query": export_query.lstrip("?"),
+        "sub_label": "search " + (export_query.lstrip("?") or "(every case)"),
         "export_formats": [("csv", "CSV"), ("json", "JSON"), ("ris", "RIS"), ("bibtex", "BibTeX")],
         "profile_in_force": bool(result.profile and result.profile.usable),
         "differential": _differential(params, result),

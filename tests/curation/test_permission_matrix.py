@@ -21,7 +21,7 @@ from citations.models import FetchJob, SavedSearch
 from curation import urls as curation_urls
 from curation import workflow
 from curation.actions.cases import transition
-from curation.models import TermProposal
+from curation.models import Subscription, TermProposal
 from screening import urls as screening_urls
 from screening.actions import add_candidate
 from tests.factories import CaseFactory, make_published_case
@@ -115,6 +115,24 @@ MATRIX = [
         app="screening",
         anonymous_to_login=False,
         note="public: anyone suggests a paper",
+    ),
+    # -- readers' subscriptions (curation/views/subscriptions.py) ---------------------
+    Row("subscriptions", expect=LOGGED_IN),
+    Row(
+        "subscribe",
+        method="post",
+        data={"kind": "gene", "query": "q=ALK", "label": "gene ALK", "frequency": "weekly"},
+        expect=(302, 302, 302, 302, 302),
+        note="anonymous: to the login page with a message",
+    ),
+    Row("subscribe", expect=(405, 405, 405, 405, 405), anonymous_to_login=False),
+    Row("subscription_delete", "subscription", "post", expect=(LOGIN, 302, 404, 404, 404)),
+    Row(
+        "unsubscribe",
+        "bad_token",
+        expect=(400, 400, 400, 400, 400),
+        anonymous_to_login=False,
+        note="the signed token is the authority",
     ),
     # -- readers register themselves (accounts/registration.py) ---------------------
     Row("register", app="accounts", expect=(200, 200, 200, 200, 200)),
@@ -411,6 +429,9 @@ def _objects(author):
         "no_release": ["1999-01", "cases.csv"],
         "missing_flag": [999999],
         "bad_token": ["not-a-token"],
+        "subscription": [
+            Subscription.objects.create(user=author, kind="gene", label="ALK", query="q=ALK").pk
+        ],
         "ALK": ["ALK"],
         "imt": ["inflammatory-myofibroblastic-tumor"],
         "diagnosis": ["diagnosis"],
