@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from citations.models import Citation, SavedSearch, SavedSearchRun
 from config.celery import queue_task
+from curation.models import Case
 from screening.actions import add_candidate
 from screening.models import Candidate
 from screening.prisma import prisma_counts
@@ -123,6 +124,14 @@ def test_a_saved_search_runs_on_a_worker_and_its_papers_are_screened_and_curated
     page.get_by_role("button", name="Start the report").click()
     expect(page).to_have_url(f"{live_server.url}/curate/reports/35560368/")
     expect(page.get_by_text(title[:40]).first).to_be_visible()
+    # The included paper becomes a draft, and the PRISMA counts end with it.
+    page.get_by_role("button", name="Add a case").click()
+    page.wait_for_url("**/curate/cases/*/")
+    draft = Case.objects.get(citation__pmid=35560368)
+    assert (draft.status, draft.created_by) == ("draft", curator)
+    counts = prisma_counts()
+    assert_identities(counts)
+    assert (counts["cases_curated"], counts["cases_published"]) == (1, 0)
 
 
 def test_in_dual_mode_two_curators_screen_blind_and_a_reviewer_settles_their_conflict(
