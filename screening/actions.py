@@ -369,8 +369,60 @@ def linked_pmids(citation: Citation, relation: str) -> list[int]:
     return pmids
 
 
+DOIS_PER_RUN = 200  # esearch requests a run spends on DOI-only candidates, at most
+
+
+def resolve_candidate_dois() -> dict[str, int]:
+    """Ask PubMed (esearch `"<doi>"[doi]`, one request each) for the PMID of each candidate
+    known by its DOI alone, oldest first, at most DOIS_PER_RUN a run.
+
+    Found: the candidate gets the PMID (and the stored citation, if RareDerm has the
+    paper), so fetch_candidate_records brings its record. Found but another candidate has
+    that PMID: the same paper twice, so its sources join that candidate as duplicates and
+    it goes (unless someone decided on it already: then it stays as it is). Not found:
+    marked checked, so it is not asked for again. An NCBI fault stops the run; the rest
+    wait for the next.
+    """
+    from citations import entrez
+
+    counts = {"asked": 0, "found": 0, "merged": 0, "unknown": 0}
+    waiting = Candidate.objects.filter(
+        pmid__isnull=True, citation__isnull=True, doi_checked_at__isnull=True
+    ).exclude(doi="")
+    for candidate in list(waiting.order_by("created_at", "pk")[:DOIS_PER_RUN]):
+        try:
+            pmid = entrez.resolve_doi(candidate.doi)
+        except ValueError:  # a DOI PubMed's search cannot be asked for
+            pmid = None
+        except entrez.EntrezError:
+            break
+        counts["asked"] += 1
+        with transaction.atomic():
+            locked = Candidate.objects.select_for_update().get(pk=candidate.pk)
+            locked.doi_checked_at = timezone.now()
+            other = (
+                Candidate.objects.filter(pmid=pmid).exclude(pk=locked.pk).first() if pmid else None
+            )
+            if pmid is None:
+                counts["unknown"] += 1
+            elif other is not None:
+                if not locked.decisions.exists():
+                    locked.sources.update(candidate=other, duplicate=True)
+                    locked.delete()
+                    counts["merged"] += 1
+                    continue
+            else:
+                locked.pmid = pmid
+                locked.citation = Citation.objects.filter(pmid=pmid).first()
+                counts["found"] += 1
+            locked.save(update_fields=["doi_checked_at", "pmid", "citation"])
+    return counts
+
+
 def fetch_candidate_records() -> dict[str, int]:
     """Fetch the PubMed records of the candidates known by PMID alone; link their citations.
+
+    First, candidates known by their DOI alone are looked up (resolve_candidate_dois).
 
     efetch in batches of at most 200 (citations.entrez.batches), each stored by
     citations' store_articles, so the inbox shows title, abstract, journal and
@@ -381,6 +433,7 @@ def fetch_candidate_records() -> dict[str, int]:
     from citations import entrez
     from citations.actions.storage import store_articles
 
+    resolve_candidate_dois()
     pmids = list(
         Candidate.objects.filter(citation__isnull=True, pmid__isnull=False)
         .order_by("pmid")

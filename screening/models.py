@@ -79,6 +79,9 @@ class Candidate(models.Model):
     # Two curators screen it independently (blind): its saved search's setting (DualSearch)
     # when the paper arrived.
     dual = models.BooleanField(default=False)
+    # A candidate known by its DOI alone: when PubMed was asked for the DOI's PMID (null:
+    # not yet); still no PMID after it: PubMed has no record of the DOI.
+    doi_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

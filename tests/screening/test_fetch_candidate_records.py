@@ -76,3 +76,42 @@ def test_a_suggested_pmid_gets_its_record_from_a_real_worker(
         assert time.monotonic() < deadline, worker.output()
         time.sleep(0.3)
     assert Candidate.objects.get(pmid=27797938).citation.abstract
+
+
+@pytest.mark.django_db
+def test_doi_only_candidates_get_their_pmid_merge_when_known_and_are_asked_once(
+    client, curator, fake_eutils
+):
+    from screening.prisma import prisma_counts
+    from tests.fake_eutils import synthetic_doi
+
+    found, twice = fake_eutils.add_synthetic(2)
+    by_doi = add_candidate(kind="suggestion", doi=synthetic_doi(found)).candidate
+    add_candidate(kind="reference", pmid=twice, label="references of PMID 9")
+    same_paper = add_candidate(kind="suggestion", doi=synthetic_doi(twice)).candidate
+    unknown = add_candidate(kind="suggestion", doi="10.9999/not.in.pubmed").candidate
+    assert prisma_counts()["records"] == 4
+
+    fetch_candidate_records()
+    by_doi.refresh_from_db()
+    assert by_doi.pmid == found and by_doi.citation is not None and by_doi.citation.title
+    # The same paper twice: one record now, its suggestion a duplicate source.
+    assert not Candidate.objects.filter(pk=same_paper.pk).exists()
+    kept = Candidate.objects.get(pmid=twice)
+    assert sorted((s.kind, s.duplicate) for s in kept.sources.all()) == [
+        ("reference", False),
+        ("suggestion", True),
+    ]
+    counts = prisma_counts()
+    assert (counts["identified_total"], counts["duplicates"], counts["records"]) == (4, 1, 3)
+    assert counts["identified_total"] - counts["duplicates"] == counts["records"]
+    unknown.refresh_from_db()
+    assert unknown.pmid is None and unknown.doi_checked_at is not None
+    client.force_login(curator)
+    inbox = client.get(reverse("screening:inbox")).content.decode()
+    assert "PubMed has no record of this DOI" in inbox
+
+    asked = fake_eutils.count("esearch")
+    assert asked == 3
+    fetch_candidate_records()
+    assert fake_eutils.count("esearch") == asked  # each DOI is asked for once
