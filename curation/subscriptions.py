@@ -18,7 +18,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -27,6 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from config import oneclick
 from config.site import absolute_url
 from curation import workflow
 from curation.models import Case, CaseEvent, Subscription
@@ -34,7 +34,7 @@ from curation.search.engine import Resolved, filtered
 from curation.search.params import SearchParams
 from outbox.actions import queue_emails
 
-SALT = "curation.unsubscribe"
+PURPOSE = "subscriptions"
 PERIODS = {
     Subscription.Frequency.DAILY: timedelta(days=1),
     Subscription.Frequency.WEEKLY: timedelta(days=7),
@@ -89,20 +89,16 @@ def subscribe(user, kind: str, query: str, label: str, frequency: str) -> Subscr
 
 def unsubscribe_token(user, subscription: Subscription | None = None) -> str:
     """A signed token that removes one subscription (or all of the user's)."""
-    return signing.dumps({"u": user.pk, "s": subscription.pk if subscription else None}, salt=SALT)
+    return oneclick.token(PURPOSE, {"u": user.pk, "s": subscription.pk if subscription else None})
 
 
 def read_unsubscribe_token(token: str) -> tuple[int, int | None]:
     """(user id, subscription id or None for all); ValidationError for a forged token."""
+    data = oneclick.read(PURPOSE, token)
     try:
-        data = signing.loads(token, salt=SALT)
         return int(data["u"]), (int(data["s"]) if data["s"] is not None else None)
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise ValidationError(
-            "This unsubscribe link is not one RareDerm sent (it may have been cut short): "
-            "open the whole link from the e-mail, or remove subscriptions on your "
-            "subscriptions page."
-        ) from None
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError(oneclick.REFUSED) from None
 
 
 def unsubscribe(token: str) -> int:
@@ -179,10 +175,7 @@ def digest_emails(now=None) -> tuple[list[EmailMessage], list[str], list[int]]:
                 "for your subscriptions",
                 body,
                 to=[user.email],
-                headers={
-                    "List-Unsubscribe": f"<{every}>",
-                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                },
+                headers=oneclick.list_unsubscribe_headers(every),
             )
         )
         keys.append(f"subscriptions:{user.pk}:{now:%Y-%m-%d}")

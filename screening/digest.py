@@ -22,9 +22,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import CURATOR, has_role
+from config import oneclick
 from config.site import absolute_url
 from outbox.actions import queue_emails
-from screening.models import Candidate, CandidateSource, SearchCurator
+from screening.models import Candidate, CandidateSource, DigestOptOut, SearchCurator
+
+PURPOSE = "screening-digest"
 
 WEEK = timedelta(days=7)
 
@@ -47,7 +50,12 @@ def digest_emails(now=None) -> tuple[list[EmailMessage], list[str]]:
         .select_related("citation")
         .order_by("decided_at", "pk")
     )
-    users = get_user_model().objects.filter(is_active=True).exclude(email="").order_by("pk")
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, screening_digest_off__isnull=True)
+        .exclude(email="")
+        .order_by("pk")
+    )
     emails, keys = [], []
     for user in users:
         if not has_role(user, CURATOR):
@@ -72,10 +80,19 @@ def digest_emails(now=None) -> tuple[list[EmailMessage], list[str]]:
                 "sources": sources,
                 "mine": mine,
                 "inbox_url": absolute_url(reverse("screening:inbox")),
+                "stop_url": stop_url(user),
+                "settings_url": absolute_url(reverse("screening:digest")),
             },
         )
         subject = f"[RareDerm] Screening this week: {awaiting_count} new, {len(mine)} for you"
-        emails.append(EmailMessage(subject, body, to=[user.email]))
+        emails.append(
+            EmailMessage(
+                subject,
+                body,
+                to=[user.email],
+                headers=oneclick.list_unsubscribe_headers(stop_url(user)),
+            )
+        )
         keys.append(f"screening-digest:{user.pk}:{year}-W{week:02d}")
     return emails, keys
 
@@ -93,6 +110,20 @@ def _audiences(awaiting) -> dict[int, set[int]]:
     for candidate_id, label in found:
         audience.setdefault(candidate_id, set()).update(named[label])
     return audience
+
+
+def stop_url(user) -> str:
+    """The one-click link that stops `user`'s weekly digest (config.oneclick)."""
+    token = oneclick.token(PURPOSE, {"u": user.pk})
+    return absolute_url(reverse("screening:digest_stop", args=[token]))
+
+
+def set_digest(user, on: bool) -> None:
+    """Turn a curator's weekly digest on or off."""
+    if on:
+        DigestOptOut.objects.filter(user=user).delete()
+    else:
+        DigestOptOut.objects.get_or_create(user=user)
 
 
 def queue_weekly_digest(now=None) -> int:

@@ -236,3 +236,16 @@ class SearchCurator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.search} notifies {self.user}"
+
+
+class DigestOptOut(models.Model):
+    """A curator who asked for no weekly screening digest (a one-click link in it, or the
+    digest page); deleting the row turns it back on."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screening_digest_off"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"No screening digest for {self.user}"

@@ -15,4 +15,6 @@ urlpatterns = [
     path("searches/", views.dual_searches, name="dual_searches"),
     path("searches/<int:pk>/dual/", views.dual_set, name="dual_set"),
     path("searches/<int:pk>/curators/", views.search_curators, name="search_curators"),
+    path("digest/", views.digest, name="digest"),
+    path("digest/stop/<str:token>/", views.digest_stop, name="digest_stop"),
 ]

@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import CURATOR, REVIEWER, has_role
@@ -30,6 +31,7 @@ from screening.highlight import query_phrases, term_pattern
 from screening.models import (
     Candidate,
     CandidateSource,
+    DigestOptOut,
     DualSearch,
     HighlightTerm,
     ScreeningDecision,
@@ -391,3 +393,51 @@ def prisma_svg(request):
     if request.GET.get("download"):
         response["Content-Disposition"] = 'attachment; filename="prisma.svg"'
     return response
+
+
+# -- the weekly digest: on or off (screening/digest.py) -------------------------------
+
+
+@screener_required
+@require_http_methods(["GET", "POST"])
+def digest(request):
+    """A curator turns their weekly screening digest on or off."""
+    from screening.digest import set_digest
+
+    if request.method == "POST":
+        on = request.POST.get("on") == "1"
+        set_digest(request.user, on)
+        messages.success(
+            request,
+            "You will get the weekly screening digest."
+            if on
+            else "You will get no weekly screening digest.",
+        )
+        return redirect("screening:digest")
+    off = DigestOptOut.objects.filter(user=request.user).exists()
+    return render(request, "screening/digest.html", {"off": off})
+
+
+@csrf_exempt  # the signed token is the authority; mail programs post without a form
+@require_http_methods(["GET", "POST"])
+def digest_stop(request, token: str):
+    """The digest's one-click link: GET says what it does, POST (the button, or a mail
+    program's List-Unsubscribe-Post) stops the digest."""
+    from django.contrib.auth import get_user_model
+
+    from config import oneclick
+    from screening.digest import PURPOSE, set_digest
+
+    try:
+        data = oneclick.read(PURPOSE, token)
+        user = get_user_model().objects.filter(pk=int(data.get("u", 0))).first()
+    except (ValidationError, TypeError, ValueError):
+        user = None
+    if user is None:
+        return render(
+            request, "screening/digest_stop.html", {"error": oneclick.REFUSED}, status=400
+        )
+    if request.method == "POST":
+        set_digest(user, False)
+        return render(request, "screening/digest_stop.html", {"done": True})
+    return render(request, "screening/digest_stop.html", {"recipient": user})

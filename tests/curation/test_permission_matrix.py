@@ -69,6 +69,7 @@ EVERYONE = (200, 200, 200, 200, 200)
 CURATORS = (LOGIN, 200, 200, 200, 200)
 LOGGED_IN = (LOGIN, 200, 200, 200, 200)
 REVIEWERS = (LOGIN, 403, 403, 200, 200)
+CURATORS_POST = (LOGIN, 302, 302, 302, 302)
 ADMINS = (LOGIN, 403, 403, 403, 200)
 
 MATRIX = [
@@ -87,6 +88,16 @@ MATRIX = [
     Row("prisma", expect=CURATORS, app="screening"),
     Row("prisma_svg", expect=CURATORS, app="screening"),
     Row("conflicts", expect=REVIEWERS, app="screening"),
+    Row("digest", expect=CURATORS, app="screening"),
+    Row("digest", method="post", data={"on": "0"}, expect=CURATORS_POST, app="screening"),
+    Row(
+        "digest_stop",
+        "bad_token",
+        expect=(400, 400, 400, 400, 400),
+        app="screening",
+        anonymous_to_login=False,
+        note="the signed token is the authority",
+    ),
     Row("dual_searches", expect=REVIEWERS, app="screening"),
     Row(
         "dual_set",

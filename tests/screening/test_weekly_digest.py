@@ -81,3 +81,36 @@ def test_a_search_that_names_curators_puts_its_papers_in_their_digests_only(
         subject, body = bodies[other.email]
         assert subject.startswith("[RareDerm] Screening this week: 1 new")
         assert "Saved search: DFSP: 1" in body and "cutaneous IMT" not in body
+
+
+def test_a_curator_stops_the_digest_in_one_click_and_turns_it_on_again(client, curator):
+    import re
+    from urllib.parse import urlsplit
+
+    from django.test import Client
+    from django.urls import reverse
+
+    add_candidate(kind="search", pmid=1, label="cutaneous IMT")
+    assert queue_weekly_digest() == 1
+    (email,) = Email.objects.filter(kind="screening-digest")
+    stop = re.search(r"Stop it \(one click\): (\S+)", email.body).group(1)
+    assert email.headers["List-Unsubscribe"] == f"<{stop}>"
+    assert email.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    mail_program = Client(enforce_csrf_checks=True)
+    path = urlsplit(stop).path
+    assert "Stop the weekly screening digest to" in mail_program.get(path).content.decode()
+    Email.objects.all().delete()
+    assert queue_weekly_digest() == 1  # looking at the link stopped nothing
+    Email.objects.all().delete()
+    done = mail_program.post(path, {"List-Unsubscribe": "One-Click"})
+    assert 'data-testid="stopped"' in done.content.decode()
+    assert queue_weekly_digest() == 0
+    forged = mail_program.post(path.replace("/stop/", "/stop/x"))
+    assert forged.status_code == 400 and "not one RareDerm sent" in forged.content.decode()
+
+    client.force_login(curator)
+    page = client.get(reverse("screening:digest")).content.decode()
+    assert "You get <strong>no</strong> weekly digest." in page
+    client.post(reverse("screening:digest"), {"on": "1"})
+    assert queue_weekly_digest() == 1
