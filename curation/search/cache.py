@@ -17,6 +17,14 @@ and again on commit (so a request that read the old rows while the writer's
 transaction was open cannot leave them under the generation readers use
 after the commit).
 
+After a bump, the first request to need a value recomputes it, once (single-flight): it
+holds a short lock (`cache.add`, Redis SET NX with an expiry, so a process that dies
+holding it delays nobody for long), while the requests arriving meanwhile serve the
+value of the previous generation (kept under a "stale" key) instead of recomputing the
+same counts all at once; with no previous value they compute as before. The request
+that recomputes, and every request after it, see the new generation's value: a
+publication still shows in the next search a reader makes after it.
+
 If the cache is down, pages compute everything themselves: slower, never wrong.
 settings.SEARCH_CACHE (on only with Redis, as a locmem cache is per process)
 turns the whole thing off.
@@ -37,6 +45,9 @@ log = logging.getLogger(__name__)
 GENERATION_KEY = "search:generation"
 BUMPED_AT_KEY = "search:bumped-at"  # when the generation last changed (with a replica only)
 TIMEOUT = 6 * 3600  # seconds; a generation bump makes entries unreachable long before
+# How long a recomputation may hold its lock before another process may take over
+# (longer than a page takes cold; shorter than a reader would wait for a dead worker).
+LOCK_SECONDS = 30
 
 
 def _fresh() -> int:
@@ -104,16 +115,32 @@ def cached(kind: str, parts, compute, *, bypass: bool = False):
         return compute()
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     key = f"search:{kind}:{gen}:{digest}"
+    stale_key = f"search:{kind}:stale:{digest}"
+    lock_key = f"search:{kind}:lock:{gen}:{digest}"
     try:
         value = cache.get(key)
+        if value is not None:
+            return value
+        leader = cache.add(lock_key, 1, LOCK_SECONDS)
+        if not leader:
+            # Another process is recomputing this value: serve the previous one.
+            stale = cache.get(stale_key)
+            if stale is not None:
+                return stale
     except Exception:
         log.warning("search cache unavailable", exc_info=True)
         return compute()
-    if value is None:
+    try:
         value = compute()
         if _settled():
             try:
-                cache.set(key, value, TIMEOUT)
+                cache.set_many({key: value, stale_key: value}, TIMEOUT)
+            except Exception:
+                log.warning("search cache unavailable", exc_info=True)
+    finally:
+        if leader:
+            try:
+                cache.delete(lock_key)
             except Exception:
                 log.warning("search cache unavailable", exc_info=True)
     return value

@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from curation.models import Diagnosis
 from curation.retractions import retracted_note
+from curation.search import cache as search_cache
 from curation.search.answers import (
     FEW_TESTED,
     MAX_DIAGNOSES,
@@ -23,10 +24,15 @@ from curation.search.answers import (
 
 def diagnoses(request):
     note = retracted_note(request)
+    retracted = note["included"]
+    tree = search_cache.cached(
+        "diagnosis-tree",
+        [retracted],
+        lambda: diagnosis_tree(retracted=retracted),
+        bypass=search_cache.bypassed(request.GET),
+    )
     return render(
-        request,
-        "curation/answers/diagnoses.html",
-        {"tree": diagnosis_tree(retracted=note["included"]), "retracted_note": note},
+        request, "curation/answers/diagnoses.html", {"tree": tree, "retracted_note": note}
     )
 
 
@@ -35,7 +41,14 @@ def diagnosis(request, slug: str):
     if found is None:
         raise Http404("No such diagnosis in RareDerm's list.")
     note = retracted_note(request)
-    summary = entity_summary(found, retracted=note["included"])
+    retracted = note["included"]
+    # Recounted once per registry generation (curation/search/cache.py), not per request.
+    summary = search_cache.cached(
+        "entity",
+        [found.pk, retracted],
+        lambda: entity_summary(found, retracted=retracted),
+        bypass=search_cache.bypassed(request.GET),
+    )
     subscription = ""
     if request.user.is_authenticated:
         # The entity's cases, its subtypes' included, as the page counts them.
@@ -78,7 +91,22 @@ def stains(request):
             f"Choose two to {MAX_DIAGNOSES} different diagnoses to compare ({len(chosen)} given)."
         )
     note = retracted_note(request)
-    rows = [] if errors or prompt else separating_stains(chosen, retracted=note["included"])
+    retracted = note["included"]
+    bypass = search_cache.bypassed(request.GET)
+    rows = []
+    if not (errors or prompt):
+        rows = search_cache.cached(
+            "stains",
+            [[d.pk for d in chosen], retracted],
+            lambda: separating_stains(chosen, retracted=retracted),
+            bypass=bypass,
+        )
+    tree = search_cache.cached(
+        "diagnosis-tree",
+        [retracted],
+        lambda: diagnosis_tree(retracted=retracted),
+        bypass=bypass,
+    )
     return render(
         request,
         "curation/answers/stains.html",
@@ -89,7 +117,7 @@ def stains(request):
             "errors": errors,
             "prompt": prompt,
             "few_tested": FEW_TESTED,
-            "tree": diagnosis_tree(retracted=note["included"]),
+            "tree": tree,
             "retracted_note": note,
         },
         status=400 if errors and slugs else 200,

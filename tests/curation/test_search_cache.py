@@ -65,6 +65,13 @@ def test_a_case_published_by_a_reviewer_shows_in_the_next_search_and_statistics(
     imt = "inflammatory myofibroblastic tumor"
     before = client.get(SEARCH, {"ihc": "ALK:positive"})
     stats_before = client.get(STATS)
+    entity = reverse("curation:diagnosis", args=["inflammatory-myofibroblastic-tumor"])
+    stains = reverse("curation:stains") + (
+        "?dx=inflammatory-myofibroblastic-tumor&dx=dermatofibrosarcoma-protuberans"
+    )
+    entity_before = client.get(entity).context["n_cases"]
+    alk_before = _alk(client.get(stains))
+    tree_before = client.get(reverse("curation:diagnoses")).content.decode()
     assert _counts(before, "dx")[imt] == 3
     case = CaseFactory(
         created_by=curator,
@@ -86,6 +93,16 @@ def test_a_case_published_by_a_reviewer_shows_in_the_next_search_and_statistics(
     assert _stat(stats_after, "diagnosis")[imt] == _stat(stats_before, "diagnosis")[imt] + 1
     gene = client.get(reverse("curation:gene", args=["ALK"]))
     assert "TPM3::ALK" in gene.content.decode()
+    # The answer pages, cached per generation too, count it at once.
+    assert client.get(entity).context["n_cases"] == entity_before + 1
+    assert _alk(client.get(stains)) == (alk_before[0] + 1, alk_before[1] + 1)
+    tree = client.get(reverse("curation:diagnoses")).content.decode()
+    assert f"{imt}</a>" in tree and tree != tree_before
+
+
+def _alk(response) -> tuple[int, int]:
+    (row,) = [r for r in response.context["rows"] if r.marker == "ALK"]
+    return row.cells[0].positive, row.cells[0].tested
 
 
 def test_a_case_leaving_the_published_state_leaves_the_counts(client, registry):
@@ -149,3 +166,20 @@ def test_a_curators_draft_saves_leave_the_cached_counts_warm(client, registry, c
     response, after = _queries(client, SEARCH)
     assert after == warm
     assert response.context["result"].total == 5
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("curation:diagnosis", args=["inflammatory-myofibroblastic-tumor"]),
+        reverse("curation:stains")
+        + "?dx=inflammatory-myofibroblastic-tumor&dx=dermatofibrosarcoma-protuberans",
+        reverse("curation:diagnoses"),
+    ],
+)
+def test_the_answer_pages_are_counted_once_per_generation(client, registry, url):
+    first, cold = _queries(client, url)
+    second, warm = _queries(client, url)
+    assert warm < cold, (cold, warm)
+    # The same page (but for the CSRF token in the page head).
+    assert first.content.split(b"<main", 1)[1] == second.content.split(b"<main", 1)[1]
