@@ -18,8 +18,28 @@ def _log_out(page):
     page.wait_for_load_state()
 
 
-def _image_loaded(img) -> bool:
-    return img.evaluate("el => el.complete && el.naturalWidth > 0")
+def _image_loaded(img, timeout: float = 10_000) -> bool:
+    """The picture arrived and decoded (waiting for it: on a loaded machine a thumbnail
+    may still be on its way when the page's load event has fired)."""
+    try:
+        img.evaluate(
+            """(el, timeout) => new Promise((resolve, reject) => {
+                const ok = () => el.complete && el.naturalWidth > 0;
+                if (ok()) return resolve(true);
+                const start = Date.now();
+                const poll = setInterval(() => {
+                    if (ok()) { clearInterval(poll); resolve(true); }
+                    else if (Date.now() - start > timeout) {
+                        clearInterval(poll);
+                        reject("timeout");
+                    }
+                }, 50);
+            })""",
+            timeout,
+        )
+    except Exception:
+        return False
+    return True
 
 
 def test_upload_review_approve_and_the_public_gallery_shows_the_figure(
