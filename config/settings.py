@@ -311,6 +311,10 @@ else:
 # (curation/search/cache.py). On by default only with Redis: a locmem cache is
 # per process, so another worker would not see a publication's bump.
 SEARCH_CACHE = bool(REDIS_URL)
+# After a change, the facet index (curation/search/bitmaps.py) and the cached answer
+# pages are recomputed by one process in a thread while every request is served the
+# previous value: no reader waits for the recomputation.
+SEARCH_REFRESH_IN_BACKGROUND = env_bool("SEARCH_REFRESH_IN_BACKGROUND", True)
 
 # Celery. No broker configured means tasks run inline, in the web process.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

@@ -171,15 +171,26 @@ def _tasks_inline_by_default():
 
 
 @pytest.fixture(autouse=True)
+def _refresh_inline(settings):
+    """A test's rows are in its own open transaction, which a refreshing thread (with a
+    connection of its own) cannot see: recompute in the request. The tests of the
+    background refresh turn it back on (tests/curation/test_facet_index.py)."""
+    settings.SEARCH_REFRESH_IN_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 
     from citations.counts import CACHE_KEY as CITATION_COUNT_KEY
+    from curation.search import bitmaps
     from curation.search.cache import forget_all
 
     # Cached search counts of an earlier, rolled-back test must not show (Redis
-    # keeps them across tests; a rollback bumps no generation).
+    # keeps them across tests; a rollback bumps no generation), nor the facet index
+    # this process holds.
     forget_all()
+    bitmaps.forget_held()
     cache.delete(CITATION_COUNT_KEY)
     yield
     if "locmem" in settings.CACHES["default"]["BACKEND"].lower():

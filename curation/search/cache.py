@@ -23,7 +23,11 @@ holding it delays nobody for long), while the requests arriving meanwhile serve 
 value of the previous generation (kept under a "stale" key) instead of recomputing the
 same counts all at once; with no previous value they compute as before. The request
 that recomputes, and every request after it, see the new generation's value: a
-publication still shows in the next search a reader makes after it.
+publication still shows in the next search a reader makes after it. Values asked for
+`background=True` (the facet index, the answer pages) go further when
+settings.SEARCH_REFRESH_IN_BACKGROUND: the process that takes the lock recomputes in a
+thread and serves the previous value too, so no request waits; the new value serves
+from the moment it is stored (within the seconds the recomputation takes).
 
 If the cache is down, pages compute everything themselves: slower, never wrong.
 settings.SEARCH_CACHE (on only with Redis, as a locmem cache is per process)
@@ -34,11 +38,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, transaction
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +113,25 @@ def bypassed(query) -> bool:
     return bool(name) and query is not None and name in query
 
 
-def cached(kind: str, parts, compute, *, bypass: bool = False):
-    """compute(), or its value cached for this generation under (kind, parts)."""
+def cached(
+    kind: str,
+    parts,
+    compute,
+    *,
+    bypass: bool = False,
+    held=None,
+    background: bool = False,
+    lock_seconds: int = LOCK_SECONDS,
+):
+    """compute(), or its value cached for this generation under (kind, parts).
+
+    `held`: a value of an earlier generation the caller keeps in memory, served
+    (instead of fetching the stale copy) while another process recomputes.
+    `background`: when this process is the one to recompute and a previous value
+    exists, recompute in a thread and serve the previous value now (only with
+    settings.SEARCH_REFRESH_IN_BACKGROUND): after a publication no request waits for
+    the recomputation, and the new value serves from the moment it is stored.
+    """
     gen = None if bypass else generation()
     if gen is None:
         return compute()
@@ -121,29 +143,56 @@ def cached(kind: str, parts, compute, *, bypass: bool = False):
         value = cache.get(key)
         if value is not None:
             return value
-        leader = cache.add(lock_key, 1, LOCK_SECONDS)
-        if not leader:
-            # Another process is recomputing this value: serve the previous one.
-            stale = cache.get(stale_key)
+        leader = cache.add(lock_key, 1, lock_seconds)
+        later = leader and background and getattr(settings, "SEARCH_REFRESH_IN_BACKGROUND", False)
+        if not leader or later:
+            # Another process is recomputing this value (or a thread of this one is
+            # about to): serve the previous one.
+            stale = held if held is not None else cache.get(stale_key)
             if stale is not None:
+                if later:
+                    _refresh_in_background(kind, compute, key, stale_key, lock_key)
                 return stale
     except Exception:
         log.warning("search cache unavailable", exc_info=True)
         return compute()
     try:
         value = compute()
-        if _settled():
-            try:
-                cache.set_many({key: value, stale_key: value}, TIMEOUT)
-            except Exception:
-                log.warning("search cache unavailable", exc_info=True)
+        _store(key, stale_key, value)
     finally:
         if leader:
-            try:
-                cache.delete(lock_key)
-            except Exception:
-                log.warning("search cache unavailable", exc_info=True)
+            _unlock(lock_key)
     return value
+
+
+def _store(key: str, stale_key: str, value) -> None:
+    if _settled():
+        try:
+            cache.set_many({key: value, stale_key: value}, TIMEOUT)
+        except Exception:
+            log.warning("search cache unavailable", exc_info=True)
+
+
+def _unlock(lock_key: str) -> None:
+    try:
+        cache.delete(lock_key)
+    except Exception:
+        log.warning("search cache unavailable", exc_info=True)
+
+
+def _refresh_in_background(kind: str, compute, key: str, stale_key: str, lock_key: str) -> None:
+    """compute() in a thread of this process, stored for the generation, then unlocked."""
+
+    def run():
+        try:
+            _store(key, stale_key, compute())
+        except Exception:
+            log.exception("recomputing the cached %s failed", kind)
+        finally:
+            _unlock(lock_key)
+            connections.close_all()  # this thread's own connections
+
+    threading.Thread(target=run, name=f"search-cache-{kind}", daemon=True).start()
 
 
 def _replica_in_use() -> bool:

@@ -1,13 +1,15 @@
-"""Run a search: filters, facet counts (in the database), one page of results.
+"""Run a search: filters, facet counts (in the facet index), one page of results.
 
-The number of SQL queries is fixed whatever the page size: one COUNT, one
-page of ids, its rows by primary key, three prefetches (IHC, fusions,
-authors), one GROUP BY per facet, one grouped query for an immunoprofile,
-and a few look-ups of what the URL names (gene symbols, markers).
+Facet counts and the total are intersections of bitmaps in the facet index
+(curation/search/bitmaps.py, class Counting): no GROUP BY per facet, a few
+milliseconds for any combination of filters. The index is built per registry
+generation; what it cannot answer -- the words of q -- is a set of ids from the
+database (full text, GIN index), cached per generation like the page's ids.
 
-Counts, the total, the profile's matches and each page's ids are cached per
-registry generation (curation/search/cache.py): a repeated search costs the
-look-ups and the page's rows only; the first one after a change pays the rest.
+The number of SQL queries is fixed whatever the page size: the words' ids, one
+page of ids, its rows by primary key, three prefetches (IHC, fusions, authors),
+one grouped query for a profile's differential, and a few look-ups of what the
+URL names (gene symbols, markers).
 
 Facets are "OR within, AND across": ticking two diagnoses shows cases of
 either; a diagnosis and a site, cases of both. A facet's own counts ignore
@@ -26,7 +28,6 @@ from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import (
     CharField,
-    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -38,6 +39,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import NullIf
+from pyroaring import BitMap, FrozenBitMap
 
 from citations.models import Author
 from config.text import american_spelling
@@ -55,7 +57,7 @@ from curation.models import (
     resolve_gene,
 )
 from curation.notation import NotationError, parse_fusion
-from curation.search import cache, fulltext
+from curation.search import bitmaps, cache, fulltext
 from curation.search.immunoprofile import (
     Likelihood,
     Profile,
@@ -64,11 +66,16 @@ from curation.search.immunoprofile import (
     marker_rows,
     parse_profile,
     profile_counts,
-    profile_matches,
     rank_differential,
     with_agreement,
 )
-from curation.search.params import AGE_BANDS, COLUMN_SORTS, SITE_GROUPS, SearchParams
+from curation.search.params import (
+    AGE_BAND_KEYS,
+    AGE_BANDS,
+    COLUMN_SORTS,
+    SITE_GROUPS,
+    SearchParams,
+)
 
 # How many days, weeks or months make a year (age is stored as reported).
 _PER_YEAR = {"years": 1, "months": 12, "weeks": Decimal("52.1775"), "days": Decimal("365.25")}
@@ -76,6 +83,9 @@ _PER_YEAR = {"years": 1, "months": 12, "weeks": Decimal("52.1775"), "days": Deci
 _FUSIONISH = re.compile(r"^[A-Za-z0-9]{2,20}(::|-|/|\u2013)[A-Za-z0-9]{2,20}$")
 MAX_FUSION_TOKENS = 2
 FACET_LIMIT = 30  # values shown per facet (the largest counts)
+# The result list's order after relevance: newest publication first (the facet
+# index keeps each case's place in it: bitmaps.in_order).
+LIST_ORDER = ("-published_at", "-pk")
 
 
 def age_in_years():
@@ -87,27 +97,43 @@ def age_in_years():
     return SqlCase(*whens, default=Value(None), output_field=DecimalField())
 
 
+def _band_ranges(key: str):
+    """(unit, lowest age, age not reached or None) of age band `key`, in each unit an age
+    may be reported in: the one rule of the age bands (filter, facet, statistics)."""
+    _, _, low, high = next(band for band in AGE_BANDS if band[0] == key)
+    for unit, per in _PER_YEAR.items():
+        yield unit, low * per, None if high is None else high * per
+
+
+def _band_q(unit: str, low, high) -> Q:
+    bounds = Q(age_unit=unit, age__gte=low)
+    return bounds & Q(age__lt=high) if high is not None else bounds
+
+
 def age_band_q(key: str) -> Q:
     """One age band as ranges over (age_unit, age): served by curation_case_age_idx."""
-    _, _, low, high = next(band for band in AGE_BANDS if band[0] == key)
     condition = Q(pk__in=[])
-    for unit, per in _PER_YEAR.items():
-        bounds = Q(age_unit=unit, age__gte=low * per)
-        if high is not None:
-            bounds &= Q(age__lt=high * per)
-        condition |= bounds
+    for unit, low, high in _band_ranges(key):
+        condition |= _band_q(unit, low, high)
     return condition
 
 
+def age_band(unit: str, age) -> str:
+    """The age band key of an age as reported ("" when it is in none)."""
+    for key in AGE_BAND_KEYS:
+        for band_unit, low, high in _band_ranges(key):
+            if unit == band_unit and age >= low and (high is None or age < high):
+                return key
+    return ""
+
+
 def age_band_expression():
-    """The age band key of a case, computed in the database (for the facet)."""
-    whens = []
-    for key, _, low, high in AGE_BANDS:
-        for unit, per in _PER_YEAR.items():
-            bounds = Q(age_unit=unit, age__gte=low * per)
-            if high is not None:
-                bounds &= Q(age__lt=high * per)
-            whens.append(When(bounds, then=Value(key)))
+    """The age band key of a case, computed in the database (the statistics page)."""
+    whens = [
+        When(_band_q(unit, low, high), then=Value(key))
+        for key in AGE_BAND_KEYS
+        for unit, low, high in _band_ranges(key)
+    ]
     return SqlCase(*whens, default=Value(""), output_field=CharField())
 
 
@@ -302,17 +328,12 @@ class Resolved:
 
     @cached_property
     def matches(self) -> dict[int, int]:
-        """{case id: agreeing markers} for the profile: one query per request at most,
-        none while the registry's generation is unchanged (cached)."""
+        """{case id: agreeing markers} of the published cases consistent with the profile,
+        from the facet index (bitmaps.agreement): no query."""
         profile = self.profile
         if not (profile and profile.usable):
             return {}
-        return cache.cached(
-            "profile",
-            [(t.marker_id, t.result) for t in profile.terms],
-            lambda: profile_matches(profile),
-            bypass=self.bypass_cache,
-        )
+        return bitmaps.agreement(bitmaps.current(), profile.terms)
 
 
 def _words_in_record(text: str) -> tuple[list, list, list]:
@@ -360,17 +381,21 @@ def _genes(found) -> list:
     return [found.gene] if found.gene else list(found.candidates)
 
 
-def filtered(params: SearchParams, resolved: Resolved, *, skip: str = ""):
-    """Published cases matching every filter except facet `skip` (for its own counts);
-    those of retracted papers only with `retracted=include` (Case.objects.counted)."""
-    cases = Case.objects.counted(retracted=params.retracted)
+def with_words(cases, resolved: Resolved):
+    """`cases` narrowed to those the words of q match: the fusions written in it
+    (structurally: their words need not be in the text), then full text."""
     for five, three in resolved.fusions.values():
-        # The fusion is matched structurally; its words need not be in the text.
         findings = FusionFinding.objects.filter(case=OuterRef("pk"), three_prime_gene__in=three)
         if five is not None:
             findings = findings.filter(five_prime_gene__in=five)
         cases = cases.filter(Exists(findings))
-    cases = fulltext.text_filter(cases, resolved.text, resolved.structured_match())
+    return fulltext.text_filter(cases, resolved.text, resolved.structured_match())
+
+
+def filtered(params: SearchParams, resolved: Resolved, *, skip: str = ""):
+    """Published cases matching every filter except facet `skip` (for its own counts);
+    those of retracted papers only with `retracted=include` (Case.objects.counted)."""
+    cases = with_words(Case.objects.counted(retracted=params.retracted), resolved)
     for marker_id, result in resolved.text_ihc:
         cases = cases.filter(
             Exists(
@@ -432,163 +457,6 @@ def filtered(params: SearchParams, resolved: Resolved, *, skip: str = ""):
     return cases
 
 
-def _ids(cases):
-    return cases.order_by().values("pk")
-
-
-def _facet_values(params: SearchParams, name: str, rows, label, selected_values) -> list:
-    return [
-        FacetValue(
-            value=value,
-            label=label(value, extra),
-            count=count,
-            selected=value in selected_values,
-        )
-        for value, extra, count in rows
-    ]
-
-
-@dataclass(frozen=True)
-class CaseColumnFacet:
-    """A facet over one column of the case (or of its citation or diagnosis).
-
-    Counted by count_case_column: one GROUP BY over the search's cases with
-    this facet's own filter left out, so its values show what choosing them
-    would give.
-    """
-
-    column: str  # grouped by; a value of the facet
-    name_column: str = ""  # a column holding the value's label (a vocabulary term's name)
-    labels: dict | None = None  # else: the label of each value (a model's choices)
-    order: tuple[str, ...] = ()  # default: most cases first
-    limit: int | None = FACET_LIMIT
-
-
-def count_case_column(
-    definition: CaseColumnFacet, name: str, params: SearchParams, resolved: Resolved
-) -> list[FacetValue]:
-    """The one counting function of the case-column facets."""
-    column, name_column = definition.column, definition.name_column
-    grouped = (column, name_column) if name_column else (column,)
-    # A choice column holds "" when not reported; any other column, NULL.
-    unreported = {column: ""} if definition.labels is not None else {f"{column}__isnull": True}
-    rows = (
-        filtered(params, resolved, skip=name)
-        .exclude(**unreported)
-        .order_by()
-        .values(*grouped)
-        .annotate(n=Count("*"))
-        .order_by(*(definition.order or ("-n", name_column or column)))
-    )
-    if definition.limit:
-        rows = rows[: definition.limit]
-    labels = definition.labels
-    return _facet_values(
-        params,
-        name,
-        [(r[column], r.get(name_column), r["n"]) for r in rows],
-        lambda value, term: term if name_column else (labels or {}).get(value, str(value)),
-        getattr(params, name),
-    )
-
-
-def _count_site(params: SearchParams, resolved: Resolved) -> list[FacetValue]:
-    """ICD-O topography codes under their groups (C44, then C44.4 under it): a tree."""
-    rows = (
-        filtered(params, resolved, skip="site")
-        .filter(topography__isnull=False)
-        .order_by()
-        .values("topography__code", "topography__name")
-        .annotate(n=Count("*"))
-        .order_by("topography__code")
-    )
-    groups: dict[str, FacetValue] = {}
-    for row in rows:
-        code = row["topography__code"]
-        group = code.split(".")[0]
-        if group not in groups:
-            groups[group] = FacetValue(
-                group,
-                f"{SITE_GROUPS.get(group, group)} ({group})",
-                0,
-                group in params.site,
-            )
-        # Each case has one site, so a group's count is the sum of its codes' counts.
-        groups[group].count += row["n"]
-        groups[group].children.append(
-            FacetValue(
-                code,
-                f"{code} {row['topography__name']}",
-                row["n"],
-                code in params.site,
-            )
-        )
-    return list(groups.values())
-
-
-def _count_partner(name: str, column: str):
-    """A fusion partner facet: cases counted through their fusion rows."""
-
-    def count(params: SearchParams, resolved: Resolved) -> list[FacetValue]:
-        rows = (
-            FusionFinding.objects.filter(case__in=_ids(filtered(params, resolved)))
-            .exclude(**{f"{column}__isnull": True})
-            .order_by()
-            .values(column)
-            .annotate(n=Count("case", distinct=True))
-            .order_by("-n", column)[:FACET_LIMIT]
-        )
-        chosen = resolved.gene_symbols.get(name, "")
-        return [FacetValue(r[column], r[column], r["n"], r[column] == chosen) for r in rows]
-
-    return count
-
-
-def _count_ihc(params: SearchParams, resolved: Resolved) -> list[FacetValue]:
-    """Marker and result pairs, cases counted through their IHC rows."""
-    rows = (
-        IHCResult.objects.filter(
-            case__in=_ids(filtered(params, resolved)), result__in=["positive", "negative"]
-        )
-        .order_by()
-        .values("marker__name", "result")
-        .annotate(n=Count("case", distinct=True))
-        .order_by("-n", "marker__name", "result")[:FACET_LIMIT]
-    )
-    chosen = {(m.lower(), r) for m, r in params.ihc}
-    return [
-        FacetValue(
-            f"{r['marker__name']}:{r['result']}",
-            f"{r['marker__name']} {r['result']}",
-            r["n"],
-            (r["marker__name"].lower(), r["result"]) in chosen,
-        )
-        for r in rows
-    ]
-
-
-def _count_age(params: SearchParams, resolved: Resolved) -> list[FacetValue]:
-    """Age bands (a computed column), in the bands' own order."""
-    band_labels = {key: label for key, label, _, _ in AGE_BANDS}
-    rows = (
-        filtered(params, resolved, skip="age")
-        .filter(age__isnull=False)
-        .order_by()
-        .annotate(band=age_band_expression())
-        .values("band")
-        .annotate(n=Count("*"))
-        .order_by("band")
-    )
-    counts = {r["band"]: r["n"] for r in rows if r["band"]}
-    return _facet_values(
-        params,
-        "age",
-        [(key, None, counts[key]) for key in band_labels if key in counts],
-        lambda v, _: band_labels[v],
-        params.age,
-    )
-
-
 @dataclass(frozen=True)
 class ChildRowFacet:
     """A facet over child rows of a case (treatments, events, molecular findings): a case
@@ -610,39 +478,6 @@ class ChildRowFacet:
             condition |= Q(Exists(rows))
         return condition
 
-    def count(self, name: str, params: SearchParams, resolved: Resolved) -> list[FacetValue]:
-        cases = _ids(filtered(params, resolved, skip=name))
-        counted: dict[str, set] = {}
-        totals: dict[str, int] = {}
-        for model, column in self.sources:
-            rows = model.objects.filter(case__in=cases).order_by()
-            if column == "fusion":
-                totals["fusion"] = rows.values("case").distinct().count()
-                continue
-            for row in rows.values(column).annotate(n=Count("case", distinct=True)):
-                value = row[column]
-                if value:
-                    counted.setdefault(value, set()).add(model)
-                    totals[value] = totals.get(value, 0) + row["n"]
-        # A value counted from two tables (a method of a fusion and of a variant) may
-        # count a case twice: count those distinct cases once.
-        for value, models in counted.items():
-            if len(models) > 1:
-                totals[value] = (
-                    Case.objects.filter(pk__in=cases).filter(self.condition([value])).count()
-                )
-        order = list(self.labels)
-        return _facet_values(
-            params,
-            name,
-            sorted(
-                ((v, None, n) for v, n in totals.items() if n),
-                key=lambda row: (-row[2], order.index(row[0]) if row[0] in order else 0),
-            ),
-            lambda value, _: self.labels.get(value, value),
-            getattr(params, name),
-        )
-
 
 CHILD_FACETS = {
     "finding": ChildRowFacet(
@@ -658,91 +493,221 @@ CHILD_FACETS = {
 }
 
 
-def _child_rows(name: str):
-    return lambda params, resolved, _name: CHILD_FACETS[name].count(name, params, resolved)
+@dataclass(frozen=True)
+class ColumnFacet:
+    """A facet over one column of the case (bitmaps.CASE_COLUMNS): its values' labels
+    (a model's choices, or "dx"/"family": the vocabulary's names in the index; else the
+    value itself), their order and how many are shown."""
+
+    labels: dict | str | None = None
+    order: str = "count"  # most cases first; "value" / "-value": by the value itself
+    limit: int | None = FACET_LIMIT
 
 
-def _case_column(definition: CaseColumnFacet):
-    return lambda params, resolved, name: count_case_column(definition, name, params, resolved)
+COLUMN_FACETS = {
+    "family": ColumnFacet("family"),
+    "dx": ColumnFacet("dx"),
+    "sex": ColumnFacet(dict(Case.Sex.choices), limit=None),
+    "year": ColumnFacet(order="-value"),
+    "grade": ColumnFacet(dict(Case.Grade.choices), order="value", limit=None),
+    "outcome": ColumnFacet(dict(Case.Outcome.choices), limit=None),
+    "source": ColumnFacet(dict(Case.SourceDepth.choices), limit=None),
+}
 
-
-def _own(count):
-    return lambda params, resolved, name: count(params, resolved)
-
-
-# Every facet, in the order the search page shows them: (URL parameter, title, counting).
-# A facet over a case column is one row here; the others (a tree, child rows, a computed
-# band) have a counting function of their own.
-FACETS: tuple[tuple[str, str, object], ...] = (
-    # The WHO family of the final diagnosis ("all myofibroblastic tumours"), then the
-    # diagnosis itself: one GROUP BY each over (id, name).
-    (
-        "family",
-        "WHO family",
-        _case_column(
-            CaseColumnFacet("final_diagnosis__family_id", "final_diagnosis__family__name")
-        ),
-    ),
-    (
-        "dx",
-        "Diagnosis",
-        _case_column(CaseColumnFacet("final_diagnosis_id", "final_diagnosis__name")),
-    ),
-    ("site", "Site", _own(_count_site)),
-    ("five", "Fusion: 5' partner", _own(_count_partner("five", "five_prime_gene__symbol"))),
-    ("three", "Fusion: 3' partner", _own(_count_partner("three", "three_prime_gene__symbol"))),
-    ("ihc", "Immunohistochemistry", _own(_count_ihc)),
-    (
-        "sex",
-        "Sex",
-        _case_column(CaseColumnFacet("sex", labels=dict(Case.Sex.choices), limit=None)),
-    ),
-    ("age", "Age", _own(_count_age)),
-    (
-        "year",
-        "Publication year",
-        _case_column(CaseColumnFacet("citation__year", order=("-citation__year",))),
-    ),
-    (
-        "grade",
-        "Evidence grade",
-        _case_column(
-            CaseColumnFacet(
-                "evidence_grade",
-                labels=dict(Case.Grade.choices),
-                order=("evidence_grade",),
-                limit=None,
-            )
-        ),
-    ),
-    ("finding", "Molecular finding", _child_rows("finding")),
-    ("method", "Molecular method", _child_rows("method")),
-    ("treatment", "Treatment", _child_rows("treatment")),
-    ("event", "Clinical course", _child_rows("event")),
-    (
-        "outcome",
-        "Status at last follow-up",
-        _case_column(CaseColumnFacet("outcome", labels=dict(Case.Outcome.choices), limit=None)),
-    ),
-    (
-        "source",
-        "Curated from",
-        _case_column(
-            CaseColumnFacet("source_depth", labels=dict(Case.SourceDepth.choices), limit=None)
-        ),
-    ),
+# Every facet, in the order the search page shows them: (URL parameter, title).
+FACETS: tuple[tuple[str, str], ...] = (
+    ("family", "WHO family"),
+    ("dx", "Diagnosis"),
+    ("site", "Site"),
+    ("five", "Fusion: 5' partner"),
+    ("three", "Fusion: 3' partner"),
+    ("ihc", "Immunohistochemistry"),
+    ("sex", "Sex"),
+    ("age", "Age"),
+    ("year", "Publication year"),
+    ("grade", "Evidence grade"),
+    ("finding", "Molecular finding"),
+    ("method", "Molecular method"),
+    ("treatment", "Treatment"),
+    ("event", "Clinical course"),
+    ("outcome", "Status at last follow-up"),
+    ("source", "Curated from"),
 )
 
 
-def compute_facets(params: SearchParams, resolved: Resolved) -> dict[str, Facet]:
-    """Every facet's counts (FACETS), one GROUP BY query each.
+class Counting:
+    """A search's cases and facet counts, from the facet index (curation/search/bitmaps.py).
 
-    COUNT(*) rather than COUNT(id): with nothing but facet filters, PostgreSQL
-    then answers from the (status, column) indexes alone (index-only scans).
+    Facets are "OR within, AND across"; a facet's own counts ignore its own selection
+    (`cases(skip=...)`); the IHC and fusion-partner filters all must hold and narrow
+    every count, their own included. What the index cannot answer -- full text and
+    the fusions written in q -- comes from the database as a set of ids (GIN index),
+    intersected like any other filter.
     """
-    return {
-        name: Facet(name, title, count(params, resolved, name)) for name, title, count in FACETS
-    }
+
+    def __init__(self, params: SearchParams, resolved: Resolved):
+        self.params, self.resolved = params, resolved
+        index = self.index = bitmaps.current()
+        must = [index.published if params.retracted else index.published - index.retracted]
+        words = _word_matches(params, resolved)
+        if words is not None:
+            must.append(words)
+        for marker_id, result in resolved.text_ihc:
+            must.append(index.cases("ihc", (marker_id, result)))
+        for marker, result in params.ihc:
+            marker_id = resolved.markers.get(marker.lower())
+            if marker_id is not None:
+                must.append(index.cases("ihc", (marker_id, result)))
+        for name in ("five", "three"):
+            if name in resolved.genes:
+                must.append(index.union(name, [gene.pk for gene in resolved.genes[name]]))
+        if resolved.profile is not None:
+            # An unreadable profile matches nothing (never every case).
+            must.append(BitMap(resolved.matches))
+        self.core = bitmaps.intersect(must)
+        self.own: dict[str, BitMap] = {}  # facet -> the cases its chosen values allow
+        for name in (*COLUMN_FACETS, "site", "age", *CHILD_FACETS):
+            chosen = getattr(params, name)
+            if chosen:
+                self.own[name] = self._chosen(name, chosen)
+
+    def _chosen(self, name: str, chosen) -> BitMap:
+        index = self.index
+        if name != "site":
+            return index.union(name, chosen)
+        codes = {s for s in chosen if "." in s}
+        groups = tuple(s + "." for s in chosen if "." not in s)
+        return index.union(
+            "site", [c for c in index.values["site"] if c in codes or c.startswith(groups)]
+        )
+
+    def cases(self, skip: str = "") -> BitMap:
+        """The matching cases, facet `skip`'s own selection left out."""
+        others = [cases for name, cases in self.own.items() if name != skip]
+        return bitmaps.intersect([self.core, *others]) if others else self.core
+
+    @cached_property
+    def total(self) -> int:
+        return len(self.cases())
+
+    def facets(self) -> dict[str, Facet]:
+        return {name: Facet(name, title, self._count(name)) for name, title in FACETS}
+
+    def _counted(self, name: str, cases: BitMap) -> list[tuple[object, int]]:
+        """(value, cases) of facet `name` among `cases`, values with none left out."""
+        found = [
+            (value, cases.intersection_cardinality(those))
+            for value, those in self.index.values.get(name, {}).items()
+        ]
+        return [(value, n) for value, n in found if n]
+
+    def _count(self, name: str) -> list[FacetValue]:
+        params, labels = self.params, self.index.labels
+        if name in COLUMN_FACETS:
+            definition = COLUMN_FACETS[name]
+            names = labels.get(definition.labels, {}) if isinstance(definition.labels, str) else {}
+            choices = definition.labels if isinstance(definition.labels, dict) else {}
+
+            def label(value) -> str:
+                return names.get(value) or choices.get(value, str(value))
+
+            rows = self._counted(name, self.cases(skip=name))
+            if definition.order == "value":
+                rows.sort(key=lambda row: row[0])
+            elif definition.order == "-value":
+                rows.sort(key=lambda row: row[0], reverse=True)
+            elif isinstance(definition.labels, str):
+                rows.sort(key=lambda row: (-row[1], label(row[0])))
+            else:
+                rows.sort(key=lambda row: (-row[1], row[0]))
+            chosen = getattr(params, name)
+            return [
+                FacetValue(value, label(value), n, value in chosen)
+                for value, n in rows[: definition.limit]
+            ]
+        if name == "site":
+            return self._sites()
+        if name in ("five", "three"):
+            symbols = labels["gene"]
+            rows = sorted(
+                ((symbols[gene], n) for gene, n in self._counted(name, self.cases())),
+                key=lambda row: (-row[1], row[0]),
+            )
+            chosen = self.resolved.gene_symbols.get(name, "")
+            return [FacetValue(s, s, n, s == chosen) for s, n in rows[:FACET_LIMIT]]
+        if name == "ihc":
+            return self._ihc()
+        if name == "age":
+            counts = dict(self._counted("age", self.cases(skip="age")))
+            return [
+                FacetValue(key, label, counts[key], key in params.age)
+                for key, label, _, _ in AGE_BANDS
+                if key in counts
+            ]
+        definition = CHILD_FACETS[name]
+        order = list(definition.labels)
+        rows = sorted(
+            self._counted(name, self.cases(skip=name)),
+            key=lambda row: (-row[1], order.index(row[0]) if row[0] in order else 0),
+        )
+        chosen = getattr(params, name)
+        return [
+            FacetValue(value, definition.labels.get(value, value), n, value in chosen)
+            for value, n in rows
+        ]
+
+    def _sites(self) -> list[FacetValue]:
+        """ICD-O topography codes under their groups (C44, then C44.4 under it): a tree."""
+        names, chosen = self.index.labels["site"], self.params.site
+        groups: dict[str, FacetValue] = {}
+        for code, n in sorted(self._counted("site", self.cases(skip="site"))):
+            group = code.split(".")[0]
+            if group not in groups:
+                groups[group] = FacetValue(
+                    group, f"{SITE_GROUPS.get(group, group)} ({group})", 0, group in chosen
+                )
+            # Each case has one site, so a group's count is the sum of its codes' counts.
+            groups[group].count += n
+            groups[group].children.append(
+                FacetValue(code, f"{code} {names.get(code, '')}".strip(), n, code in chosen)
+            )
+        return list(groups.values())
+
+    def _ihc(self) -> list[FacetValue]:
+        """Marker and result pairs (positive and negative), with their cases."""
+        names = self.index.labels["marker"]
+        cases = self.cases()
+        rows = sorted(
+            (
+                (names[marker_id], result, n)
+                for (marker_id, result), n in self._counted("ihc", cases)
+                if result in ("positive", "negative")
+            ),
+            key=lambda row: (-row[2], row[0], row[1]),
+        )
+        chosen = {(m.lower(), r) for m, r in self.params.ihc}
+        return [
+            FacetValue(f"{name}:{result}", f"{name} {result}", n, (name.lower(), result) in chosen)
+            for name, result, n in rows[:FACET_LIMIT]
+        ]
+
+
+def _word_matches(params: SearchParams, resolved: Resolved) -> BitMap | None:
+    """The published cases that the words of q match (full text, the fusions written in
+    it): ids from the database, cached per registry generation; None: no words."""
+    if not (resolved.text or resolved.fusions):
+        return None
+
+    def compute():
+        cases = with_words(Case.objects.published(), resolved)
+        return FrozenBitMap(cases.order_by().values_list("pk", flat=True))
+
+    return cache.cached(
+        "words",
+        [resolved.text, sorted(resolved.fusions)],
+        compute,
+        bypass=resolved.bypass_cache,
+    )
 
 
 def with_rows(cases, *, table: bool = False):
@@ -820,7 +785,7 @@ def ordered(cases, params: SearchParams, resolved: Resolved):
     if text and fulltext.on_postgresql():
         cases = fulltext.rank(cases, text)
         keys.append(F("rank").desc())
-    return cases.order_by(*keys, "-published_at", "-pk")
+    return cases.order_by(*keys, *LIST_ORDER)
 
 
 class _CountedPaginator(Paginator):
@@ -835,51 +800,62 @@ class _CountedPaginator(Paginator):
         return self._known_count
 
 
-def counts(params: SearchParams, resolved: Resolved) -> tuple[int, dict[str, Facet]]:
-    """(matching cases, facets): cached per registry generation and normalised query.
+def _page(cases, params: SearchParams, resolved: Resolved, counting: Counting):
+    """One page of results: its ids, then its rows by primary key (select_related and
+    prefetches bounded to the page).
 
-    The key is the query without its page (facet links keep sort and page size).
+    In the list's own order (newest first; a profile's most agreeing first) the ids
+    come from the facet index (bitmaps.in_order): no ORDER BY over every matching
+    case. Ranked by the words, or sorted by a column, the ordering may have to look
+    at every matching case -- tens of thousands at registry scale -- so those ids are
+    cached per registry generation and full query: the first request after a change
+    pays the ORDER BY ... LIMIT once.
     """
-
-    def compute():
-        total = filtered(params, resolved).order_by().count()
-        return total, compute_facets(params, resolved)
-
-    # The cases, not how they are shown: the cards and the table share the counts.
-    return cache.cached(
-        "facets", params.presentation.as_pairs(page=False), compute, bypass=resolved.bypass_cache
-    )
-
-
-def _page(cases, params: SearchParams, resolved: Resolved, total: int):
-    """One page of results: its ids (cached per registry generation and full query),
-    then its rows by primary key (select_related and prefetches bounded to the page).
-
-    The ordering (rank, agreeing markers, year, age) may have to look at every
-    matching case -- tens of thousands at registry scale -- so a warm page
-    costs a primary-key fetch whatever the sort; the first request after a
-    change pays the ORDER BY ... LIMIT once.
-    """
-    paginator = _CountedPaginator(cases.values_list("pk", flat=True), params.per_page, total)
-    page = paginator.get_page(params.page)
-    key = [*params.as_pairs(page=False), ("page", page.number), ("per_page", params.per_page)]
-    ids = cache.cached(
-        "page",
-        key,
-        lambda: list(page.object_list),
-        bypass=resolved.bypass_cache,
-    )
+    total = counting.total
+    indexed = params.sort == "relevance" and not resolved.text
+    profile = resolved.profile if resolved.profile and resolved.profile.usable else None
+    if indexed:
+        paginator = _CountedPaginator(
+            _IndexOrder(counting, resolved.matches if profile else None), params.per_page, total
+        )
+        page = paginator.get_page(params.page)
+        ids = list(page.object_list)
+    else:
+        paginator = _CountedPaginator(cases.values_list("pk", flat=True), params.per_page, total)
+        page = paginator.get_page(params.page)
+        key = [*params.as_pairs(page=False), ("page", page.number), ("per_page", params.per_page)]
+        ids = cache.cached(
+            "page",
+            key,
+            lambda: list(page.object_list),
+            bypass=resolved.bypass_cache,
+        )
     table = params.view == "table"
     rows = (
         {c.pk: c for c in with_rows(Case.objects.published().filter(pk__in=ids), table=table)}
         if ids
         else {}
     )
-    if resolved.profile and resolved.profile.usable:
+    if profile:
         for case in rows.values():  # what the ordering annotated, for the row's text
             case.profile_agree = resolved.matches.get(case.pk, 0)
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
+
+
+class _IndexOrder:
+    """The matching cases' ids in the list's order, sliced by the paginator."""
+
+    def __init__(self, counting: Counting, matches):
+        self.counting, self.matches = counting, matches
+
+    def __len__(self) -> int:
+        return self.counting.total
+
+    def __getitem__(self, part: slice) -> list[int]:
+        return bitmaps.in_order(
+            self.counting.index, self.counting.cases(), part.start, part.stop, self.matches
+        )
 
 
 def differential(params: SearchParams, resolved: Resolved) -> list[Likelihood]:
@@ -928,14 +904,14 @@ def named_diagnoses(resolved: Resolved) -> list[tuple[int, str]]:
 
 def run_search(params: SearchParams, *, bypass_cache: bool = False) -> SearchResult:
     resolved = Resolved(params, bypass_cache=bypass_cache)
-    total, facets = counts(params, resolved)
+    counting = Counting(params, resolved)
     cases = ordered(filtered(params, resolved), params, resolved)
-    page = _page(cases, params, resolved, total)
+    page = _page(cases, params, resolved, counting)
     return SearchResult(
         params=params,
         page=page,
-        total=total,
-        facets=facets,
+        total=counting.total,
+        facets=counting.facets(),
         messages=resolved.messages,
         profile=resolved.profile,
         genes=resolved.gene_symbols,

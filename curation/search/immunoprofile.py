@@ -1,7 +1,8 @@
 """Immunoprofile queries: `ALK+ SMA+ S100- SOX10-` -> the published cases consistent with it.
 
 `parse_profile` is plain Python (a marker table in, terms and messages out);
-`profile_matches` does the matching in the database, in one grouped query.
+the matching is done in the facet index (`bitmaps.agreement`, one set operation per
+term; curation/search/bitmaps.py).
 
 A case is *consistent* with a profile when at least one of its reported
 results agrees with the profile and none contradicts it (a marker the paper
@@ -13,11 +14,9 @@ the literature in the registry, not a diagnosis.
 from __future__ import annotations
 
 import json
-import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import reduce
 
 from django.db import connection
 from django.db.models import BooleanField, Count, F, Func, IntegerField, Q, Value, When
@@ -264,52 +263,6 @@ def profile_counts(profile: Profile, cases) -> dict[tuple[int, str], dict[int, t
     return counts
 
 
-def _agrees(terms: Iterable[Term]) -> Q:
-    return reduce(operator.or_, (Q(marker_id=t.marker_id, result=t.result) for t in terms))
-
-
-def _contradicts(terms: Iterable[Term]) -> Q:
-    return reduce(
-        operator.or_,
-        (
-            Q(marker_id=t.marker_id, result="negative" if t.result == "positive" else "positive")
-            for t in terms
-        ),
-    )
-
-
-def profile_matches(profile: Profile) -> dict[int, int]:
-    """{case id: agreeing markers} of every case consistent with `profile`: ONE grouped query.
-
-        SELECT case_id, COUNT(DISTINCT marker_id) FILTER (WHERE agrees),
-               COUNT(*) FILTER (WHERE contradicts)
-        FROM curation_ihcresult WHERE agrees OR contradicts   -- curation_ihc_marker_idx
-        GROUP BY case_id HAVING agree >= 1 AND contradict = 0
-
-    Only the profile's (marker, result) pairs are read, through the
-    (marker, result) index; the result is the case set every facet and the
-    result page then reuse (by id), instead of a correlated count per case.
-    Cases of any status: callers narrow to published ones.
-    """
-    from curation.models import IHCResult
-
-    if not profile.usable:
-        return {}
-    agrees, contradicts = _agrees(profile.terms), _contradicts(profile.terms)
-    rows = (
-        IHCResult.objects.filter(agrees | contradicts)
-        .order_by()
-        .values("case_id")
-        .annotate(
-            agree=Count("marker", distinct=True, filter=agrees),
-            contradict=Count("pk", filter=contradicts),
-        )
-        .filter(agree__gte=1, contradict=0)
-        .values_list("case_id", "agree")
-    )
-    return dict(rows)
-
-
 class InArray(Func):
     """`<expression> = ANY(<array>)` (PostgreSQL): one parameter however many ids."""
 
@@ -335,7 +288,7 @@ def _in_ids(ids) -> Q | InArray:
 
 
 def consistent_filter(cases, matches: dict[int, int]):
-    """`cases` narrowed to the consistent ones (`matches` from profile_matches)."""
+    """`cases` narrowed to the consistent ones (`matches` from bitmaps.agreement)."""
     if not matches:
         return cases.none()
     return cases.filter(_in_ids(matches))

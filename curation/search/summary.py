@@ -21,7 +21,7 @@ from citations.exports import ama
 from citations.models import Author, Citation
 from config.csvfile import csv_lines
 from curation.models import Case
-from curation.search.engine import Resolved, age_in_years, filtered
+from curation.search.engine import Counting, Resolved, age_in_years, filtered
 from curation.search.immunoprofile import TESTED
 from curation.search.params import SearchParams
 
@@ -44,7 +44,8 @@ CASE_COLUMNS = (
 
 
 def count(params: SearchParams, resolved: Resolved) -> int:
-    return filtered(params, resolved).order_by().count()
+    """The search's cases, as its page counts them (the facet index: no query)."""
+    return Counting(params, resolved).total
 
 
 def cohort(params: SearchParams, resolved: Resolved) -> list[Case]:

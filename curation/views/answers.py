@@ -30,6 +30,7 @@ def diagnoses(request):
         [retracted],
         lambda: diagnosis_tree(retracted=retracted),
         bypass=search_cache.bypassed(request.GET),
+        background=True,
     )
     return render(
         request, "curation/answers/diagnoses.html", {"tree": tree, "retracted_note": note}
@@ -48,6 +49,7 @@ def diagnosis(request, slug: str):
         [found.pk, retracted],
         lambda: entity_summary(found, retracted=retracted),
         bypass=search_cache.bypassed(request.GET),
+        background=True,
     )
     subscription = ""
     if request.user.is_authenticated:
@@ -100,12 +102,14 @@ def stains(request):
             [[d.pk for d in chosen], retracted],
             lambda: separating_stains(chosen, retracted=retracted),
             bypass=bypass,
+            background=True,
         )
     tree = search_cache.cached(
         "diagnosis-tree",
         [retracted],
         lambda: diagnosis_tree(retracted=retracted),
         bypass=bypass,
+        background=True,
     )
     return render(
         request,

@@ -46,6 +46,7 @@ def gene(request, symbol: str):
         target.pk,
         lambda: (gene_partners(target, gene_is="three"), gene_partners(target, gene_is="five")),
         bypass=search_cache.bypassed(request.GET),
+        background=True,
     )
     as_three, as_five = _linked(as_three), _linked(as_five)
     context = {

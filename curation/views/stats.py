@@ -23,6 +23,7 @@ def stats(request):
             Case.objects.counted(retracted=retracted).count(),
         ),
         bypass=search_cache.bypassed(request.GET),
+        background=True,
     )
     data = {c["key"]: {"label": c["label"], "rows": c["rows"]} for c in charts}
     # A bar of the diagnosis chart opens that diagnosis's entity page (static/js/stats.js).
