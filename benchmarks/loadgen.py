@@ -80,7 +80,41 @@ def burst(spec: dict, path, requests: int, seconds: float) -> dict:
     }
 
 
+def soak(spec: dict) -> dict:
+    """`paths` asked in turn by `concurrency` threads for `seconds`: each request's
+    wall-clock start (time.time(), to compare with an event in another process), its
+    latency and status."""
+    paths, seconds = spec["soak"]["paths"], spec["soak"]["seconds"]
+    lock = threading.Lock()
+    turn = [0]
+    requests: list[tuple[float, float | None, str]] = []
+    deadline = time.perf_counter() + seconds
+
+    def work():
+        while time.perf_counter() < deadline:
+            with lock:
+                path = paths[turn[0] % len(paths)]
+                turn[0] += 1
+            started = time.time()
+            try:
+                status, _, elapsed = fetch(spec["host"], spec["port"], path, spec["timeout"])
+                row = (started, elapsed * 1000, str(status))
+            except OSError as exc:
+                row = (started, None, exc.__class__.__name__)
+            with lock:
+                requests.append(row)
+
+    threads = [threading.Thread(target=work) for _ in range(spec["concurrency"])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"requests": sorted(requests)}
+
+
 def run(spec: dict) -> dict:
+    if "soak" in spec:
+        return soak(spec)
     results = {
         page["name"]: {"latencies_ms": [], "statuses": {}, "bytes": [], "elapsed": 0.0}
         for page in spec["pages"]
