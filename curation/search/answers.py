@@ -33,7 +33,8 @@ from curation.models import (
     Treatment,
 )
 from curation.notation import format_fusion
-from curation.search.engine import age_in_years
+from curation.search import cache as search_cache
+from curation.search.facets import age_in_years
 from curation.search.immunoprofile import TESTED, count_tested
 
 # A marker tested in fewer cases of a diagnosis than this is shown, but marked.
@@ -64,14 +65,25 @@ def diagnosis_slug(diagnosis: Diagnosis) -> str:
 
 
 def find_diagnosis(slug: str) -> Diagnosis | None:
-    """The diagnosis whose name slugifies to `slug` (names are unique, case-insensitive)."""
+    """The diagnosis whose name slugifies to `slug` (names are unique, case-insensitive):
+    the slugs of every name looked up once per registry generation, then one query."""
     slug = slug.strip().lower()[:220]
     if not slug:
         return None
-    for diagnosis in Diagnosis.objects.select_related("family__category", "parent"):
-        if diagnosis_slug(diagnosis) == slug:
-            return diagnosis
-    return None
+    pk = _slugs().get(slug)
+    if pk is None:
+        return None
+    return Diagnosis.objects.select_related("family__category", "parent").filter(pk=pk).first()
+
+
+def _slugs() -> dict[str, int]:
+    """{slug: diagnosis id} of every diagnosis (cached per registry generation; a renamed
+    diagnosis is a vocabulary change, which starts a new generation)."""
+    return search_cache.cached(
+        "dxslugs",
+        (),
+        lambda: {name_slug(name): pk for pk, name in Diagnosis.objects.values_list("pk", "name")},
+    )
 
 
 def cases_of(diagnosis: Diagnosis, *, retracted: bool = False):

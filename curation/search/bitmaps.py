@@ -58,7 +58,7 @@ class FacetIndex:
     retracted: FrozenBitMap  # those whose paper is retracted (left out unless asked)
     # facet -> value -> cases: CASE_COLUMNS' facets, "age" (band key), "five" and "three"
     # (gene id), "ihc" ((marker id, result)), and the child-row facets (finding, method,
-    # treatment, event; engine.CHILD_FACETS).
+    # treatment, event; facets.CHILD_FACETS).
     values: dict[str, dict[object, FrozenBitMap]] = field(default_factory=dict)
     # What the values are called: "family", "dx" (id -> name), "site" (code -> name),
     # "gene" (id -> approved symbol), "marker" (id -> name).
@@ -134,25 +134,52 @@ def agreement(index: FacetIndex, terms) -> dict[int, int]:
     return dict(zip(case_ids.tolist(), counts.tolist(), strict=True))
 
 
+def tested_by_diagnosis(index: FacetIndex, cases, marker_ids) -> dict:
+    """{(diagnosis id, name): {marker id: (positive, tested)}} among `cases`: for each
+    final diagnosis and marker, the cases with a positive result and those tested
+    (positive, negative or equivocal: immunoprofile.TESTED, the one rule of a marker's
+    rate), each case once. Intersections only: no query."""
+    from curation.search.immunoprofile import TESTED
+
+    names = index.labels["dx"]
+    counts: dict[tuple[int, str], dict[int, tuple[int, int]]] = {}
+    for marker_id in marker_ids:
+        tested = cases & BitMap.union(EMPTY, *(index.cases("ihc", (marker_id, r)) for r in TESTED))
+        if not tested:
+            continue
+        positive = tested & index.cases("ihc", (marker_id, "positive"))
+        for dx, of_dx in index.values["dx"].items():
+            n = tested.intersection_cardinality(of_dx)
+            if n:
+                pair = (positive.intersection_cardinality(of_dx), n)
+                counts.setdefault((dx, names.get(dx, "")), {})[marker_id] = pair
+    return counts
+
+
 # -- building -------------------------------------------------------------------------
 
 
-def _grouped(rows, keys: tuple[str, ...], case_field: str) -> dict[object, FrozenBitMap]:
-    """{value (or tuple of values) of `keys`: the cases of those rows}: one query."""
+def _grouped(rows, keys: tuple[str, ...], case_field: str, within=None) -> dict:
+    """{value (or tuple of values) of `keys`: the cases of those rows}: one query.
+
+    `within`: keep only these cases (a bitmap). Child rows are grouped whatever their
+    case's status and narrowed here: cheaper than a join in the query."""
     found: dict[object, BitMap] = {}
     rows = rows.order_by()
     if connection.vendor == "postgresql":
         from django.contrib.postgres.aggregates import ArrayAgg
 
-        grouped = rows.values(*keys).annotate(case_ids=ArrayAgg(case_field))
-        for row in grouped.iterator(chunk_size=500):
+        # A row per value (a few hundred at most): fetched at once, no server cursor.
+        for row in rows.values(*keys).annotate(case_ids=ArrayAgg(case_field)):
             key = tuple(row[k] for k in keys) if len(keys) > 1 else row[keys[0]]
             found[key] = BitMap(row["case_ids"])
     else:  # SQLite (make run without PostgreSQL): grouped here
         for *values, case_id in rows.values_list(*keys, case_field).iterator(chunk_size=5000):
             key = tuple(values) if len(keys) > 1 else values[0]
             found.setdefault(key, BitMap()).add(case_id)
-    return {key: FrozenBitMap(cases) for key, cases in found.items()}
+    if within is not None:
+        found = {key: cases & within for key, cases in found.items()}
+    return {key: FrozenBitMap(cases) for key, cases in found.items() if cases}
 
 
 def build(generation: int | None = None) -> FacetIndex:
@@ -170,10 +197,9 @@ def build(generation: int | None = None) -> FacetIndex:
         Topography,
         Treatment,
     )
-    from curation.search.engine import LIST_ORDER, age_band
+    from curation.search.facets import CHILD_FACETS, LIST_ORDER, age_band
 
     published = Case.objects.published()
-    of_published = {"case__in": published.values("pk")}
     order = np.fromiter(
         published.order_by(*LIST_ORDER).values_list("pk", flat=True).iterator(chunk_size=20000),
         dtype=np.int64,
@@ -201,35 +227,40 @@ def build(generation: int | None = None) -> FacetIndex:
         if band:
             bands.setdefault(band, BitMap()).update(cases)
     values["age"] = {band: FrozenBitMap(cases) for band, cases in bands.items()}
-    fusions = FusionFinding.objects.filter(**of_published)
+    everyone = index.published
+    fusions = FusionFinding.objects.all()
     for facet, column in (("five", "five_prime_gene_id"), ("three", "three_prime_gene_id")):
         values[facet] = {
             gene: cases
-            for gene, cases in _grouped(fusions, (column,), "case_id").items()
+            for gene, cases in _grouped(fusions, (column,), "case_id", everyone).items()
             if gene is not None
         }
-    values["ihc"] = _grouped(
-        IHCResult.objects.filter(**of_published), ("marker_id", "result"), "case_id"
-    )
-    # The child-row facets (engine.CHILD_FACETS): a value's cases are those with a row
+    values["ihc"] = _grouped(IHCResult.objects.all(), ("marker_id", "result"), "case_id", everyone)
+    # The child-row facets (facets.CHILD_FACETS): a value's cases are those with a row
     # of that value in any of the facet's tables; "fusion" is any fusion row.
-    from curation.search.engine import CHILD_FACETS
 
     tables = {
         FusionFinding: fusions,
-        MolecularFinding: MolecularFinding.objects.filter(**of_published),
-        Treatment: Treatment.objects.filter(**of_published),
-        ClinicalEvent: ClinicalEvent.objects.filter(**of_published),
+        MolecularFinding: MolecularFinding.objects.all(),
+        Treatment: Treatment.objects.all(),
+        ClinicalEvent: ClinicalEvent.objects.all(),
     }
     for facet, definition in CHILD_FACETS.items():
         found: dict[object, BitMap] = {}
         for model, column in definition.sources:
             rows = tables[model]
             if column == "fusion":
-                fused = rows.values_list("case_id", flat=True).iterator(chunk_size=20000)
-                grouped = {"fusion": BitMap(fused)}
+                grouped = {"fusion": BitMap.union(EMPTY, *values["three"].values())}
+                grouped["fusion"] |= BitMap.union(EMPTY, *values["five"].values())
+                # a fusion row with neither partner named is a fusion all the same
+                grouped["fusion"] |= BitMap(
+                    rows.filter(five_prime_gene=None, three_prime_gene=None).values_list(
+                        "case_id", flat=True
+                    )
+                )
+                grouped["fusion"] &= everyone
             else:
-                grouped = _grouped(rows, (column,), "case_id")
+                grouped = _grouped(rows, (column,), "case_id", everyone)
             for value, cases in grouped.items():
                 if value:
                     found.setdefault(value, BitMap()).update(cases)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import threading
 import time
 
@@ -180,19 +181,47 @@ def _unlock(lock_key: str) -> None:
         log.warning("search cache unavailable", exc_info=True)
 
 
-def _refresh_in_background(kind: str, compute, key: str, stale_key: str, lock_key: str) -> None:
-    """compute() in a thread of this process, stored for the generation, then unlocked."""
+# Recomputations asked for in the background: one thread per process takes them in
+# turn, so that a publication does not start every page's recomputation at once.
+_refreshes: queue.Queue = queue.Queue()
+_refresher: dict[str, threading.Thread] = {}
+_refresher_lock = threading.Lock()
 
-    def run():
+
+def _refresh_in_background(kind: str, compute, key: str, stale_key: str, lock_key: str) -> None:
+    """compute() in this process's refreshing thread, stored for the generation, then
+    unlocked."""
+    _refreshes.put((kind, compute, key, stale_key, lock_key))
+    with _refresher_lock:
+        thread = _refresher.get("thread")
+        if thread is None or not thread.is_alive():  # first use, or a fork (gunicorn)
+            thread = threading.Thread(target=_refresh_loop, name="search-cache-refresh")
+            thread.daemon = True
+            thread.start()
+            _refresher["thread"] = thread
+
+
+def _refresh_loop() -> None:
+    while True:
+        kind, compute, key, stale_key, lock_key = _refreshes.get()
         try:
             _store(key, stale_key, compute())
         except Exception:
             log.exception("recomputing the cached %s failed", kind)
         finally:
             _unlock(lock_key)
-            connections.close_all()  # this thread's own connections
+            connections.close_all()  # this thread's own connection
+            _refreshes.task_done()
 
-    threading.Thread(target=run, name=f"search-cache-{kind}", daemon=True).start()
+
+def refreshes_done(timeout: float = 30.0) -> bool:
+    """Wait until this process has no background recomputation left (tests, benchmarks)."""
+    deadline = time.monotonic() + timeout
+    while _refreshes.unfinished_tasks:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def _replica_in_use() -> bool:

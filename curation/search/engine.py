@@ -21,16 +21,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from functools import cached_property
 
 from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import (
-    CharField,
-    DecimalField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
@@ -43,10 +39,8 @@ from pyroaring import BitMap, FrozenBitMap
 
 from citations.models import Author
 from config.text import american_spelling
-from curation import molecular
 from curation.models import (
     Case,
-    ClinicalEvent,
     Diagnosis,
     FusionFinding,
     IHCResult,
@@ -58,6 +52,12 @@ from curation.models import (
 )
 from curation.notation import NotationError, parse_fusion
 from curation.search import bitmaps, cache, fulltext
+from curation.search.facets import (
+    CHILD_FACETS,
+    LIST_ORDER,
+    age_band_q,
+    age_in_years,
+)
 from curation.search.immunoprofile import (
     Likelihood,
     Profile,
@@ -65,76 +65,20 @@ from curation.search.immunoprofile import (
     marker_key,
     marker_rows,
     parse_profile,
-    profile_counts,
     rank_differential,
     with_agreement,
 )
 from curation.search.params import (
-    AGE_BAND_KEYS,
     AGE_BANDS,
     COLUMN_SORTS,
     SITE_GROUPS,
     SearchParams,
 )
 
-# How many days, weeks or months make a year (age is stored as reported).
-_PER_YEAR = {"years": 1, "months": 12, "weeks": Decimal("52.1775"), "days": Decimal("365.25")}
 # q tokens that are written like fusions ("CARS1::ALK", "CARS-ALK") also filter by fusion.
 _FUSIONISH = re.compile(r"^[A-Za-z0-9]{2,20}(::|-|/|\u2013)[A-Za-z0-9]{2,20}$")
 MAX_FUSION_TOKENS = 2
 FACET_LIMIT = 30  # values shown per facet (the largest counts)
-# The result list's order after relevance: newest publication first (the facet
-# index keeps each case's place in it: bitmaps.in_order).
-LIST_ORDER = ("-published_at", "-pk")
-
-
-def age_in_years():
-    """The age in years as an expression (for sorting): NULL when not reported."""
-    whens = [
-        When(age_unit=unit, then=ExpressionWrapper(F("age") / Value(per), DecimalField()))
-        for unit, per in _PER_YEAR.items()
-    ]
-    return SqlCase(*whens, default=Value(None), output_field=DecimalField())
-
-
-def _band_ranges(key: str):
-    """(unit, lowest age, age not reached or None) of age band `key`, in each unit an age
-    may be reported in: the one rule of the age bands (filter, facet, statistics)."""
-    _, _, low, high = next(band for band in AGE_BANDS if band[0] == key)
-    for unit, per in _PER_YEAR.items():
-        yield unit, low * per, None if high is None else high * per
-
-
-def _band_q(unit: str, low, high) -> Q:
-    bounds = Q(age_unit=unit, age__gte=low)
-    return bounds & Q(age__lt=high) if high is not None else bounds
-
-
-def age_band_q(key: str) -> Q:
-    """One age band as ranges over (age_unit, age): served by curation_case_age_idx."""
-    condition = Q(pk__in=[])
-    for unit, low, high in _band_ranges(key):
-        condition |= _band_q(unit, low, high)
-    return condition
-
-
-def age_band(unit: str, age) -> str:
-    """The age band key of an age as reported ("" when it is in none)."""
-    for key in AGE_BAND_KEYS:
-        for band_unit, low, high in _band_ranges(key):
-            if unit == band_unit and age >= low and (high is None or age < high):
-                return key
-    return ""
-
-
-def age_band_expression():
-    """The age band key of a case, computed in the database (the statistics page)."""
-    whens = [
-        When(_band_q(unit, low, high), then=Value(key))
-        for key in AGE_BAND_KEYS
-        for unit, low, high in _band_ranges(key)
-    ]
-    return SqlCase(*whens, default=Value(""), output_field=CharField())
 
 
 @dataclass
@@ -458,42 +402,6 @@ def filtered(params: SearchParams, resolved: Resolved, *, skip: str = ""):
 
 
 @dataclass(frozen=True)
-class ChildRowFacet:
-    """A facet over child rows of a case (treatments, events, molecular findings): a case
-    has a value when one of its rows has it, in any of `sources` ((model, column)
-    pairs; the finding type and the method are read from fusions and other findings).
-    Several values chosen: cases with any of them."""
-
-    sources: tuple[tuple[type, str], ...]
-    labels: dict
-
-    def condition(self, values) -> Q:
-        condition = Q(pk__in=[])
-        for model, column in self.sources:
-            if column == "fusion":  # every fusion row is of type "fusion"
-                if "fusion" in values:
-                    condition |= Q(Exists(model.objects.filter(case=OuterRef("pk"))))
-                continue
-            rows = model.objects.filter(case=OuterRef("pk"), **{f"{column}__in": values})
-            condition |= Q(Exists(rows))
-        return condition
-
-
-CHILD_FACETS = {
-    "finding": ChildRowFacet(
-        ((FusionFinding, "fusion"), (MolecularFinding, "kind")),
-        {"fusion": "Fusion", **dict(MolecularFinding.Kind.choices)},
-    ),
-    "method": ChildRowFacet(
-        ((FusionFinding, "method"), (MolecularFinding, "method")),
-        dict(molecular.METHOD_CHOICES),
-    ),
-    "treatment": ChildRowFacet(((Treatment, "kind"),), dict(Treatment.Kind.choices)),
-    "event": ChildRowFacet(((ClinicalEvent, "kind"),), dict(ClinicalEvent.Kind.choices)),
-}
-
-
-@dataclass(frozen=True)
 class ColumnFacet:
     """A facet over one column of the case (bitmaps.CASE_COLUMNS): its values' labels
     (a model's choices, or "dx"/"family": the vocabulary's names in the index; else the
@@ -545,7 +453,8 @@ class Counting:
     intersected like any other filter.
     """
 
-    def __init__(self, params: SearchParams, resolved: Resolved):
+    def __init__(self, params: SearchParams, resolved: Resolved, *, profile: bool = True):
+        """`profile=False`: the profile is not a filter (its differential's cases)."""
         self.params, self.resolved = params, resolved
         index = self.index = bitmaps.current()
         must = [index.published if params.retracted else index.published - index.retracted]
@@ -561,7 +470,7 @@ class Counting:
         for name in ("five", "three"):
             if name in resolved.genes:
                 must.append(index.union(name, [gene.pk for gene in resolved.genes[name]]))
-        if resolved.profile is not None:
+        if profile and resolved.profile is not None:
             # An unreadable profile matches nothing (never every case).
             must.append(BitMap(resolved.matches))
         self.core = bitmaps.intersect(must)
@@ -862,22 +771,16 @@ def differential(params: SearchParams, resolved: Resolved) -> list[Likelihood]:
     """The profile as a differential: diagnoses ranked by the likelihood of the profile
     (immunoprofile.rank_differential) from the counts of the cases matching the search's
     other filters, the diagnosis and WHO family chosen left out (choosing a diagnosis of
-    the ranking to see its cases keeps the ranking). One grouped query, cached per
-    registry generation."""
+    the ranking to see its cases keeps the ranking). Counted in the facet index
+    (bitmaps.tested_by_diagnosis): no query."""
     profile = resolved.profile
     if not (profile and profile.usable):
         return []
     others = replace(params, dx=(), family=(), sort="relevance", page=1)
-    return cache.cached(
-        "differential",
-        [
-            *others.as_pairs(page=False),
-            ("terms", [(t.marker_id, t.result) for t in profile.terms]),
-        ],
-        lambda: rank_differential(
-            profile, profile_counts(profile, filtered(others, resolved, skip="profile"))
-        ),
-        bypass=resolved.bypass_cache,
+    counting = Counting(others, resolved, profile=False)
+    markers = [t.marker_id for t in profile.terms]
+    return rank_differential(
+        profile, bitmaps.tested_by_diagnosis(counting.index, counting.cases(), markers)
     )
 
 

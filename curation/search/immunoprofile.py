@@ -158,7 +158,9 @@ def parse_profile(text: str, markers: Iterable[tuple[int, str, Iterable[str]]]) 
 def count_tested(results, *by: str):
     """IHC rows grouped by `by` with `tested` (cases with a positive, negative or
     equivocal result) and `positive` (cases with a positive one): each case once per
-    group. The one counting rule of a marker's rate (entity page, stains, differential).
+    group. The counting rule of a marker's rate (entity page, stains); the differential
+    counts the same way in the facet index (bitmaps.tested_by_diagnosis), and
+    tests/curation/test_facet_index.py holds the two to each other.
     """
     return (
         results.filter(result__in=TESTED)
@@ -237,30 +239,6 @@ def rank_differential(
     ranked.sort(key=lambda r: (-r[3], -sum(e.tested for e in r[2]), r[1].casefold(), r[0]))
     best = ranked[0][3] if ranked else 1.0
     return [Likelihood(i, n, ev, lk, lk / best) for i, n, ev, lk in ranked]
-
-
-def profile_counts(profile: Profile, cases) -> dict[tuple[int, str], dict[int, tuple[int, int]]]:
-    """{(diagnosis id, name): {marker id: (positive, tested)}} of the profile's markers in
-    `cases`, by final diagnosis: ONE grouped query (count_tested)."""
-    from curation.models import IHCResult
-
-    if not profile.usable:
-        return {}
-    rows = count_tested(
-        IHCResult.objects.filter(
-            case__in=cases.order_by().values("pk"),
-            case__final_diagnosis__isnull=False,
-            marker_id__in=[t.marker_id for t in profile.terms],
-        ),
-        "case__final_diagnosis_id",
-        "case__final_diagnosis__name",
-        "marker_id",
-    )
-    counts: dict[tuple[int, str], dict[int, tuple[int, int]]] = {}
-    for row in rows:
-        key = (row["case__final_diagnosis_id"], row["case__final_diagnosis__name"])
-        counts.setdefault(key, {})[row["marker_id"]] = (row["positive"], row["tested"])
-    return counts
 
 
 class InArray(Func):

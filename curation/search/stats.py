@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count
 
 from curation.models import Case, ClinicalEvent, FusionFinding
-from curation.search.engine import age_band_expression
+from curation.search.facets import age_band_expression
 from curation.search.params import AGE_BANDS
 
 TOP = 20  # bars per chart (the largest counts); the table says when more exist

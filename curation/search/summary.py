@@ -21,7 +21,8 @@ from citations.exports import ama
 from citations.models import Author, Citation
 from config.csvfile import csv_lines
 from curation.models import Case
-from curation.search.engine import Counting, Resolved, age_in_years, filtered
+from curation.search.engine import Counting, Resolved
+from curation.search.facets import age_in_years
 from curation.search.immunoprofile import TESTED
 from curation.search.params import SearchParams
 
@@ -50,8 +51,9 @@ def count(params: SearchParams, resolved: Resolved) -> int:
 
 def cohort(params: SearchParams, resolved: Resolved) -> list[Case]:
     """Every case of the search with its whole record, oldest paper first
-    (a fixed number of queries whatever the number of cases)."""
-    ids = filtered(params, resolved).order_by().values("pk")
+    (a fixed number of queries whatever the number of cases); their ids from the facet
+    index, as the search page counts them."""
+    ids = list(Counting(params, resolved).cases())
     authors = Prefetch("authors", queryset=Author.objects.order_by("position"))
     return list(
         Case.objects.with_record()

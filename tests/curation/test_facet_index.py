@@ -8,8 +8,6 @@ list gives when that value is chosen.
 """
 
 import random
-import threading
-import time
 from dataclasses import replace
 from io import StringIO
 
@@ -19,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from citations.models import Citation
-from curation.models import Case, ClinicalEvent, Gene, MolecularFinding, Treatment
+from curation.models import Case, ClinicalEvent, Gene, IHCResult, MolecularFinding, Treatment
 from curation.search import bitmaps
 from curation.search import cache as search_cache
 from curation.search.engine import (
@@ -30,6 +28,7 @@ from curation.search.engine import (
     ordered,
     run_search,
 )
+from curation.search.immunoprofile import count_tested
 from curation.search.params import SearchParams
 from tests.factories import make_published_case
 
@@ -146,6 +145,26 @@ def test_the_pages_list_the_cases_in_the_order_the_database_sorts_them(registry)
             assert shown == expected[(at - 1) * 10 : at * 10], (params, number)
 
 
+def test_the_differential_counts_stains_as_the_entity_pages_do(registry):
+    """The profile's differential (facet index) and the entity and stains pages (SQL,
+    immunoprofile.count_tested): the same positive and tested cases per diagnosis."""
+    index = bitmaps.current()
+    markers = sorted({marker for marker, _ in index.values["ihc"]})
+    cases = index.published - index.retracted
+    found = bitmaps.tested_by_diagnosis(index, cases, markers)
+    rows = count_tested(
+        IHCResult.objects.filter(case__in=Case.objects.counted(), marker_id__in=markers),
+        "case__final_diagnosis_id",
+        "case__final_diagnosis__name",
+        "marker_id",
+    )
+    expected = {}
+    for row in rows:
+        key = (row["case__final_diagnosis_id"], row["case__final_diagnosis__name"])
+        expected.setdefault(key, {})[row["marker_id"]] = (row["positive"], row["tested"])
+    assert found == expected and len(expected) > 3
+
+
 def test_a_facets_own_choice_leaves_its_other_values_counted(registry):
     first = run_search(SearchParams())
     dx = first.facets["dx"].values
@@ -199,12 +218,7 @@ def test_after_a_publication_readers_get_the_previous_index_until_the_new_one_is
     # Served at once from the previous generation: this request ran no query; a
     # thread rebuilds meanwhile.
     assert served is before and len(queries) == 0
-    for thread in threading.enumerate():
-        if thread.name == "search-cache-facetindex":
-            thread.join(timeout=30)
-    deadline = time.monotonic() + 10
-    while published.pk not in bitmaps.current().published and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert search_cache.refreshes_done(timeout=30)
     assert published.pk in bitmaps.current().published
     assert run_search(SearchParams()).total == 2
 
