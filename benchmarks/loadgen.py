@@ -83,11 +83,11 @@ def burst(spec: dict, path, requests: int, seconds: float) -> dict:
 def soak(spec: dict) -> dict:
     """`paths` asked in turn by `concurrency` threads for `seconds`: each request's
     wall-clock start (time.time(), to compare with an event in another process), its
-    latency and status."""
+    latency, status and path."""
     paths, seconds = spec["soak"]["paths"], spec["soak"]["seconds"]
     lock = threading.Lock()
     turn = [0]
-    requests: list[tuple[float, float | None, str]] = []
+    requests: list[tuple[float, float | None, str, str]] = []
     deadline = time.perf_counter() + seconds
 
     def work():
@@ -98,9 +98,9 @@ def soak(spec: dict) -> dict:
             started = time.time()
             try:
                 status, _, elapsed = fetch(spec["host"], spec["port"], path, spec["timeout"])
-                row = (started, elapsed * 1000, str(status))
+                row = (started, elapsed * 1000, str(status), path)
             except OSError as exc:
-                row = (started, None, exc.__class__.__name__)
+                row = (started, None, exc.__class__.__name__, path)
             with lock:
                 requests.append(row)
 

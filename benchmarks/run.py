@@ -70,11 +70,16 @@ def parse_args(argv):
     for name, default in FULL.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=None)
     parser.add_argument("--seed", type=int, default=1, help="generate_synthetic's seed")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="celery worker processes of the ingestion run"
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     for name, default in sizes.items():
         if getattr(args, name) is None:
             setattr(args, name, default)
+    if not 1 <= args.workers <= 16:
+        parser.error(f"--workers {args.workers}: between 1 and 16 worker processes")
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(args.only) - set(SECTIONS)
     if unknown:
@@ -199,6 +204,7 @@ def measure(args) -> list:
         "ingestion": lambda: ingestion.run(
             pmids=args.pmids,
             storage_sample=args.storage_sample,
+            workers=args.workers,
             timeout=120 if args.quick else 600,
         ),
         "surveillance": lambda: surveillance.run(timeout=120 if args.quick else 300),

@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 from django.urls import NoReverseMatch, reverse, set_urlconf
@@ -132,6 +133,7 @@ COLD_P95_TARGET_MS = 300.0
 AFTER_PUBLICATION = "after a publication (the 10 s that follow, readers asking on)"
 AFTER_PUBLICATION_MAX_MS = 300.0
 AFTER_PUBLICATION_WINDOW_S = 10.0
+WORKER_MEMORY_MB = 400.0
 # What readers keep asking while a case is published: the pages whose values the
 # publication makes obsolete (counts, facet index, answer pages).
 AFTER_PUBLICATION_PAGES = (
@@ -281,6 +283,19 @@ class Gunicorn:
                 time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer {url} within {timeout:.0f} s")
 
+    def worker_peak_rss_mb(self) -> float | None:
+        """The largest peak resident memory (VmHWM) of the web workers (Linux /proc)."""
+        peaks = []
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+            for pid in children.split():
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            return None
+        return max(peaks) if peaks else None
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -325,12 +340,22 @@ def run(*, rounds: int, requests: int, seconds: float, concurrency: int = 2) -> 
         results = json.loads(done.stdout)
         soaked = [p["path"] for p in pages if p["name"] in AFTER_PUBLICATION_PAGES]
         published_at, requests = after_publication(spec, soaked, data)
+        memory = server.worker_peak_rss_mb()
     finally:
         server.stop()
     return [
         *figures(pages, results, pending),
         cold_figure(cold, results["cold"]),
         publication_figure(published_at, requests),
+        Figure(
+            "web memory",
+            "web worker peak memory (VmHWM, the larger of 2)",
+            memory,
+            "MB",
+            f"≤ {WORKER_MEMORY_MB:g}",
+            None if memory is None else memory <= WORKER_MEMORY_MB,
+            note="" if memory is not None else "not measured: no /proc",
+        ),
     ]
 
 
@@ -389,14 +414,15 @@ def publication_figure(published_at: float, requests: list) -> Figure:
     """The slowest request started in the window after the publication (target ≤ 300 ms)."""
     end = published_at + AFTER_PUBLICATION_WINDOW_S
     window = [r for r in requests if published_at <= r[0] <= end]
-    lat = [ms for _, ms, status in window if status == "200" and ms is not None]
+    timed = [(ms, path) for _, ms, status, path in window if status == "200" and ms is not None]
+    lat = [ms for ms, _ in timed]
     errors: dict[str, int] = {}
-    for _, _, status in window:
+    for _, _, status, _ in window:
         if status != "200":
             errors[status] = errors.get(status, 0) + 1
-    slowest = max(lat) if lat else None
+    slowest, slowest_path = max(timed) if timed else (None, "")
     ok = bool(lat) and not errors and slowest <= AFTER_PUBLICATION_MAX_MS
-    before = [ms for started, ms, status in requests if started < published_at and ms]
+    before = [ms for started, ms, _, _ in requests if started < published_at and ms]
     return Figure(
         "web",
         AFTER_PUBLICATION,
@@ -405,12 +431,13 @@ def publication_figure(published_at: float, requests: list) -> Figure:
         f"every request ≤ {AFTER_PUBLICATION_MAX_MS:g} ms",
         ok,
         note=(f"HTTP errors: {errors}; " if errors else "")
-        + f"slowest {slowest or 0:.1f} ms; {len(window)} requests in "
+        + f"slowest {slowest or 0:.1f} ms ({slowest_path}); {len(window)} requests in "
         + f"{AFTER_PUBLICATION_WINDOW_S:g} s, "
         + f"p95 {percentile(lat, 95) or 0:.1f} ms (before the publication: "
         + f"p95 {percentile(before, 95) or 0:.1f} ms)",
         extra={
             "slowest_ms": slowest,
+            "slowest_path": slowest_path,
             "p50_ms": percentile(lat, 50),
             "p95_ms": percentile(lat, 95),
             "requests": len(window),

@@ -53,6 +53,8 @@ def test_the_bench_harness_measures_every_figure_on_tiny_sizes(
     after = figures[("web", AFTER_PUBLICATION)]
     assert after["extra"]["requests"] >= 1 and after["value"] > 0
     assert "HTTP errors" not in after["note"], after
+    memory = figures[("web memory", "web worker peak memory (VmHWM, the larger of 2)")]
+    assert 20 < memory["value"] < 2000  # MB: measured, and plausible
     for figure in web:
         if figure is after:
             continue
