@@ -7,6 +7,7 @@ is reported as pending rather than failing the run.
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
+from django.core.cache import caches
 from django.urls import NoReverseMatch, reverse, set_urlconf
 
 from benchmarks.common import (
@@ -310,8 +313,13 @@ def run(*, rounds: int, requests: int, seconds: float, concurrency: int = 2) -> 
     data = fixtures()
     pages, pending = resolve(PAGES, data)
     cold = cold_queries()
-    env = child_env(DJANGO_SETTINGS_MODULE="benchmarks.settings")
+    # A cache of its own, empty: the server starts as a fresh deployment would (an
+    # earlier run's values, current or previous, would make the cold set warm), and
+    # this process's publication bumps the generation the server reads.
+    prefix = f"{settings.REDIS_KEY_PREFIX[:40]}-bench-{secrets.token_hex(4)}"
+    env = child_env(DJANGO_SETTINGS_MODULE="benchmarks.settings", REDIS_KEY_PREFIX=prefix)
     collectstatic(env)
+    own_prefix, caches["default"].key_prefix = caches["default"].key_prefix, prefix
     server = Gunicorn(env)
     try:
         server.wait_ready(pages[0]["path"])
@@ -343,6 +351,8 @@ def run(*, rounds: int, requests: int, seconds: float, concurrency: int = 2) -> 
         memory = server.worker_peak_rss_mb()
     finally:
         server.stop()
+        caches["default"].key_prefix = own_prefix
+        forget_keys(prefix)
     return [
         *figures(pages, results, pending),
         cold_figure(cold, results["cold"]),
@@ -357,6 +367,21 @@ def run(*, rounds: int, requests: int, seconds: float, concurrency: int = 2) -> 
             note="" if memory is not None else "not measured: no /proc",
         ),
     ]
+
+
+def forget_keys(prefix: str) -> None:
+    """Remove the run's own Redis keys (its cache, and Celery's under that prefix)."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    batch = []
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            client.delete(*batch)
+            batch = []
+    if batch:
+        client.delete(*batch)
 
 
 def publish_a_case(data: dict) -> tuple[float, int]:

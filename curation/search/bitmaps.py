@@ -298,6 +298,8 @@ def current() -> FacetIndex:
     held = _held.get("index")
     if held is not None and held.generation == gen:
         return held
+    if held is not None and not 0 <= gen - (held.generation or 0) <= cache.STALE_GENERATIONS:
+        held = None  # from many changes back: not served, even while the new one is built
     index = cache.cached(
         "facetindex",
         (),

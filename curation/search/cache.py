@@ -54,6 +54,11 @@ TIMEOUT = 6 * 3600  # seconds; a generation bump makes entries unreachable long 
 # How long a recomputation may hold its lock before another process may take over
 # (longer than a page takes cold; shorter than a reader would wait for a dead worker).
 LOCK_SECONDS = 30
+# How far behind a previous value may be (in generations: a publication bumps twice)
+# and still be served while it is recomputed: a page read often has one from the last
+# change or two; one nobody asked for since many changes is recomputed for its reader
+# instead of showing counts from many publications back.
+STALE_GENERATIONS = 8
 
 
 def _fresh() -> int:
@@ -148,28 +153,37 @@ def cached(
         later = leader and background and getattr(settings, "SEARCH_REFRESH_IN_BACKGROUND", False)
         if not leader or later:
             # Another process is recomputing this value (or a thread of this one is
-            # about to): serve the previous one.
-            stale = held if held is not None else cache.get(stale_key)
+            # about to): serve the previous one, if it is recent.
+            stale = held if held is not None else _recent(cache.get(stale_key), gen)
             if stale is not None:
                 if later:
-                    _refresh_in_background(kind, compute, key, stale_key, lock_key)
+                    _refresh_in_background(kind, compute, key, stale_key, lock_key, gen)
                 return stale
     except Exception:
         log.warning("search cache unavailable", exc_info=True)
         return compute()
     try:
         value = compute()
-        _store(key, stale_key, value)
+        _store(key, stale_key, value, gen)
     finally:
         if leader:
             _unlock(lock_key)
     return value
 
 
-def _store(key: str, stale_key: str, value) -> None:
+def _recent(stale, gen: int):
+    """The value of a stale entry ((its generation, value)) if it is at most
+    STALE_GENERATIONS behind `gen`, else None."""
+    if not isinstance(stale, tuple) or len(stale) != 2:
+        return None
+    stale_gen, value = stale
+    return value if 0 <= gen - stale_gen <= STALE_GENERATIONS else None
+
+
+def _store(key: str, stale_key: str, value, gen: int) -> None:
     if _settled():
         try:
-            cache.set_many({key: value, stale_key: value}, TIMEOUT)
+            cache.set_many({key: value, stale_key: (gen, value)}, TIMEOUT)
         except Exception:
             log.warning("search cache unavailable", exc_info=True)
 
@@ -188,10 +202,12 @@ _refresher: dict[str, threading.Thread] = {}
 _refresher_lock = threading.Lock()
 
 
-def _refresh_in_background(kind: str, compute, key: str, stale_key: str, lock_key: str) -> None:
+def _refresh_in_background(
+    kind: str, compute, key: str, stale_key: str, lock_key: str, gen: int
+) -> None:
     """compute() in this process's refreshing thread, stored for the generation, then
     unlocked."""
-    _refreshes.put((kind, compute, key, stale_key, lock_key))
+    _refreshes.put((kind, compute, key, stale_key, lock_key, gen))
     with _refresher_lock:
         thread = _refresher.get("thread")
         if thread is None or not thread.is_alive():  # first use, or a fork (gunicorn)
@@ -203,9 +219,9 @@ def _refresh_in_background(kind: str, compute, key: str, stale_key: str, lock_ke
 
 def _refresh_loop() -> None:
     while True:
-        kind, compute, key, stale_key, lock_key = _refreshes.get()
+        kind, compute, key, stale_key, lock_key, gen = _refreshes.get()
         try:
-            _store(key, stale_key, compute())
+            _store(key, stale_key, compute(), gen)
         except Exception:
             log.exception("recomputing the cached %s failed", kind)
         finally:

@@ -13,6 +13,8 @@ import subprocess
 import sys
 
 import pytest
+import redis
+from django.conf import settings
 from django.db import connection
 
 from benchmarks import ingestion, run, surveillance
@@ -97,7 +99,10 @@ def test_the_bench_harness_measures_every_figure_on_tiny_sizes(
     assert imported[0]["value"] == 300 and imported[0]["ok"] is True
     assert 0 < imported[2]["value"] < 2000  # MB of RSS: measured, and plausible
 
-    # The run cleaned up after itself: only the synthetic registry stays.
+    # The run cleaned up after itself: the server's cache of its own is gone from Redis,
+    # and only the synthetic registry stays.
+    client = redis.Redis.from_url(redis_url)
+    assert not list(client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX[:40]}-bench-*"))
     assert not Citation.objects.filter(pmid__gte=980_000_000).exists()
     assert not FetchJob.objects.exists()
     assert Case.objects.count() == 300

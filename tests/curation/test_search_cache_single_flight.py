@@ -73,3 +73,28 @@ def test_a_lock_left_by_a_dead_process_expires(monkeypatch):
     cache.delete(f"search:probe:lock:{gen}:{digest}")  # what the expiry does
     assert search_cache.cached("probe", ["dead"], lambda: "new") == "new"
     assert search_cache.cached("probe", ["dead"], lambda: "never") == "new"
+
+
+def test_a_value_from_many_changes_back_is_recomputed_not_served():
+    """A query nobody asked for many publications: its reader gets today's counts."""
+    assert search_cache.cached("probe", ["old"], lambda: "long ago") == "long ago"
+    for _ in range(search_cache.STALE_GENERATIONS + 1):
+        search_cache.bump()
+    slow = Slow("now")
+    leader = threading.Thread(target=lambda: search_cache.cached("probe", ["old"], slow))
+    leader.start()
+    assert slow.started.wait(10)
+    # Another process meanwhile: no recent previous value, so it computes for itself.
+    assert search_cache.cached("probe", ["old"], lambda: "computed") == "computed"
+    slow.release.set()
+    leader.join(10)
+
+
+def test_in_the_background_the_caller_gets_the_previous_value_and_the_next_the_new(settings):
+    settings.SEARCH_REFRESH_IN_BACKGROUND = True
+    assert search_cache.cached("probe", ["bg"], lambda: "before", background=True) == "before"
+    search_cache.bump()
+    got = search_cache.cached("probe", ["bg"], lambda: "after", background=True)
+    assert got == "before"  # no wait: the recomputation runs in this process's thread
+    assert search_cache.refreshes_done(timeout=10)
+    assert search_cache.cached("probe", ["bg"], lambda: "never called") == "after"
