@@ -35,6 +35,9 @@ from pyroaring import BitMap, FrozenBitMap
 from curation.search import cache
 
 EMPTY = FrozenBitMap()
+# How long one process may hold the right to build before another may take over: longer
+# than a build takes (1.6 s at 100,000 cases, 41 s at 1,000,000 measured).
+BUILD_LOCK_SECONDS = 300
 
 # Facets over a column of the case: facet -> column, grouped in the database.
 CASE_COLUMNS = {
@@ -306,6 +309,7 @@ def current() -> FacetIndex:
         lambda: build(gen),
         held=held,
         background=True,
+        lock_seconds=BUILD_LOCK_SECONDS,
     )
     with _lock:
         mine = _held.get("index")
