@@ -318,6 +318,14 @@ def current() -> FacetIndex:
     return index
 
 
+def is_current(index: FacetIndex) -> bool:
+    """Is `index` the registry generation's own (not the previous one, served while the
+    new one is built)? What is derived from a previous index must not be cached for the
+    new generation."""
+    gen = cache.generation()
+    return gen is None or index.generation == gen
+
+
 def forget_held() -> None:
     """Drop this process's index (tests: each test's registry is its own)."""
     with _lock:

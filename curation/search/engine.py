@@ -737,7 +737,9 @@ def _page(cases, params: SearchParams, resolved: Resolved, counting: Counting):
             "page",
             key,
             lambda: list(page.object_list),
-            bypass=resolved.bypass_cache,
+            # Sliced by the total: never kept for the generation when the total came from
+            # the previous generation's index (while the new one is built).
+            bypass=resolved.bypass_cache or not bitmaps.is_current(counting.index),
         )
     table = params.view == "table"
     rows = (

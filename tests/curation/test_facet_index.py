@@ -232,3 +232,23 @@ def test_without_background_refresh_the_next_request_sees_the_publication(redis_
     assert run_search(SearchParams()).total == 1
     make_published_case(label="second")
     assert run_search(SearchParams()).total == 2
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_page_cut_by_the_previous_index_is_not_kept_for_the_new_generation(redis_url, settings):
+    """While the index is rebuilt, a search by words is counted by the previous index
+    (which lacks the new case); the page sliced by that count must not stay cached for
+    the new generation (it hid a published case from the words' search)."""
+    settings.SEARCH_CACHE = True
+    make_published_case(label="first")
+    search_cache.forget_all()
+    bitmaps.current()
+    settings.SEARCH_REFRESH_IN_BACKGROUND = True
+    published = make_published_case(label="new", histology="zygomatic spindle cells")
+    params = SearchParams(q="zygomatic")
+    run_search(params)  # the previous index: none counted yet
+    assert search_cache.refreshes_done(timeout=30)
+    found = run_search(params)
+    assert found.total == 1
+    assert [case.pk for case in found.page.object_list] == [published.pk]
