@@ -50,6 +50,13 @@ CASE_COLUMNS = {
     "outcome": "outcome",
     "source": "source_depth",
 }
+# IHC results by marker, clone and result (the stains page's per-clone rates): the clone
+# as the stains page groups it (answers.clone_key: the controlled term, else the text).
+IHC_BY_CLONE = "ihcclone"
+# The clones as entered, by marker, of the tested results (the entity page lists them).
+CLONES_ENTERED = "clones"
+# Fusion findings by 5' gene, 3' gene (ids, None when not named) and method.
+FUSIONS = "fusions"
 
 
 @dataclass
@@ -60,8 +67,8 @@ class FacetIndex:
     published: FrozenBitMap  # every published case
     retracted: FrozenBitMap  # those whose paper is retracted (left out unless asked)
     # facet -> value -> cases: CASE_COLUMNS' facets, "age" (band key), "five" and "three"
-    # (gene id), "ihc" ((marker id, result)), and the child-row facets (finding, method,
-    # treatment, event; facets.CHILD_FACETS).
+    # (gene id), "ihc" ((marker id, result)), IHC_BY_CLONE, CLONES_ENTERED, FUSIONS, and
+    # the child-row facets (finding, method, treatment, event; facets.CHILD_FACETS).
     values: dict[str, dict[object, FrozenBitMap]] = field(default_factory=dict)
     # What the values are called: "family", "dx" (id -> name), "site" (code -> name),
     # "gene" (id -> approved symbol), "marker" (id -> name).
@@ -69,6 +76,10 @@ class FacetIndex:
     # Each published case's place in the result list's default order (newest
     # publication first, engine.ordered): rank[case id], -1 for ids not published.
     rank: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    # Numbers of each published case, by case id (NUMBERS; NaN, or -1 for "citation",
+    # when not reported or not published): medians and distinct papers of any set of
+    # cases without a query.
+    numbers: dict[str, np.ndarray] = field(default_factory=dict)
 
     def cases(self, facet: str, value) -> FrozenBitMap:
         return self.values.get(facet, {}).get(value, EMPTY)
@@ -100,6 +111,30 @@ def in_order(index: FacetIndex, cases, start: int, stop: int, matches=None) -> l
     else:
         chosen = np.argsort(ranks)[start:stop]
     return found[chosen].tolist()
+
+
+def values_of(index: FacetIndex, name: str, cases) -> np.ndarray:
+    """The reported values of number `name` (NUMBERS) of `cases`, NaNs left out."""
+    found = index.numbers[name][_array(cases)]
+    return found[~np.isnan(found)]
+
+
+def having(index: FacetIndex, name: str, cases) -> BitMap:
+    """Those of `cases` whose number `name` (NUMBERS) is reported."""
+    ids = _array(cases)
+    return BitMap(ids[~np.isnan(index.numbers[name][ids])].astype(np.uint32))
+
+
+def papers_of(index: FacetIndex, cases) -> int:
+    """How many distinct papers (primary citations) `cases` come from."""
+    citations = index.numbers["citation"][_array(cases)]
+    return int(np.unique(citations[citations >= 0]).size)
+
+
+def newest(cases, count: int) -> list[int]:
+    """The `count` highest case ids of `cases`, highest first (the cases a cell of
+    counts points to: the most recently entered)."""
+    return list(cases[-count:])[::-1] if count else []
 
 
 def intersect(sets) -> BitMap:
@@ -137,22 +172,34 @@ def agreement(index: FacetIndex, terms) -> dict[int, int]:
     return dict(zip(case_ids.tolist(), counts.tolist(), strict=True))
 
 
+def tested(of_result, cases) -> tuple[BitMap, int]:
+    """The cases of `cases` tested for a marker and how many of them were positive, from
+    the marker's cases by result (`of_result`: {result: cases}, for one clone or all):
+    a case is tested when it has a positive, negative or equivocal result
+    (immunoprofile.TESTED), positive when one of them is positive; each case once. The
+    one counting rule of a marker's rate (the entity page, the stains page, the
+    profile's differential)."""
+    from curation.search.immunoprofile import TESTED
+
+    found = BitMap.union(EMPTY, *(of_result.get(result, EMPTY) for result in TESTED)) & cases
+    return found, found.intersection_cardinality(of_result.get("positive", EMPTY))
+
+
 def tested_by_diagnosis(index: FacetIndex, cases, marker_ids) -> dict:
     """{(diagnosis id, name): {marker id: (positive, tested)}} among `cases`: for each
     final diagnosis and marker, the cases with a positive result and those tested
-    (positive, negative or equivocal: immunoprofile.TESTED, the one rule of a marker's
-    rate), each case once. Intersections only: no query."""
-    from curation.search.immunoprofile import TESTED
-
+    (`tested`). Intersections only: no query."""
     names = index.labels["dx"]
     counts: dict[tuple[int, str], dict[int, tuple[int, int]]] = {}
+    results = {result for _, result in index.values["ihc"]}
     for marker_id in marker_ids:
-        tested = cases & BitMap.union(EMPTY, *(index.cases("ihc", (marker_id, r)) for r in TESTED))
-        if not tested:
+        of_result = {result: index.cases("ihc", (marker_id, result)) for result in results}
+        tested_cases, _ = tested(of_result, cases)
+        if not tested_cases:
             continue
-        positive = tested & index.cases("ihc", (marker_id, "positive"))
+        positive = tested_cases & of_result.get("positive", EMPTY)
         for dx, of_dx in index.values["dx"].items():
-            n = tested.intersection_cardinality(of_dx)
+            n = tested_cases.intersection_cardinality(of_dx)
             if n:
                 pair = (positive.intersection_cardinality(of_dx), n)
                 counts.setdefault((dx, names.get(dx, "")), {})[marker_id] = pair
@@ -185,6 +232,50 @@ def _grouped(rows, keys: tuple[str, ...], case_field: str, within=None) -> dict:
     return {key: FrozenBitMap(cases) for key, cases in found.items() if cases}
 
 
+# The numbers kept per case (FacetIndex.numbers): name -> its column, as a float.
+NUMBERS = ("age", "size", "follow_up")
+
+
+def _numbers(cases) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The ids of `cases` in their order, and NUMBERS and "citation" by case id: read in
+    chunks (a million cases would be a million tuples at once)."""
+    from django.db.models import FloatField, Max
+    from django.db.models.functions import Cast
+
+    from curation.search.facets import age_in_years
+
+    top = cases.aggregate(top=Max("pk"))["top"]
+    size = 0 if top is None else top + 1
+    numbers = {name: np.full(size, np.nan) for name in NUMBERS}
+    numbers["citation"] = np.full(size, -1, dtype=np.int32)
+    columns = ("pk", "citation_id", "age_years", "size_as_float", "follow_up_as_float")
+    rows = cases.annotate(
+        age_years=Cast(age_in_years(), FloatField()),
+        size_as_float=Cast("size_mm", FloatField()),
+        follow_up_as_float=Cast("follow_up_months", FloatField()),
+    ).values_list(*columns)
+    order, chunk = [], []
+
+    def store():
+        ids = np.array([row[0] for row in chunk], dtype=np.int64)
+        order.append(ids)
+        numbers["citation"][ids] = [-1 if row[1] is None else row[1] for row in chunk]
+        for position, name in enumerate(NUMBERS, start=2):
+            numbers[name][ids] = np.array([row[position] for row in chunk], dtype=float)
+        chunk.clear()
+
+    for row in rows.iterator(chunk_size=CHUNK):
+        chunk.append(row)
+        if len(chunk) == CHUNK:
+            store()
+    if chunk:
+        store()
+    return (np.concatenate(order) if order else np.zeros(0, dtype=np.int64)), numbers
+
+
+CHUNK = 20000
+
+
 def build(generation: int | None = None) -> FacetIndex:
     """The index of the published registry as it is now: a fixed number of queries."""
     from curation.models import (
@@ -200,20 +291,19 @@ def build(generation: int | None = None) -> FacetIndex:
         Topography,
         Treatment,
     )
-    from curation.search.facets import CHILD_FACETS, LIST_ORDER, age_band
+    from curation.search.facets import CHILD_FACETS, CLONE_KEY, LIST_ORDER, age_band
+    from curation.search.immunoprofile import TESTED
 
     published = Case.objects.published()
-    order = np.fromiter(
-        published.order_by(*LIST_ORDER).values_list("pk", flat=True).iterator(chunk_size=20000),
-        dtype=np.int64,
-    )
-    rank = np.full(int(order.max()) + 1 if len(order) else 0, -1, dtype=np.int32)
+    order, numbers = _numbers(published.order_by(*LIST_ORDER))
+    rank = np.full(numbers["citation"].size, -1, dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
     index = FacetIndex(
         generation=generation,
         published=FrozenBitMap(order.astype(np.uint32)),
         retracted=FrozenBitMap(Case.objects.left_out().values_list("pk", flat=True)),
         rank=rank,
+        numbers=numbers,
     )
     values = index.values
     for facet, column in CASE_COLUMNS.items():
@@ -232,13 +322,28 @@ def build(generation: int | None = None) -> FacetIndex:
     values["age"] = {band: FrozenBitMap(cases) for band, cases in bands.items()}
     everyone = index.published
     fusions = FusionFinding.objects.all()
-    for facet, column in (("five", "five_prime_gene_id"), ("three", "three_prime_gene_id")):
-        values[facet] = {
-            gene: cases
-            for gene, cases in _grouped(fusions, (column,), "case_id", everyone).items()
-            if gene is not None
-        }
+    values[FUSIONS] = _grouped(
+        fusions, ("five_prime_gene_id", "three_prime_gene_id", "method"), "case_id", everyone
+    )
+    for facet, position in (("five", 0), ("three", 1)):
+        genes: dict[int, BitMap] = {}
+        for key, cases in values[FUSIONS].items():
+            if key[position] is not None:
+                genes.setdefault(key[position], BitMap()).update(cases)
+        values[facet] = {gene: FrozenBitMap(cases) for gene, cases in genes.items()}
     values["ihc"] = _grouped(IHCResult.objects.all(), ("marker_id", "result"), "case_id", everyone)
+    values[IHC_BY_CLONE] = _grouped(
+        IHCResult.objects.annotate(clone_key=CLONE_KEY),
+        ("marker_id", "clone_key", "result"),
+        "case_id",
+        everyone,
+    )
+    values[CLONES_ENTERED] = _grouped(
+        IHCResult.objects.filter(result__in=TESTED).exclude(clone=""),
+        ("marker_id", "clone"),
+        "case_id",
+        everyone,
+    )
     # The child-row facets (facets.CHILD_FACETS): a value's cases are those with a row
     # of that value in any of the facet's tables; "fusion" is any fusion row.
 
@@ -252,16 +357,8 @@ def build(generation: int | None = None) -> FacetIndex:
         found: dict[object, BitMap] = {}
         for model, column in definition.sources:
             rows = tables[model]
-            if column == "fusion":
-                grouped = {"fusion": BitMap.union(EMPTY, *values["three"].values())}
-                grouped["fusion"] |= BitMap.union(EMPTY, *values["five"].values())
-                # a fusion row with neither partner named is a fusion all the same
-                grouped["fusion"] |= BitMap(
-                    rows.filter(five_prime_gene=None, three_prime_gene=None).values_list(
-                        "case_id", flat=True
-                    )
-                )
-                grouped["fusion"] &= everyone
+            if column == "fusion":  # any fusion row, partners named or not
+                grouped = {"fusion": BitMap.union(EMPTY, *values[FUSIONS].values())}
             else:
                 grouped = _grouped(rows, (column,), "case_id", everyone)
             for value, cases in grouped.items():
@@ -324,6 +421,26 @@ def is_current(index: FacetIndex) -> bool:
     new generation."""
     gen = cache.generation()
     return gen is None or index.generation == gen
+
+
+def cached(kind: str, parts, compute, **options):
+    """compute(index) with the facet index of the registry's generation, cached for the
+    generation like cache.cached (same `options`); a value computed from the previous
+    generation's index (served while the new one is built) is returned, not kept: kept,
+    it would hide the change that started the generation until the next one."""
+
+    def from_index():
+        index = current()
+        return index.generation, compute(index)
+
+    _generation, value = cache.cached(
+        kind,
+        parts,
+        from_index,
+        keep=lambda computed: computed[0] == cache.generation(),
+        **options,
+    )
+    return value
 
 
 def forget_held() -> None:

@@ -128,6 +128,7 @@ def cached(
     held=None,
     background: bool = False,
     lock_seconds: int = LOCK_SECONDS,
+    keep=None,
 ):
     """compute(), or its value cached for this generation under (kind, parts).
 
@@ -137,6 +138,8 @@ def cached(
     exists, recompute in a thread and serve the previous value now (only with
     settings.SEARCH_REFRESH_IN_BACKGROUND): after a publication no request waits for
     the recomputation, and the new value serves from the moment it is stored.
+    `keep`: keep(value) says whether a computed value may be kept for the generation
+    (not when it was derived from a previous generation's facet index: bitmaps).
     """
     gen = None if bypass else generation()
     if gen is None:
@@ -157,14 +160,14 @@ def cached(
             stale = held if held is not None else _recent(cache.get(stale_key), gen)
             if stale is not None:
                 if later:
-                    _refresh_in_background(kind, compute, key, stale_key, lock_key, gen)
+                    _refresh_in_background(kind, compute, key, stale_key, lock_key, gen, keep)
                 return stale
     except Exception:
         log.warning("search cache unavailable", exc_info=True)
         return compute()
     try:
         value = compute()
-        _store(key, stale_key, value, gen)
+        _store(key, stale_key, value, gen, keep)
     finally:
         if leader:
             _unlock(lock_key)
@@ -180,8 +183,8 @@ def _recent(stale, gen: int):
     return value if 0 <= gen - stale_gen <= STALE_GENERATIONS else None
 
 
-def _store(key: str, stale_key: str, value, gen: int) -> None:
-    if _settled():
+def _store(key: str, stale_key: str, value, gen: int, keep=None) -> None:
+    if _settled() and (keep is None or keep(value)):
         try:
             cache.set_many({key: value, stale_key: (gen, value)}, TIMEOUT)
         except Exception:
@@ -203,11 +206,11 @@ _refresher_lock = threading.Lock()
 
 
 def _refresh_in_background(
-    kind: str, compute, key: str, stale_key: str, lock_key: str, gen: int
+    kind: str, compute, key: str, stale_key: str, lock_key: str, gen: int, keep
 ) -> None:
     """compute() in this process's refreshing thread, stored for the generation, then
     unlocked."""
-    _refreshes.put((kind, compute, key, stale_key, lock_key, gen))
+    _refreshes.put((kind, compute, key, stale_key, lock_key, gen, keep))
     with _refresher_lock:
         thread = _refresher.get("thread")
         if thread is None or not thread.is_alive():  # first use, or a fork (gunicorn)
@@ -219,9 +222,9 @@ def _refresh_in_background(
 
 def _refresh_loop() -> None:
     while True:
-        kind, compute, key, stale_key, lock_key, gen = _refreshes.get()
+        kind, compute, key, stale_key, lock_key, gen, keep = _refreshes.get()
         try:
-            _store(key, stale_key, compute(), gen)
+            _store(key, stale_key, compute(), gen, keep)
         except Exception:
             log.exception("recomputing the cached %s failed", kind)
         finally:

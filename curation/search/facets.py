@@ -22,6 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce, Trim
 
 from curation import molecular
 from curation.models import ClinicalEvent, FusionFinding, MolecularFinding, Treatment
@@ -32,6 +33,12 @@ PER_YEAR = {"years": 1, "months": 12, "weeks": Decimal("52.1775"), "days": Decim
 # The result list's order after relevance: newest publication first (the facet
 # index keeps each case's place in it: bitmaps.in_order).
 LIST_ORDER = ("-published_at", "-pk")
+
+
+# The clone an IHC result was stained with, as the stains page groups results: the
+# controlled term's name when the clone is a known one, else the text entered (spaces
+# trimmed); "" when none.
+CLONE_KEY = Coalesce("clone_term__name", Trim("clone"))
 
 
 def age_in_years():

@@ -19,13 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func, IntegerField, Q, Value, When
+from django.db.models import BooleanField, F, Func, IntegerField, Q, Value, When
 from django.db.models import Case as SqlCase
 
 MAX_TERMS = 12
 # A marker is *tested* in a case with one of these results ("not reported" and "not
 # performed" are not tests); a case with several results for a marker counts once,
-# positive if any was (count_tested).
+# positive if any was (bitmaps.tested).
 TESTED = ("positive", "negative", "equivocal")
 _SIGNS = {"+": "positive", "-": "negative", "\u2212": "negative", "\u2013": "negative"}
 _WORDS = {"pos": "positive", "positive": "positive", "neg": "negative", "negative": "negative"}
@@ -153,24 +153,6 @@ def parse_profile(text: str, markers: Iterable[tuple[int, str, Iterable[str]]]) 
 
 
 # -- the profile as a differential ----------------------------------------------------
-
-
-def count_tested(results, *by: str):
-    """IHC rows grouped by `by` with `tested` (cases with a positive, negative or
-    equivocal result) and `positive` (cases with a positive one): each case once per
-    group. The counting rule of a marker's rate (entity page, stains); the differential
-    counts the same way in the facet index (bitmaps.tested_by_diagnosis), and
-    tests/curation/test_facet_index.py holds the two to each other.
-    """
-    return (
-        results.filter(result__in=TESTED)
-        .order_by()
-        .values(*by)
-        .annotate(
-            tested=Count("case", distinct=True),
-            positive=Count("case", distinct=True, filter=Q(result="positive")),
-        )
-    )
 
 
 @dataclass(frozen=True)

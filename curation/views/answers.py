@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from curation.models import Diagnosis
 from curation.retractions import retracted_note
+from curation.search import bitmaps
 from curation.search import cache as search_cache
 from curation.search.answers import (
     FEW_TESTED,
@@ -44,10 +45,10 @@ def diagnosis(request, slug: str):
     note = retracted_note(request)
     retracted = note["included"]
     # Recounted once per registry generation (curation/search/cache.py), not per request.
-    summary = search_cache.cached(
+    summary = bitmaps.cached(
         "entity",
         [found.pk, retracted],
-        lambda: entity_summary(found, retracted=retracted),
+        lambda index: entity_summary(found, retracted=retracted, index=index),
         bypass=search_cache.bypassed(request.GET),
         background=True,
     )
@@ -97,10 +98,10 @@ def stains(request):
     bypass = search_cache.bypassed(request.GET)
     rows = []
     if not (errors or prompt):
-        rows = search_cache.cached(
+        rows = bitmaps.cached(
             "stains",
             [[d.pk for d in chosen], retracted],
-            lambda: separating_stains(chosen, retracted=retracted),
+            lambda index: separating_stains(chosen, retracted=retracted, index=index),
             bypass=bypass,
             background=True,
         )

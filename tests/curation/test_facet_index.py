@@ -8,18 +8,34 @@ list gives when that value is chosen.
 """
 
 import random
+import statistics
 from dataclasses import replace
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce, Trim
 from django.test.utils import CaptureQueriesContext
 
 from citations.models import Citation
-from curation.models import Case, ClinicalEvent, Gene, IHCResult, MolecularFinding, Treatment
+from curation.models import (
+    Case,
+    ClinicalEvent,
+    Clone,
+    Diagnosis,
+    FusionFinding,
+    Gene,
+    IHCResult,
+    MolecularFinding,
+    Treatment,
+)
+from curation.molecular import METHOD_CHOICES
+from curation.notation import format_fusion
 from curation.search import bitmaps
 from curation.search import cache as search_cache
+from curation.search.answers import cases_of, entity_summary, separating_stains
 from curation.search.engine import (
     CHILD_FACETS,
     COLUMN_FACETS,
@@ -28,7 +44,8 @@ from curation.search.engine import (
     ordered,
     run_search,
 )
-from curation.search.immunoprofile import count_tested
+from curation.search.facets import age_in_years
+from curation.search.immunoprofile import TESTED
 from curation.search.params import SearchParams
 from tests.factories import make_published_case
 
@@ -64,8 +81,35 @@ def registry(db):
     Case.objects.filter(pk__in=[c.pk for c in cases[::3]]).update(source_depth="full_text")
     Case.objects.filter(pk__in=[c.pk for c in cases[1::3]]).update(source_depth="abstract")
     Citation.objects.filter(pk__in=[c.citation_id for c in cases[10:25]]).update(retracted=True)
+    # Clones as curators enter them: some linked to the controlled term (grouped under
+    # its name whatever was typed), some typed with stray spaces, some left blank.
+    results = list(IHCResult.objects.filter(clone__gt="").select_related("marker"))
+    for result in rng.sample(results, len(results) // 3):
+        term = Clone.objects.filter(marker=result.marker, name__iexact=result.clone).first()
+        if term is not None:
+            IHCResult.objects.filter(pk=result.pk).update(
+                clone_term=term, clone=result.clone.lower()
+            )
+    for result in rng.sample(results, len(results) // 10):
+        IHCResult.objects.filter(pk=result.pk).update(clone=f" {result.clone} ")
+    for result in rng.sample(results, len(results) // 10):
+        IHCResult.objects.filter(pk=result.pk).update(clone="", clone_term=None)
     search_cache.forget_all()  # update() sends no signal
     return cases
+
+
+def count_tested(results, *by: str):
+    """The rule of a marker's rate, stated in SQL: per group, the cases with a positive,
+    negative or equivocal result (tested) and those with a positive one, each once."""
+    return (
+        results.filter(result__in=TESTED)
+        .order_by()
+        .values(*by)
+        .annotate(
+            tested=Count("case", distinct=True),
+            positive=Count("case", distinct=True, filter=Q(result="positive")),
+        )
+    )
 
 
 def sql_total(params: SearchParams) -> int:
@@ -145,9 +189,9 @@ def test_the_pages_list_the_cases_in_the_order_the_database_sorts_them(registry)
             assert shown == expected[(at - 1) * 10 : at * 10], (params, number)
 
 
-def test_the_differential_counts_stains_as_the_entity_pages_do(registry):
-    """The profile's differential (facet index) and the entity and stains pages (SQL,
-    immunoprofile.count_tested): the same positive and tested cases per diagnosis."""
+def test_the_differential_counts_stains_as_sql_counts_them(registry):
+    """The profile's differential (facet index) and the rule stated in SQL: the same
+    positive and tested cases per diagnosis."""
     index = bitmaps.current()
     markers = sorted({marker for marker, _ in index.values["ihc"]})
     cases = index.published - index.retracted
@@ -163,6 +207,139 @@ def test_the_differential_counts_stains_as_the_entity_pages_do(registry):
         key = (row["case__final_diagnosis_id"], row["case__final_diagnosis__name"])
         expected.setdefault(key, {})[row["marker_id"]] = (row["positive"], row["tested"])
     assert found == expected and len(expected) > 3
+
+
+def sql_entity(diagnosis, retracted: bool) -> dict:
+    """An entity page's numbers counted in SQL over its cases (what the index must give)."""
+    cases = cases_of(diagnosis, retracted=retracted)
+    ihc = IHCResult.objects.filter(case__in=cases.values("pk"))
+    rates = {
+        row["marker__name"]: (row["positive"], row["tested"])
+        for row in count_tested(ihc, "marker__name")
+    }
+    clones = {}
+    for marker, clone in (
+        ihc.filter(result__in=TESTED).exclude(clone="").values_list("marker__name", "clone")
+    ):
+        clones.setdefault(marker, set()).add(clone)
+    ages = [
+        float(v)
+        for v in cases.annotate(years=age_in_years()).values_list("years", flat=True)
+        if v is not None
+    ]
+    followed = cases.filter(follow_up_months__isnull=False)
+    events = ClinicalEvent.objects.filter(case__in=followed.values("pk"))
+    return {
+        "n_cases": cases.count(),
+        "n_papers": cases.values("citation").distinct().count(),
+        "grades": dict(cases.values_list("evidence_grade").annotate(n=Count("pk"))),
+        "sex": dict(
+            cases.filter(sex__in=("female", "male")).values_list("sex").annotate(n=Count("pk"))
+        ),
+        "sites": sorted(
+            cases.filter(topography__isnull=False)
+            .values_list("topography__code", "topography__name")
+            .annotate(n=Count("pk")),
+            key=lambda site: (-site[2], site[0]),
+        ),
+        "age": (len(ages), min(ages, default=None), max(ages, default=None)),
+        "sizes": sorted(
+            float(s) for s in cases.exclude(size_mm=None).values_list("size_mm", flat=True)
+        ),
+        "ihc": rates,
+        "clones": clones,
+        "treatments": dict(
+            Treatment.objects.filter(case__in=cases.values("pk"))
+            .values_list("kind")
+            .annotate(n=Count("case", distinct=True))
+        ),
+        "fusions": {
+            (format_fusion(five, three), dict(METHOD_CHOICES).get(method, "not recorded")): n
+            for five, three, method, n in FusionFinding.objects.filter(case__in=cases.values("pk"))
+            .values_list("five_prime_gene__symbol", "three_prime_gene__symbol", "method")
+            .annotate(n=Count("case", distinct=True))
+        },
+        "followed": followed.count(),
+        "recurrence": events.filter(kind="local_recurrence").values("case").distinct().count(),
+        "metastasis": events.filter(kind__in=ClinicalEvent.METASTASES)
+        .values("case")
+        .distinct()
+        .count(),
+        "newest": list(cases.order_by("-published_at", "-pk").values_list("pk", flat=True)[:10]),
+    }
+
+
+def shown_entity(summary) -> dict:
+    """The same numbers as the entity page shows them."""
+    age = summary["age"]
+    kinds = {label: kind for kind, label in Treatment.Kind.choices}
+    return {
+        "n_cases": summary["n_cases"],
+        "n_papers": summary["n_papers"],
+        "grades": {code: n for code, _label, n in summary["grades"] if n},
+        "sex": {sex: n for sex, n in summary["sex"].items() if n},
+        "sites": summary["sites"],
+        "age": (age["n"], age["min"], age["max"]),
+        "ihc": {rate.marker: (rate.positive, rate.tested) for rate in summary["ihc"]},
+        "clones": {rate.marker: set(rate.clones) for rate in summary["ihc"] if rate.clones},
+        "treatments": {kinds[label]: n for label, n in summary["treatments"]},
+        "fusions": {(f["notation"], f["method"]): f["n"] for f in summary["fusions"]},
+        "followed": summary["course"]["followed"],
+        "recurrence": summary["course"]["recurrence"],
+        "metastasis": summary["course"]["metastasis"],
+        "newest": [case.pk for case in summary["newest"]],
+    }
+
+
+def test_an_entity_pages_numbers_are_those_sql_counts(registry):
+    """The entity page counts in the facet index; SQL over the entity's cases (its
+    subtypes' included, retracted papers' only when asked) gives the same numbers."""
+    entities = list(
+        Diagnosis.objects.filter(
+            Q(pk__in=Case.objects.values("final_diagnosis"))
+            | Q(subtypes__in=Case.objects.values("final_diagnosis"))
+        ).distinct()
+    )
+    assert len(entities) > 5
+    for diagnosis in entities:
+        for retracted in (False, True):
+            summary = entity_summary(diagnosis, retracted=retracted)
+            expected = sql_entity(diagnosis, retracted)
+            sizes = expected.pop("sizes")
+            assert shown_entity(summary) == {
+                **expected,
+                "grades": {k: n for k, n in expected["grades"].items() if k},
+            }, (diagnosis.name, retracted)
+            median = summary["size"]["median"]
+            assert summary["size"]["n"] == len(sizes)
+            assert median == (statistics.median(sizes) if sizes else None)
+
+
+def test_the_stains_page_counts_each_clone_as_sql_groups_it(registry):
+    """Per clone (the controlled term's name, else the text trimmed): the same positive
+    and tested cases as SQL grouping by that clone."""
+    clone = Coalesce("clone_term__name", Trim("clone"))
+    linked = IHCResult.objects.exclude(clone_term=None).values("case__final_diagnosis")
+    diagnoses = [
+        *Diagnosis.objects.filter(pk__in=linked)[:2],
+        *Diagnosis.objects.filter(cases__isnull=False).exclude(pk__in=linked).distinct()[:2],
+    ]
+    assert len(diagnoses) == 4
+    rows = separating_stains(diagnoses)
+    assert any(row.clones for row in rows)
+    for position, diagnosis in enumerate(diagnoses):
+        ihc = IHCResult.objects.filter(case__in=cases_of(diagnosis).values("pk"))
+        expected = {
+            (row["marker__name"], row["key"]): (row["positive"], row["tested"])
+            for row in count_tested(ihc.annotate(key=clone), "marker__name", "key")
+        }
+        found = {}
+        for row in rows:
+            cell = row.cells[position]
+            for key, per_clone in cell.by_clone.items() if cell else ():
+                found[(row.marker, key)] = (per_clone.positive, per_clone.tested)
+        assert found == expected, diagnosis.name
+        assert any(key == "" for _, key in found)  # "clone not recorded" is a cell too
 
 
 def test_a_facets_own_choice_leaves_its_other_values_counted(registry):
