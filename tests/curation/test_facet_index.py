@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce, Trim
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from citations.models import Citation
 from curation.models import (
@@ -429,3 +430,23 @@ def test_a_page_cut_by_the_previous_index_is_not_kept_for_the_new_generation(red
     found = run_search(params)
     assert found.total == 1
     assert [case.pk for case in found.page.object_list] == [published.pk]
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_counted_by_the_previous_index_is_not_kept_for_the_new_generation(
+    redis_url, settings, client
+):
+    """An entity page asked while the index is rebuilt after a publication is counted by
+    the previous index; kept for the new generation, it would leave the new case out of
+    the page until the next publication."""
+    settings.SEARCH_CACHE = True
+    make_published_case(label="first")
+    search_cache.forget_all()
+    bitmaps.current()
+    settings.SEARCH_REFRESH_IN_BACKGROUND = True
+    make_published_case(label="new")
+    url = reverse("curation:diagnosis", args=["inflammatory-myofibroblastic-tumor"])
+    assert client.get(url).context["n_cases"] == 1  # the previous index, while rebuilt
+    assert search_cache.refreshes_done(timeout=30)
+    assert client.get(url).context["n_cases"] == 2
