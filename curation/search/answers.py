@@ -216,16 +216,12 @@ def _rate(marker: str, of_result, cases) -> MarkerRate | None:
     return MarkerRate(marker, positive, len(tested), cases=cases)
 
 
-def _counted(index, *, retracted: bool):
-    """The published cases as the answers count them: those of retracted papers only
-    with `retracted` (Case.objects.counted)."""
-    return index.published if retracted else index.published - index.retracted
-
-
 def cases_in_index(index, diagnosis: Diagnosis, *, retracted: bool = False):
     """cases_of(), from the facet index: a bitmap."""
     subtypes = Diagnosis.objects.filter(parent=diagnosis).values_list("pk", flat=True)
-    return index.union("dx", [diagnosis.pk, *subtypes]) & _counted(index, retracted=retracted)
+    return index.union("dx", [diagnosis.pk, *subtypes]) & bitmaps.counted(
+        index, retracted=retracted
+    )
 
 
 def entity_summary(diagnosis: Diagnosis, *, retracted: bool = False, index=None) -> dict:
@@ -245,8 +241,7 @@ def entity_summary(diagnosis: Diagnosis, *, retracted: bool = False, index=None)
     sites = sorted(
         (
             (code, labels.get(code, ""), n)
-            for code in index.values["site"]
-            if (n := count("site", code))
+            for code, n in bitmaps.counts(index, "site", found).items()
         ),
         key=lambda site: (-site[2], site[0]),
     )
@@ -285,8 +280,7 @@ def entity_summary(diagnosis: Diagnosis, *, retracted: bool = False, index=None)
     treatments = sorted(
         (
             (kinds.get(kind, kind), n)
-            for kind in index.values["treatment"]
-            if (n := count("treatment", kind))
+            for kind, n in bitmaps.counts(index, "treatment", found).items()
         ),
         key=lambda treatment: (-treatment[1], treatment[0]),
     )

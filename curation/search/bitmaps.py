@@ -113,6 +113,21 @@ def in_order(index: FacetIndex, cases, start: int, stop: int, matches=None) -> l
     return found[chosen].tolist()
 
 
+def counted(index: FacetIndex, *, retracted: bool = False) -> FrozenBitMap:
+    """The published cases as searches and answers count them: those of retracted papers
+    only with `retracted` (Case.objects.counted)."""
+    return index.published if retracted else index.published - index.retracted
+
+
+def counts(index: FacetIndex, facet: str, cases) -> dict:
+    """{value: how many of `cases` have it} for the values of `facet` some of them have."""
+    return {
+        value: n
+        for value, of_value in index.values.get(facet, {}).items()
+        if (n := cases.intersection_cardinality(of_value))
+    }
+
+
 def values_of(index: FacetIndex, name: str, cases) -> np.ndarray:
     """The reported values of number `name` (NUMBERS) of `cases`, NaNs left out."""
     found = index.numbers[name][_array(cases)]

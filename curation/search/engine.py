@@ -457,7 +457,7 @@ class Counting:
         """`profile=False`: the profile is not a filter (its differential's cases)."""
         self.params, self.resolved = params, resolved
         index = self.index = bitmaps.current()
-        must = [index.published if params.retracted else index.published - index.retracted]
+        must = [bitmaps.counted(index, retracted=params.retracted)]
         words = _word_matches(params, resolved)
         if words is not None:
             must.append(words)
@@ -504,11 +504,7 @@ class Counting:
 
     def _counted(self, name: str, cases: BitMap) -> list[tuple[object, int]]:
         """(value, cases) of facet `name` among `cases`, values with none left out."""
-        found = [
-            (value, cases.intersection_cardinality(those))
-            for value, those in self.index.values.get(name, {}).items()
-        ]
-        return [(value, n) for value, n in found if n]
+        return list(bitmaps.counts(self.index, name, cases).items())
 
     def _count(self, name: str) -> list[FacetValue]:
         params, labels = self.params, self.index.labels

@@ -1,45 +1,36 @@
-"""A gene's fusion partners in published cases, with their sites and diagnoses."""
+"""A gene's fusion partners in published cases, with their sites and diagnoses.
+
+Counted in the facet index (curation/search/bitmaps.py): the published cases of each
+fusion (5' gene, 3' gene, method) intersected with those of each site and diagnosis.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from pyroaring import BitMap
 
-from django.db.models import Count
-
-from curation.models import FusionFinding
+from curation.search import bitmaps
 
 UNKNOWN = "?"
 
 
-def gene_partners(gene, *, gene_is: str) -> list[dict]:
-    """Partners of `gene` when it is the 5' (`five`) or 3' (`three`) gene: three GROUP BYs.
+def gene_partners(gene, *, gene_is: str, index=None) -> list[dict]:
+    """Partners of `gene` when it is the 5' (`five`) or 3' (`three`) gene, from the facet
+    index (`index`, else the current one); every published case (those of retracted
+    papers included).
 
     Each partner's `query` is the search that lists its cases; links are the view's.
     """
-    mine, other = ("five_prime_gene", "three_prime_gene")
-    if gene_is == "three":
-        mine, other = other, mine
-    findings = FusionFinding.objects.filter(case__status="published", **{mine: gene}).order_by()
-    partner = f"{other}__symbol"
-    rows = findings.values(partner).annotate(n=Count("case", distinct=True))
-    sites = findings.values(partner, "case__topography__code", "case__topography__name").annotate(
-        n=Count("case", distinct=True)
-    )
-    diagnoses = findings.values(partner, "case__final_diagnosis__name").annotate(
-        n=Count("case", distinct=True)
-    )
-    by_site, by_dx = defaultdict(list), defaultdict(list)
-    for row in sites:
-        if row["case__topography__code"]:
-            by_site[row[partner]].append(
-                (row["case__topography__code"], row["case__topography__name"], row["n"])
-            )
-    for row in diagnoses:
-        if row["case__final_diagnosis__name"]:
-            by_dx[row[partner]].append((row["case__final_diagnosis__name"], row["n"]))
+    index = index or bitmaps.current()
+    mine, other = (0, 1) if gene_is == "five" else (1, 0)
+    by_partner: dict[int | None, BitMap] = {}
+    for key, of_fusion in index.values[bitmaps.FUSIONS].items():
+        if key[mine] == gene.pk:
+            by_partner.setdefault(key[other], BitMap()).update(of_fusion)
+    symbols, sites = index.labels["gene"], index.labels["site"]
+    diagnoses = index.labels["dx"]
     result = []
-    for row in rows:
-        symbol = row[partner]
+    for partner, cases in by_partner.items():
+        symbol = symbols.get(partner) if partner is not None else None
         if gene_is == "three":
             notation = f"{symbol or UNKNOWN}::{gene.symbol}"
             query = {"three": gene.symbol, **({"five": symbol} if symbol else {})}
@@ -50,9 +41,21 @@ def gene_partners(gene, *, gene_is: str) -> list[dict]:
             {
                 "symbol": symbol or "",
                 "notation": notation,
-                "cases": row["n"],
-                "sites": sorted(by_site[symbol], key=lambda s: (-s[2], s[0])),
-                "diagnoses": sorted(by_dx[symbol], key=lambda d: (-d[1], d[0])),
+                "cases": len(cases),
+                "sites": sorted(
+                    (
+                        (code, sites.get(code, ""), n)
+                        for code, n in bitmaps.counts(index, "site", cases).items()
+                    ),
+                    key=lambda s: (-s[2], s[0]),
+                ),
+                "diagnoses": sorted(
+                    (
+                        (diagnoses.get(dx, ""), n)
+                        for dx, n in bitmaps.counts(index, "dx", cases).items()
+                    ),
+                    key=lambda d: (-d[1], d[0]),
+                ),
                 "query": query,
             }
         )

@@ -1,11 +1,14 @@
-"""Statistics of the published registry: every number of the statistics page."""
+"""Statistics of the published registry: every number of the statistics page.
+
+Counted in the facet index (curation/search/bitmaps.py) by intersections: no query
+once the index of the registry's generation is held (a GROUP BY per chart took
+seconds at 1,000,000 cases).
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count
-
-from curation.models import Case, ClinicalEvent, FusionFinding
-from curation.search.facets import age_band_expression
+from curation.models import Case, ClinicalEvent
+from curation.search import bitmaps
 from curation.search.params import AGE_BANDS
 
 TOP = 20  # bars per chart (the largest counts); the table says when more exist
@@ -15,80 +18,64 @@ def _chart(key: str, title: str, label: str, rows: list[tuple[str, int]], note: 
     return {"key": key, "title": title, "label": label, "rows": rows, "note": note}
 
 
-def _top_terms(published, term: str) -> list[tuple[str, int]]:
-    """The TOP vocabulary terms (by name) that most published cases have, most first."""
-    rows = (
-        published.filter(**{f"{term}__isnull": False})
-        .values(f"{term}__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", f"{term}__name")[:TOP]
-    )
-    return [(r[f"{term}__name"], r["n"]) for r in rows]
+def _top(index, facet: str, cases) -> list[tuple[str, int]]:
+    """The TOP values (by name) of `facet` that most of `cases` have, most first."""
+    names = index.labels[facet]
+    rows = [(names.get(value, ""), n) for value, n in bitmaps.counts(index, facet, cases).items()]
+    return sorted(rows, key=lambda row: (-row[1], row[0]))[:TOP]
 
 
-def registry_stats(*, retracted: bool = False) -> list[dict]:
-    """Every number of the page: one GROUP BY query per chart, computed in the database.
+def registry_stats(*, retracted: bool = False, index=None) -> list[dict]:
+    """Every number of the page, from the facet index (`index`, else the current one).
 
     The cases of retracted papers count only with `retracted` (Case.objects.counted).
     """
-    published = Case.objects.counted(retracted=retracted).order_by()
-    charts = []
-
-    charts.append(
-        _chart(
-            "diagnosis",
-            "Cases by diagnosis",
-            "Diagnosis",
-            _top_terms(published, "final_diagnosis"),
-        )
-    )
-    charts.append(
+    index = index or bitmaps.current()
+    published = bitmaps.counted(index, retracted=retracted)
+    charts = [
+        _chart("diagnosis", "Cases by diagnosis", "Diagnosis", _top(index, "dx", published)),
         _chart(
             "family",
             "Cases by WHO family",
             "WHO family",
-            _top_terms(published, "final_diagnosis__family"),
+            _top(index, "family", published),
             note="The family of the final diagnosis in the WHO classification (5th edition).",
-        )
-    )
-
-    rows = (
-        published.filter(topography__isnull=False)
-        .values("topography__code", "topography__name")
-        .annotate(n=Count("pk"))
-        .order_by("topography__code")
-    )
+        ),
+    ]
+    sites = index.labels["site"]
     charts.append(
         _chart(
             "site",
             "Cases by site",
             "Site (ICD-O-3)",
-            [(f"{r['topography__code']} {r['topography__name']}", r["n"]) for r in rows],
+            [
+                (f"{code} {sites.get(code, '')}", n)
+                for code, n in sorted(bitmaps.counts(index, "site", published).items())
+            ],
         )
     )
 
-    rows = (
-        FusionFinding.objects.filter(case__in=published.values("pk"))
-        .order_by()
-        .values("five_prime_gene__symbol", "three_prime_gene__symbol")
-        .annotate(n=Count("case", distinct=True))
-        .order_by("-n", "three_prime_gene__symbol", "five_prime_gene__symbol")[:TOP]
-    )
+    genes = index.labels["gene"]
+    pairs: dict[tuple, object] = {}
+    for (five, three, _method), of_fusion in index.values[bitmaps.FUSIONS].items():
+        pairs[(five, three)] = of_fusion | pairs.get((five, three), bitmaps.EMPTY)
+    fusions = [
+        (genes.get(five), genes.get(three), n)
+        for (five, three), of_pair in pairs.items()
+        if (n := published.intersection_cardinality(of_pair))
+    ]
+    fusions.sort(key=lambda f: (-f[2], f[1] is None, f[1] or "", f[0] is None, f[0] or ""))
     charts.append(
         _chart(
             "fusion",
             "Cases by fusion",
             "Fusion",
-            [
-                (f"{r['five_prime_gene__symbol'] or '?'}::{r['three_prime_gene__symbol']}", r["n"])
-                for r in rows
-            ],
+            [(f"{five or '?'}::{three}", n) for five, three, n in fusions[:TOP]],
             note="“?” is an unknown 5' partner (a break-apart FISH).",
         )
     )
 
-    rows = published.values("evidence_grade").annotate(n=Count("pk"))
-    grades = {r["evidence_grade"]: r["n"] for r in rows}
+    grades = bitmaps.counts(index, "grade", published)
     charts.append(
         _chart(
             "grade",
@@ -99,24 +86,14 @@ def registry_stats(*, retracted: bool = False) -> list[dict]:
         )
     )
 
-    followed = published.filter(follow_up_months__isnull=False)
-    events = (
-        ClinicalEvent.objects.filter(case__in=followed.values("pk"))
-        .order_by()
-        .values("kind")
-        .annotate(n=Count("case", distinct=True))
-    )
-    with_event = {r["kind"]: r["n"] for r in events}
-    n_followed = followed.count()
-    metastasis = sum(
-        with_event.get(kind, 0)
-        for kind in ("regional_metastasis", "distant_metastasis", "metastasis")
-    )
+    followed = bitmaps.having(index, "follow_up", published)
+    events = bitmaps.counts(index, "event", followed)
+    metastasis = followed.intersection_cardinality(index.union("event", ClinicalEvent.METASTASES))
     course = [
-        ("Followed up", n_followed),
-        ("Local recurrence", with_event.get("local_recurrence", 0)),
+        ("Followed up", len(followed)),
+        ("Local recurrence", events.get("local_recurrence", 0)),
         ("Metastasis (regional or distant)", metastasis),
-        ("Died of disease", with_event.get("death_of_disease", 0)),
+        ("Died of disease", events.get("death_of_disease", 0)),
     ]
     charts.append(
         _chart(
@@ -128,34 +105,26 @@ def registry_stats(*, retracted: bool = False) -> list[dict]:
         )
     )
 
-    rows = (
-        published.filter(age__isnull=False)
-        .annotate(band=age_band_expression())
-        .values("band")
-        .annotate(n=Count("pk"))
-    )
-    counts = {r["band"]: r["n"] for r in rows}
+    bands = bitmaps.counts(index, "age", published)
     charts.append(
         _chart(
             "age",
             "Age at diagnosis",
             "Age",
-            [(label, counts.get(key, 0)) for key, label, _, _ in AGE_BANDS],
+            [(label, bands.get(key, 0)) for key, label, _, _ in AGE_BANDS],
         )
     )
 
-    rows = (
-        published.filter(citation__year__isnull=False)
-        .values("citation__year")
-        .annotate(n=Count("citation", distinct=True))
-        .order_by("citation__year")
-    )
+    years = [
+        (str(year), bitmaps.papers_of(index, published & of_year))
+        for year, of_year in sorted(index.values["year"].items())
+    ]
     charts.append(
         _chart(
             "year",
             "Case reports per publication year",
             "Year",
-            [(str(r["citation__year"]), r["n"]) for r in rows],
+            [(year, n) for year, n in years if n],
             note="Papers with at least one published case, by the year PubMed gives.",
         )
     )

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from curation.models import Figure, resolve_gene
+from curation.search import bitmaps
 from curation.search import cache as search_cache
 from curation.search.partners import gene_partners
 
@@ -41,10 +42,13 @@ def gene(request, symbol: str):
         return redirect("curation:gene", found.gene.symbol)
     target = found.gene
     # Recounted once per registry generation (curation/search/cache.py), not per request.
-    as_three, as_five = search_cache.cached(
+    as_three, as_five = bitmaps.cached(
         "gene-partners",
         target.pk,
-        lambda: (gene_partners(target, gene_is="three"), gene_partners(target, gene_is="five")),
+        lambda index: (
+            gene_partners(target, gene_is="three", index=index),
+            gene_partners(target, gene_is="five", index=index),
+        ),
         bypass=search_cache.bypassed(request.GET),
         background=True,
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from curation.models import Case
 from curation.retractions import retracted_note
+from curation.search import bitmaps
 from curation.search import cache as search_cache
 from curation.search.answers import entity_url
 from curation.search.stats import registry_stats
@@ -15,12 +15,12 @@ def stats(request):
     note = retracted_note(request)
     retracted = note["included"]
     # Recounted once per registry generation (curation/search/cache.py), not per request.
-    charts, total = search_cache.cached(
+    charts, total = bitmaps.cached(
         "stats",
         [("retracted", retracted)],
-        lambda: (
-            registry_stats(retracted=retracted),
-            Case.objects.counted(retracted=retracted).count(),
+        lambda index: (
+            registry_stats(retracted=retracted, index=index),
+            len(bitmaps.counted(index, retracted=retracted)),
         ),
         bypass=search_cache.bypassed(request.GET),
         background=True,

@@ -45,9 +45,11 @@ from curation.search.engine import (
     ordered,
     run_search,
 )
-from curation.search.facets import age_in_years
+from curation.search.facets import age_band_expression, age_in_years
 from curation.search.immunoprofile import TESTED
-from curation.search.params import SearchParams
+from curation.search.params import AGE_BANDS, SearchParams
+from curation.search.partners import gene_partners
+from curation.search.stats import registry_stats
 from tests.factories import make_published_case
 
 pytestmark = pytest.mark.postgres
@@ -341,6 +343,108 @@ def test_the_stains_page_counts_each_clone_as_sql_groups_it(registry):
                 found[(row.marker, key)] = (per_clone.positive, per_clone.tested)
         assert found == expected, diagnosis.name
         assert any(key == "" for _, key in found)  # "clone not recorded" is a cell too
+
+
+def sql_stats(retracted: bool) -> dict:
+    """The statistics page's charts counted in SQL (what the index must give)."""
+    cases = Case.objects.counted(retracted=retracted).order_by()
+
+    def top(term):
+        rows = cases.exclude(**{term: None}).values_list(f"{term}__name").annotate(n=Count("pk"))
+        return sorted(rows, key=lambda row: (-row[1], row[0]))[:20]
+
+    fusions = (
+        FusionFinding.objects.filter(case__in=cases.values("pk"))
+        .values_list("five_prime_gene__symbol", "three_prime_gene__symbol")
+        .annotate(n=Count("case", distinct=True))
+        .order_by("-n", "three_prime_gene__symbol", "five_prime_gene__symbol")[:20]
+    )
+    grades = dict(cases.values_list("evidence_grade").annotate(n=Count("pk")))
+    followed = cases.exclude(follow_up_months=None)
+    events = ClinicalEvent.objects.filter(case__in=followed.values("pk"))
+
+    def with_event(kinds):
+        return events.filter(kind__in=kinds).values("case").distinct().count()
+
+    bands = dict(
+        cases.exclude(age=None)
+        .annotate(band=age_band_expression())
+        .values_list("band")
+        .annotate(n=Count("pk"))
+    )
+    years = (
+        cases.exclude(citation__year=None)
+        .values_list("citation__year")
+        .annotate(n=Count("citation", distinct=True))
+        .order_by("citation__year")
+    )
+    return {
+        "diagnosis": top("final_diagnosis"),
+        "family": top("final_diagnosis__family"),
+        "site": [
+            (f"{code} {name}", n)
+            for code, name, n in cases.exclude(topography=None)
+            .values_list("topography__code", "topography__name")
+            .annotate(n=Count("pk"))
+            .order_by("topography__code")
+        ],
+        "fusion": [(f"{five or '?'}::{three}", n) for five, three, n in fusions],
+        "grade": [(label, grades.get(code, 0)) for code, label in Case.Grade.choices],
+        "course": [
+            ("Followed up", followed.count()),
+            ("Local recurrence", with_event(["local_recurrence"])),
+            ("Metastasis (regional or distant)", with_event(ClinicalEvent.METASTASES)),
+            ("Died of disease", with_event(["death_of_disease"])),
+        ],
+        "age": [(label, bands.get(key, 0)) for key, label, _, _ in AGE_BANDS],
+        "year": [(str(year), n) for year, n in years],
+    }
+
+
+def test_the_statistics_are_those_sql_counts(registry):
+    for retracted in (False, True):
+        charts = {chart["key"]: chart["rows"] for chart in registry_stats(retracted=retracted)}
+        assert charts == sql_stats(retracted), retracted
+
+
+def sql_partners(gene, gene_is: str) -> dict:
+    """A gene's partners counted in SQL: {notation: (cases, sites, diagnoses)}."""
+    mine, other = ("five_prime_gene", "three_prime_gene")
+    if gene_is == "three":
+        mine, other = other, mine
+    found = {}
+    rows = FusionFinding.objects.filter(case__status="published", **{mine: gene})
+    for partner in set(rows.values_list(f"{other}__symbol", flat=True)):
+        cases = Case.objects.filter(
+            pk__in=rows.filter(**{f"{other}__symbol": partner}).values("case")
+        )
+        notation = (
+            f"{partner or '?'}::{gene.symbol}"
+            if gene_is == "three"
+            else f"{gene.symbol}::{partner}"
+        )
+        sites = cases.exclude(topography=None).values_list("topography__code", "topography__name")
+        diagnoses = cases.exclude(final_diagnosis=None).values_list("final_diagnosis__name")
+        found[notation] = (
+            cases.count(),
+            sorted(sites.annotate(n=Count("pk")), key=lambda s: (-s[2], s[0])),
+            sorted(diagnoses.annotate(n=Count("pk")), key=lambda d: (-d[1], d[0])),
+        )
+    return found
+
+
+def test_a_genes_partners_are_those_sql_counts(registry):
+    genes = Gene.objects.filter(
+        Q(fusions_as_five_prime__isnull=False) | Q(fusions_as_three_prime__isnull=False)
+    ).distinct()
+    assert genes.count() > 3
+    for gene in genes:
+        for gene_is in ("five", "three"):
+            partners = {
+                p["notation"]: (p["cases"], p["sites"], p["diagnoses"])
+                for p in gene_partners(gene, gene_is=gene_is)
+            }
+            assert partners == sql_partners(gene, gene_is), (gene.symbol, gene_is)
 
 
 def test_a_facets_own_choice_leaves_its_other_values_counted(registry):
