@@ -99,6 +99,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
                 "curation.context_processors.review_queue",
+                # After Django's own CSRF processor: a page being kept gets a placeholder.
+                "curation.search.pagecache.csrf",
             ],
         },
     },
@@ -315,6 +317,9 @@ SEARCH_CACHE = bool(REDIS_URL)
 # pages are recomputed by one process in a thread while every request is served the
 # previous value: no reader waits for the recomputation.
 SEARCH_REFRESH_IN_BACKGROUND = env_bool("SEARCH_REFRESH_IN_BACKGROUND", True)
+# Anonymous readers' search, review table and answer pages rendered once per registry
+# generation and kept in the cache (curation/search/pagecache.py; with Redis only).
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
 
 # Celery. No broker configured means tasks run inline, in the web process.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

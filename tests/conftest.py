@@ -174,8 +174,12 @@ def _tasks_inline_by_default():
 def _refresh_inline(settings):
     """A test's rows are in its own open transaction, which a refreshing thread (with a
     connection of its own) cannot see: recompute in the request. The tests of the
-    background refresh turn it back on (tests/curation/test_facet_index.py)."""
+    background refresh turn it back on (tests/curation/test_facet_index.py). Pages are
+    not kept per generation either (below)."""
     settings.SEARCH_REFRESH_IN_BACKGROUND = False
+    # Tests read the rendered page's context, which a kept page has not (the tests of
+    # the page cache turn it on: tests/curation/test_page_cache.py).
+    settings.PAGE_CACHE = False
 
 
 @pytest.fixture(autouse=True)

@@ -36,11 +36,14 @@ turns the whole thing off.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import logging
 import queue
 import threading
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -59,6 +62,37 @@ LOCK_SECONDS = 30
 # change or two; one nobody asked for since many changes is recomputed for its reader
 # instead of showing counts from many publications back.
 STALE_GENERATIONS = 8
+
+
+@dataclass
+class Previous:
+    """Whether a value of a previous generation was served (watching_previous)."""
+
+    served: bool = False
+
+
+_watching: contextvars.ContextVar[Previous | None] = contextvars.ContextVar(
+    "search_cache_watching", default=None
+)
+
+
+@contextlib.contextmanager
+def watching_previous():
+    """Yields a Previous whose `served` turns true when, inside the block, a value of a
+    previous generation is served (while the new one is recomputed): what was built from
+    it must not be kept for the new generation (pagecache)."""
+    previous = Previous()
+    token = _watching.set(previous)
+    try:
+        yield previous
+    finally:
+        _watching.reset(token)
+
+
+def _served_previous() -> None:
+    watching = _watching.get()
+    if watching is not None:
+        watching.served = True
 
 
 def _fresh() -> int:
@@ -161,12 +195,15 @@ def cached(
             if stale is not None:
                 if later:
                     _refresh_in_background(kind, compute, key, stale_key, lock_key, gen, keep)
+                _served_previous()
                 return stale
     except Exception:
         log.warning("search cache unavailable", exc_info=True)
         return compute()
     try:
         value = compute()
+        if keep is not None and not keep(value):
+            _served_previous()  # derived from a previous generation's value
         _store(key, stale_key, value, gen, keep)
     finally:
         if leader:

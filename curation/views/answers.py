@@ -21,8 +21,10 @@ from curation.search.answers import (
     find_diagnosis,
     separating_stains,
 )
+from curation.search.pagecache import kept_per_generation
 
 
+@kept_per_generation
 def diagnoses(request):
     note = retracted_note(request)
     retracted = note["included"]
@@ -38,6 +40,7 @@ def diagnoses(request):
     )
 
 
+@kept_per_generation
 def diagnosis(request, slug: str):
     found = find_diagnosis(slug)
     if found is None:
@@ -72,6 +75,7 @@ def diagnosis(request, slug: str):
     )
 
 
+@kept_per_generation
 def stains(request):
     """/stains/?dx=<slug>&dx=<slug>[...]: two to four diagnoses; anything else is
     explained (400) and nothing is compared."""

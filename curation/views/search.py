@@ -18,6 +18,7 @@ from curation.search import exports
 from curation.search import summary as review
 from curation.search.answers import name_slug
 from curation.search.engine import Resolved, export_cases, run_search
+from curation.search.pagecache import kept_per_generation
 from curation.search.params import (
     AGE_BANDS,
     COLUMN_SORT_KEYS,
@@ -141,6 +142,7 @@ def _sort_options(params: SearchParams) -> dict[str, str]:
     return options
 
 
+@kept_per_generation
 def search(request):
     params = SearchParams.from_query(request.GET)
     result = run_search(params, bypass_cache=search_cache.bypassed(request.GET))
@@ -210,6 +212,7 @@ SUMMARY_FORMATS = {
 }
 
 
+@kept_per_generation
 def summary(request, fmt: str = ""):
     """The review table of a search (curation/search/summary.py): the page or a download."""
     if fmt and fmt not in SUMMARY_FORMATS:

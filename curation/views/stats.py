@@ -8,9 +8,11 @@ from curation.retractions import retracted_note
 from curation.search import bitmaps
 from curation.search import cache as search_cache
 from curation.search.answers import entity_url
+from curation.search.pagecache import kept_per_generation
 from curation.search.stats import registry_stats
 
 
+@kept_per_generation
 def stats(request):
     note = retracted_note(request)
     retracted = note["included"]
