@@ -317,7 +317,7 @@ SEARCH_CACHE = bool(REDIS_URL)
 # pages are recomputed by one process in a thread while every request is served the
 # previous value: no reader waits for the recomputation.
 SEARCH_REFRESH_IN_BACKGROUND = env_bool("SEARCH_REFRESH_IN_BACKGROUND", True)
-# Anonymous readers' search, review table and answer pages rendered once per registry
+# Anonymous readers' search, review table, answer and gene pages rendered once per registry
 # generation and kept in the cache (curation/search/pagecache.py; with Redis only).
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 

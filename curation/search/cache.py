@@ -9,8 +9,9 @@ IHC result or fusion of one, a citation of one, or a vocabulary entry
 curator's draft saves do not empty the cache -- (signals, connected in
 CurationConfig.ready) and by the raw-SQL paths that bypass signals
 (generate_synthetic and its --delete). A bump makes every cached count
-unreachable at once, so the next request recounts: a publication shows in the
-very next search.
+unreachable at once: the values of the new generation are recomputed (by the next
+request, or in the background: below), and none of the previous generation is kept
+under the new one.
 
 A bump happens at once (so the writing transaction's own reads are fresh)
 and again on commit (so a request that read the old rows while the writer's
@@ -21,9 +22,9 @@ After a bump, the first request to need a value recomputes it, once (single-flig
 holds a short lock (`cache.add`, Redis SET NX with an expiry, so a process that dies
 holding it delays nobody for long), while the requests arriving meanwhile serve the
 value of the previous generation (kept under a "stale" key) instead of recomputing the
-same counts all at once; with no previous value they compute as before. The request
-that recomputes, and every request after it, see the new generation's value: a
-publication still shows in the next search a reader makes after it. Values asked for
+same counts all at once; with no previous value they compute as before. Without
+background refresh the request that recomputes, and every request after it, see the
+new generation's value. Values asked for
 `background=True` (the facet index, the answer pages) go further when
 settings.SEARCH_REFRESH_IN_BACKGROUND: the process that takes the lock recomputes in a
 thread and serves the previous value too, so no request waits; the new value serves
@@ -322,7 +323,7 @@ def on_case_change(sender, instance, **kwargs) -> None:
 
 
 def on_finding_change(sender, instance, **kwargs) -> None:
-    """An IHC result or fusion: relevant only when its case is published."""
+    """An IHC result, fusion or figure: relevant only when its case is published."""
     if kwargs.get("raw"):
         return
     from curation.models import Case
@@ -356,6 +357,7 @@ def connect() -> None:
         Diagnosis,
         DiagnosisCategory,
         DiagnosisFamily,
+        Figure,
         FusionFinding,
         Gene,
         GeneSymbol,
@@ -368,6 +370,8 @@ def connect() -> None:
         (Case, on_case_change),
         (IHCResult, on_finding_change),
         (FusionFinding, on_finding_change),
+        # A figure of a published case shows on its gene's page (kept per generation).
+        (Figure, on_finding_change),
         (Citation, on_citation_change),
         # The vocabularies: facet labels, gene and marker names are in cached values.
         *(

@@ -1,7 +1,8 @@
 """Pages kept for anonymous readers, per registry generation (issue 19: warm pages).
 
-The search, the review table and the answer pages (entity, stains, the diagnoses'
-tree, statistics) depend only on the published registry and their address. For an
+The search, the review table, the answer pages (entity, stains, the diagnoses' tree,
+statistics) and the gene pages depend only on the published registry (its figures
+included: a figure of a published case starts a generation) and their address. For an
 anonymous reader, such a page is rendered once per registry generation and kept in the
 cache (curation/search/cache.py: Redis); later readers of the same address get the kept
 page without a query or a template rendered. A publication starts a new generation, so

@@ -11,6 +11,7 @@ from django.urls import reverse
 from curation.models import Figure, resolve_gene
 from curation.search import bitmaps
 from curation.search import cache as search_cache
+from curation.search.pagecache import kept_per_generation
 from curation.search.partners import gene_partners
 
 
@@ -27,6 +28,7 @@ def _linked(partners: list[dict]) -> list[dict]:
     ]
 
 
+@kept_per_generation
 def gene(request, symbol: str):
     found = resolve_gene(symbol[:60])
     if found.gene is None:

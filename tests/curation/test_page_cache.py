@@ -8,6 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from curation.models import Figure
 from curation.search import bitmaps
 from curation.search import cache as search_cache
 from curation.search.pagecache import KEPT_HEADER, PLACEHOLDER
@@ -22,6 +23,7 @@ PAGES = [
     reverse("curation:stains") + "?dx=inflammatory-myofibroblastic-tumor&dx=dermatofibroma",
     reverse("curation:diagnoses"),
     reverse("curation:stats"),
+    reverse("curation:gene", args=["ALK"]),
 ]
 
 
@@ -128,3 +130,24 @@ def test_a_page_rendered_from_the_previous_generation_is_not_kept(redis_url, set
     assert page[KEPT_HEADER] == "rendered"
     assert page.context["result"].total == 2
     assert Client().get(url)[KEPT_HEADER] == "kept"
+
+
+def test_a_figure_of_a_published_case_starts_a_new_generation(registry):
+    """Figures show on their gene's page, which is kept per generation."""
+    case = make_published_case(fusions=["TPM3::ALK"])
+    before = search_cache.generation()
+    figure = Figure.objects.create(
+        case=case,
+        caption="ALK immunostain",
+        licence="CC0-1.0",
+        original="a/original.png",
+        content_type="image/png",
+        width=1,
+        height=1,
+        sha256="a",
+        created_by=case.created_by,
+    )
+    assert search_cache.generation() != before
+    before = search_cache.generation()
+    figure.delete()
+    assert search_cache.generation() != before
