@@ -132,7 +132,21 @@ def fixtures() -> dict:
 
 
 COLD_SET = "cold set ({n} distinct queries, each asked once)"
+# Issue 19's cold targets: a query computed for the first time, p95 ≤ 300 ms; an
+# unfiltered page ≤ 150 ms. The "(cold: cache bypassed)" rows are judged by them (the
+# warm targets are for pages a reader asks again).
 COLD_P95_TARGET_MS = 300.0
+UNFILTERED_COLD_P95_TARGET_MS = 150.0
+UNFILTERED = ("case list (search, no filter)", "statistics page")
+
+
+def cold_p95_target(name: str) -> float:
+    """The p95 target of a "(cold: cache bypassed)" row."""
+    if name.removesuffix(COLD) in UNFILTERED:
+        return UNFILTERED_COLD_P95_TARGET_MS
+    return COLD_P95_TARGET_MS
+
+
 AFTER_PUBLICATION = "after a publication (the 10 s that follow, readers asking on)"
 AFTER_PUBLICATION_MAX_MS = 300.0
 AFTER_PUBLICATION_WINDOW_S = 10.0
@@ -511,8 +525,13 @@ def figures(pages: list[dict], results: dict, pending: list[str]) -> list[Figure
         ratio = p50 / base_p50 if p50 and base_p50 else None
         is_base = page["name"] == BASELINE
         ok = None
+        cold = page["name"].endswith(COLD)
         if p50 is not None and not errors and not is_base:
-            ok = ratio <= P50_RATIO_TARGET and p95 <= P95_TARGET_MS
+            ok = (
+                p95 <= cold_p95_target(page["name"])
+                if cold
+                else (ratio <= P50_RATIO_TARGET and p95 <= P95_TARGET_MS)
+            )
         elif errors or p50 is None:
             ok = False
         out.append(
@@ -523,6 +542,8 @@ def figures(pages: list[dict], results: dict, pending: list[str]) -> list[Figure
                 "ms p50",
                 ""
                 if is_base
+                else f"p95 ≤ {cold_p95_target(page['name']):g} ms (cold)"
+                if cold
                 else f"p50 ≤ {P50_RATIO_TARGET:g}x baseline, p95 ≤ {P95_TARGET_MS:g} ms",
                 ok,
                 note=f"HTTP errors: {errors}" if errors else "",
