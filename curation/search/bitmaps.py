@@ -430,14 +430,6 @@ def current() -> FacetIndex:
     return index
 
 
-def is_current(index: FacetIndex) -> bool:
-    """Is `index` the registry generation's own (not the previous one, served while the
-    new one is built)? What is derived from a previous index must not be cached for the
-    new generation."""
-    gen = cache.generation()
-    return gen is None or index.generation == gen
-
-
 def cached(kind: str, parts, compute, **options):
     """compute(index) with the facet index of the registry's generation, cached for the
     generation like cache.cached (same `options`); a value computed from the previous

@@ -728,14 +728,17 @@ def _page(cases, params: SearchParams, resolved: Resolved, counting: Counting):
     else:
         paginator = _CountedPaginator(cases.values_list("pk", flat=True), params.per_page, total)
         page = paginator.get_page(params.page)
-        key = [*params.as_pairs(page=False), ("page", page.number), ("per_page", params.per_page)]
+        # Sliced by the total, which the index counted: the index's generation is part of
+        # the key, so a page cut while the previous index serves (the new one being
+        # built) is kept for the readers of that moment only, never for the generation.
+        key = [
+            *params.as_pairs(page=False),
+            ("page", page.number),
+            ("per_page", params.per_page),
+            ("index", counting.index.generation),
+        ]
         ids = cache.cached(
-            "page",
-            key,
-            lambda: list(page.object_list),
-            # Sliced by the total: never kept for the generation when the total came from
-            # the previous generation's index (while the new one is built).
-            bypass=resolved.bypass_cache or not bitmaps.is_current(counting.index),
+            "page", key, lambda: list(page.object_list), bypass=resolved.bypass_cache
         )
     table = params.view == "table"
     rows = (
