@@ -152,6 +152,26 @@ def newest(cases, count: int) -> list[int]:
     return list(cases[-count:])[::-1] if count else []
 
 
+# The table's column sorts the index can order by (params.COLUMN_SORTS): column -> number.
+NUMBER_SORTS = {"age": "age", "size": "size", "follow_up": "follow_up", "year": "year"}
+
+
+def in_column_order(
+    index: FacetIndex, cases, column: str, descending: bool, start: int, stop: int
+) -> list[int]:
+    """Case ids `start:stop` of `cases` sorted by a numeric column (NUMBER_SORTS), cases
+    without the value last either way, then the highest id first: engine.ordered's
+    column sort, without an ORDER BY over every matching case."""
+    found = _array(cases)
+    if not len(found) or start >= len(found):
+        return []
+    values = index.numbers[NUMBER_SORTS[column]][found]
+    missing = np.isnan(values)
+    key = np.where(missing, 0.0, -values if descending else values)
+    chosen = np.lexsort((-found, key, missing))[start:stop]
+    return found[chosen].tolist()
+
+
 def intersect(sets) -> BitMap:
     """The cases in every one of `sets` (at least one set)."""
     sets = sorted(sets, key=len)  # the smallest first: every step stays small
@@ -335,6 +355,10 @@ def build(generation: int | None = None) -> FacetIndex:
         if band:
             bands.setdefault(band, BitMap()).update(cases)
     values["age"] = {band: FrozenBitMap(cases) for band, cases in bands.items()}
+    # The paper's year as a number too (the table's year sort).
+    index.numbers["year"] = np.full(rank.size, np.nan)
+    for year, cases in values["year"].items():
+        index.numbers["year"][_array(cases)] = year
     everyone = index.published
     fusions = FusionFinding.objects.all()
     values[FUSIONS] = _grouped(

@@ -665,13 +665,18 @@ def _sort_column(key: str):
     return F(column)
 
 
+def _descending(sort: str) -> bool:
+    """Does column sort `sort` ("size", "-size": params.COLUMN_SORTS) put the largest first?"""
+    return COLUMN_SORTS[sort.removeprefix("-")][3] != sort.startswith("-")
+
+
 def ordered(cases, params: SearchParams, resolved: Resolved):
     """Sort: relevance (rank, or agreeing markers for a profile), or a column (year, age,
     and the table's: params.COLUMN_SORTS), cases without the value last either way."""
     text = resolved.text
     key = params.sort.removeprefix("-")
     if key in COLUMN_SORTS:
-        descending = COLUMN_SORTS[key][3] != params.sort.startswith("-")
+        descending = _descending(params.sort)
         cases = cases.annotate(sort_value=_sort_column(key))
         value = F("sort_value")
         order = value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)
@@ -717,12 +722,17 @@ def _page(cases, params: SearchParams, resolved: Resolved, counting: Counting):
     pays the ORDER BY ... LIMIT once.
     """
     total = counting.total
-    indexed = params.sort == "relevance" and not resolved.text
+    column = params.sort.removeprefix("-")
+    by_column = column in bitmaps.NUMBER_SORTS
+    indexed = by_column or (params.sort == "relevance" and not resolved.text)
     profile = resolved.profile if resolved.profile and resolved.profile.usable else None
     if indexed:
-        paginator = _CountedPaginator(
-            _IndexOrder(counting, resolved.matches if profile else None), params.per_page, total
+        order = (
+            _IndexColumnOrder(counting, column, params.sort)
+            if by_column
+            else _IndexOrder(counting, resolved.matches if profile else None)
         )
+        paginator = _CountedPaginator(order, params.per_page, total)
         page = paginator.get_page(params.page)
         ids = list(page.object_list)
     else:
@@ -765,6 +775,25 @@ class _IndexOrder:
     def __getitem__(self, part: slice) -> list[int]:
         return bitmaps.in_order(
             self.counting.index, self.counting.cases(), part.start, part.stop, self.matches
+        )
+
+
+class _IndexColumnOrder(_IndexOrder):
+    """The matching cases' ids sorted by a numeric column (bitmaps.in_column_order)."""
+
+    def __init__(self, counting: Counting, column: str, sort: str):
+        super().__init__(counting, None)
+        self.column = column
+        self.descending = _descending(sort)
+
+    def __getitem__(self, part: slice) -> list[int]:
+        return bitmaps.in_column_order(
+            self.counting.index,
+            self.counting.cases(),
+            self.column,
+            self.descending,
+            part.start,
+            part.stop,
         )
 
 

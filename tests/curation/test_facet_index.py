@@ -175,12 +175,16 @@ def test_every_count_shown_is_what_choosing_the_value_lists(registry):
 
 
 def test_the_pages_list_the_cases_in_the_order_the_database_sorts_them(registry):
-    """Newest first, a profile's most agreeing first: the index's order (bitmaps.in_order)
-    is the SQL ordering's (engine.ordered, used by the exports), page after page."""
+    """Newest first, a profile's most agreeing first, or by a numeric column: the index's
+    order (bitmaps.in_order, in_column_order) is the SQL ordering's (engine.ordered, used
+    by the exports), page after page."""
     rng = random.Random(5)
     first = run_search(SearchParams())
-    for _ in range(10):
+    for _ in range(24):
         params = replace(random_search(rng, first), q="", per_page=10)
+        sort = rng.choice(["relevance", "relevance", "size", "-size", "age", "-age"])
+        sort = rng.choice([sort, "follow_up", "-follow_up", "year", "-year"])
+        params = replace(params, sort=sort)
         resolved = Resolved(params, bypass_cache=True)
         expected = list(
             ordered(filtered(params, resolved), params, resolved).values_list("pk", flat=True)
