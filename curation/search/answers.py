@@ -263,7 +263,7 @@ def entity_summary(diagnosis: Diagnosis, *, retracted: bool = False, index=None)
     findings = [
         {
             "finding": _finding_text(kind, gene, protein, copy_number, description),
-            "method": dict(molecular.METHOD_CHOICES).get(method, "not recorded"),
+            "method": methods.get(method, "not recorded"),
             "n": n,
         }
         for kind, gene, protein, copy_number, description, method, n in (
@@ -299,14 +299,14 @@ def entity_summary(diagnosis: Diagnosis, *, retracted: bool = False, index=None)
         "n_papers": bitmaps.papers_of(index, found),
         "grades": [(code, label, count("grade", code)) for code, label in Case.Grade.choices],
         "age": {
-            "n": ages.size,
+            "n": int(ages.size),
             "median": _median(ages),
             "min": float(ages.min()) if ages.size else None,
             "max": float(ages.max()) if ages.size else None,
         },
         "sex": {"female": count("sex", "female"), "male": count("sex", "male")},
         "sites": sites,
-        "size": {"n": sizes.size, "median": _median(sizes)},
+        "size": {"n": int(sizes.size), "median": _median(sizes)},
         "ihc": sorted(
             marker_rates(index, found).values(), key=lambda r: (-r.tested, r.marker.casefold())
         ),
@@ -314,7 +314,7 @@ def entity_summary(diagnosis: Diagnosis, *, retracted: bool = False, index=None)
         "findings": findings,
         "treatments": treatments,
         "course": {
-            "followed": follow_ups.size,
+            "followed": int(follow_ups.size),
             "median_follow_up": _median(follow_ups),
             "recurrence": followed.intersection_cardinality(
                 index.cases("event", "local_recurrence")
