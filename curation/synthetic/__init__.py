@@ -1,0 +1,1 @@
+"""Synthetic records for benchmarks and load tests (manage.py generate_synthetic)."""
