@@ -1,10 +1,13 @@
 """manage.py generate_synthetic: clearly synthetic, plausible, reproducible, removable."""
 
+import threading
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import Max
+from django.urls import reverse
 
 from citations.models import Author, Citation
 from curation.management.commands.generate_synthetic import (
@@ -12,7 +15,11 @@ from curation.management.commands.generate_synthetic import (
     SYNTHETIC_PMID_MIN,
     SYNTHETIC_USERNAME,
 )
-from curation.models import Case, CaseEvent, FusionFinding, IHCResult
+from curation.models import Case, CaseEvent, ClinicalEvent, FusionFinding, IHCResult
+from curation.synthetic import generator
+from tests.factories import CitationFactory, make_published_case
+
+SEARCH_URL = reverse("curation:search")
 
 
 def generate(*args):
@@ -139,7 +146,7 @@ def test_delete_removes_every_synthetic_record_and_keeps_real_ones():
 
 
 @pytest.mark.django_db
-def test_synthetic_cases_have_no_field_history_because_bulk_create_bypasses_it():
+def test_synthetic_cases_have_no_field_history_because_rows_are_written_without_save():
     generate("--cases", "10", "--seed", "1")
     assert Case.history.count() == 0
     assert IHCResult.history.count() == 0
@@ -173,3 +180,113 @@ def test_nonsense_sizes_are_refused_with_a_reason(args, message):
     with pytest.raises(CommandError, match=message):
         generate(*args)
     assert Case.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_every_generated_row_loads_complete_and_valid_through_the_orm():
+    generate("--cases", "80", "--citations", "30", "--seed", "4")
+
+    cases = list(
+        Case.objects.with_record().prefetch_related("events", "citation__authors").order_by("pk")
+    )
+    assert len(cases) == 80
+    for case in cases:
+        assert case.citation.title.startswith("[SYNTHETIC] ")
+        assert case.citation.authors.all()
+        assert case.final_diagnosis and case.topography
+        assert len(case.ihc_results.all()) >= 2  # a panel's first two markers are always stained
+        assert [(e.from_status, e.to_status) for e in case.events.all()] == [
+            ("draft", "published")
+        ]
+        assert case.events.get().created_at == case.published_at
+        if case.fusions.all():
+            assert case.evidence_grade in {"A", "B"}
+    for case in cases[::8]:
+        case.full_clean()
+        case.citation.full_clean()
+        rows = [
+            *case.citation.authors.all(),
+            *case.ihc_results.all(),
+            *case.fusions.all(),
+            *case.clinical_events.all(),
+            *case.events.all(),
+        ]
+        for row in rows:
+            row.full_clean()
+    # A breadth of rows, not only the first kinds.
+    assert FusionFinding.objects.exists() and ClinicalEvent.objects.exists()
+    assert Case.differentials.through.objects.exists()
+
+
+@pytest.mark.django_db
+def test_columns_the_generator_leaves_alone_hold_the_models_defaults():
+    generate("--cases", "10", "--seed", "2")
+
+    case = Case.objects.order_by("pk").first()
+    assert case.version == 1
+    assert case.source_depth == "" and case.grade_lowered_to == ""
+    assert case.created_at is not None and case.updated_at is not None
+    assert case.revision_of is None and case.depth_mm is None
+    citation = case.citation
+    assert citation.authors_complete is True and citation.retracted is False
+    assert citation.mesh_terms == [] and citation.notices == []
+    assert citation.publication_types == ["Journal Article", "Case Reports"]
+    assert citation.fetch_status == "fetched"
+    event = case.events.get()
+    assert event.kind == CaseEvent.Kind.TRANSITION and event.role == ""
+    ihc = case.ihc_results.order_by("position").first()
+    assert ihc.extent == "" and ihc.as_reported == "" and ihc.clone_term is None
+
+
+@pytest.mark.django_db
+def test_records_created_after_generation_get_fresh_ids():
+    generate("--cases", "30", "--seed", "3")
+    largest_case = Case.objects.aggregate(n=Max("pk"))["n"]
+    largest_citation = Citation.objects.aggregate(n=Max("pk"))["n"]
+
+    # The ORM's inserts take their ids from the tables' own sequences.
+    citation = CitationFactory()
+    case = make_published_case(citation=citation)
+
+    assert citation.pk > largest_citation
+    assert case.pk > largest_case
+    assert Case.objects.count() == 31
+
+
+def test_the_full_text_search_finds_a_synthetic_case_by_a_word_of_its_histology(client, postgres):
+    generate("--cases", "60", "--seed", "6")
+    # The search_vector trigger fired for the rows COPY wrote.
+    assert not Case.objects.filter(search_vector=None).exists()
+    case = Case.objects.filter(histology__contains="eosinophils").order_by("pk").first()
+    assert case is not None
+
+    response = client.get(SEARCH_URL, {"q": "eosinophil"})  # stemmed: the plural matches
+
+    found = [c.pk for c in response.context["cases"]]
+    assert case.pk in found
+    assert all("eosinophils" in c.histology for c in response.context["cases"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_writers_give_the_same_records_as_one(postgres, monkeypatch):
+    # Outside a transaction, batches are written by several threads, each on its
+    # own connection; each batch has its own random generator.
+    monkeypatch.setattr(generator, "BATCH_CITATIONS", 20)
+    threads = set()
+    write = generator._write
+
+    def recording_write(*args):
+        threads.add(threading.get_ident())
+        write(*args)
+
+    monkeypatch.setattr(generator, "_write", recording_write)
+    generator.generate(300, 120, 9, workers=1)
+    one = snapshot()
+    call_command("generate_synthetic", "--delete", stdout=StringIO())
+    threads.clear()
+
+    written = generator.generate(300, 120, 9, workers=3)
+
+    assert len(threads) > 1
+    assert written["cases"] == 300 and written["citations"] == 120
+    assert snapshot() == one
