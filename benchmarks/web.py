@@ -135,13 +135,19 @@ COLD_SET = "cold set ({n} distinct queries, each asked once)"
 # Issue 19's cold targets: a query computed for the first time, p95 ≤ 300 ms; an
 # unfiltered page ≤ 150 ms. The "(cold: cache bypassed)" rows are judged by them (the
 # warm targets are for pages a reader asks again).
+# At 1,000,000 cases the issue asks cold p95 ≤ 1 s (the warm targets are the same).
 COLD_P95_TARGET_MS = 300.0
 UNFILTERED_COLD_P95_TARGET_MS = 150.0
+LARGE_REGISTRY = 1_000_000
+LARGE_COLD_P95_TARGET_MS = 1000.0
 UNFILTERED = ("case list (search, no filter)", "statistics page")
 
 
-def cold_p95_target(name: str) -> float:
-    """The p95 target of a "(cold: cache bypassed)" row."""
+def cold_p95_target(name: str, cases: int = 0) -> float:
+    """The p95 target of a cold row ("(cold: cache bypassed)", the cold set) at a
+    registry of `cases` published cases."""
+    if cases >= LARGE_REGISTRY:
+        return LARGE_COLD_P95_TARGET_MS
     if name.removesuffix(COLD) in UNFILTERED:
         return UNFILTERED_COLD_P95_TARGET_MS
     return COLD_P95_TARGET_MS
@@ -323,7 +329,9 @@ class Gunicorn:
         self.log.close()
 
 
-def run(*, rounds: int, requests: int, seconds: float, concurrency: int = 2) -> list[Figure]:
+def run(
+    *, rounds: int, requests: int, seconds: float, concurrency: int = 2, cases: int = 0
+) -> list[Figure]:
     data = fixtures()
     pages, pending = resolve(PAGES, data)
     cold = cold_queries()
@@ -368,8 +376,8 @@ def run(*, rounds: int, requests: int, seconds: float, concurrency: int = 2) -> 
         caches["default"].key_prefix = own_prefix
         forget_keys(prefix)
     return [
-        *figures(pages, results, pending),
-        cold_figure(cold, results["cold"]),
+        *figures(pages, results, pending, cases=cases),
+        cold_figure(cold, results["cold"], cases=cases),
         publication_figure(published_at, requests),
         Figure(
             "web memory",
@@ -487,17 +495,18 @@ def publication_figure(published_at: float, requests: list) -> Figure:
     )
 
 
-def cold_figure(paths: list[str], got: dict) -> Figure:
+def cold_figure(paths: list[str], got: dict, *, cases: int = 0) -> Figure:
     lat = got["latencies_ms"]
     p50, p95 = percentile(lat, 50), percentile(lat, 95)
     errors = {k: v for k, v in got["statuses"].items() if k != "200"}
-    ok = not errors and p95 is not None and p95 <= COLD_P95_TARGET_MS
+    target = cold_p95_target(COLD_SET, cases)
+    ok = not errors and p95 is not None and p95 <= target
     return Figure(
         "web",
         COLD_SET.format(n=len(paths)),
         p50,
         "ms p50",
-        f"p95 ≤ {COLD_P95_TARGET_MS:g} ms",
+        f"p95 ≤ {target:g} ms",
         ok,
         note=f"HTTP errors: {errors}" if errors else "",
         extra={
@@ -512,7 +521,9 @@ def cold_figure(paths: list[str], got: dict) -> Figure:
     )
 
 
-def figures(pages: list[dict], results: dict, pending: list[str]) -> list[Figure]:
+def figures(
+    pages: list[dict], results: dict, pending: list[str], *, cases: int = 0
+) -> list[Figure]:
     base = results[BASELINE]
     base_p50 = percentile(base["latencies_ms"], 50)
     out = []
@@ -528,7 +539,7 @@ def figures(pages: list[dict], results: dict, pending: list[str]) -> list[Figure
         cold = page["name"].endswith(COLD)
         if p50 is not None and not errors and not is_base:
             ok = (
-                p95 <= cold_p95_target(page["name"])
+                p95 <= cold_p95_target(page["name"], cases)
                 if cold
                 else (ratio <= P50_RATIO_TARGET and p95 <= P95_TARGET_MS)
             )
@@ -542,7 +553,7 @@ def figures(pages: list[dict], results: dict, pending: list[str]) -> list[Figure
                 "ms p50",
                 ""
                 if is_base
-                else f"p95 ≤ {cold_p95_target(page['name']):g} ms (cold)"
+                else f"p95 ≤ {cold_p95_target(page['name'], cases):g} ms (cold)"
                 if cold
                 else f"p50 ≤ {P50_RATIO_TARGET:g}x baseline, p95 ≤ {P95_TARGET_MS:g} ms",
                 ok,
