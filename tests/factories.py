@@ -30,6 +30,7 @@ from curation.models import (
     Case,
     ClinicalEvent,
     Diagnosis,
+    Figure,
     FusionFinding,
     Gene,
     IHCResult,
@@ -233,3 +234,20 @@ def make_published_case(**kwargs) -> Case:
     kwargs.setdefault("published_at", now)
     kwargs.setdefault("version", 3)
     return CaseFactory(**kwargs)
+
+
+class FigureFactory(DjangoModelFactory):
+    """A figure row of `case` whose files are not made (an original's name only): for
+    tests of who sees which figure, not of the pictures (those attach real images)."""
+
+    class Meta:
+        model = Figure
+
+    caption = "c"
+    licence = "CC0-1.0"
+    original = factory.Sequence(lambda n: f"figure-{n}/original.png")
+    content_type = "image/png"
+    width = 1
+    height = 1
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    created_by = factory.LazyAttribute(lambda figure: figure.case.created_by)

@@ -16,7 +16,7 @@ from curation.actions.figures import (
 from curation.actions.review import approve_case, start_revision
 from curation.actions.submission import submit_case
 from curation.models import Case, Figure
-from tests.factories import CaseFactory, make_published_case, marker
+from tests.factories import CaseFactory, FigureFactory, make_published_case, marker
 from tests.figure_files import (
     SVG_WITH_SCRIPT,
     jpeg,
@@ -171,26 +171,13 @@ def test_a_figure_without_a_licence_is_private_to_curators_and_reviewers(
     curator, reader, reviewer, figure_storage, client
 ):
     case = make_published_case(created_by=curator)
-    Figure.objects.create(
+    FigureFactory(
         case=case,
-        caption="c",
         licence="NOASSERTION",
-        original="x/original.png",
-        content_type="image/png",
-        width=1,
-        height=1,
-        sha256="x",
         created_by=curator,
     )
-    Figure.objects.create(
+    FigureFactory(
         case=case,
-        caption="c",
-        licence="CC0-1.0",
-        original="y/original.png",
-        content_type="image/png",
-        width=1,
-        height=1,
-        sha256="y",
         created_by=curator,
     )
     from django.contrib.auth.models import AnonymousUser
@@ -240,26 +227,15 @@ def test_an_approved_revision_keeps_the_address_of_the_figures_it_kept(
     curator, curator2, reviewer, figure_storage
 ):
     published = make_published_case(created_by=curator)
-    kept = Figure.objects.create(
+    kept = FigureFactory(
         case=published,
         caption="H&E",
         licence="NOASSERTION",
-        original="k/original.png",
-        content_type="image/png",
-        width=1,
-        height=1,
-        sha256="k" * 64,
         created_by=curator,
     )
-    gone = Figure.objects.create(
+    gone = FigureFactory(
         case=published,
         caption="Blurry",
-        licence="CC0-1.0",
-        original="g/original.png",
-        content_type="image/png",
-        width=1,
-        height=1,
-        sha256="g" * 64,
         created_by=curator,
     )
     revision = start_revision(published, curator2)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from curation.actions.figures import attach_figure
 from curation.actions.review import start_revision
 from curation.models import Case, Figure
-from tests.factories import CaseFactory, make_published_case
+from tests.factories import CaseFactory, FigureFactory, make_published_case
 from tests.figure_files import SVG_WITH_SCRIPT, jpeg, png, stored_files
 
 pytestmark = pytest.mark.django_db
@@ -114,26 +114,16 @@ def test_the_review_diff_shows_added_and_removed_figures(
     client, curator, curator2, reviewer, figure_storage
 ):
     published = make_published_case(created_by=curator)
-    kept = Figure.objects.create(
+    kept = FigureFactory(
         case=published,
         caption="Old H&E",
         licence="CC-BY-4.0",
-        original="k/original.png",
-        content_type="image/png",
-        width=1,
-        height=1,
-        sha256="k" * 64,
         created_by=curator,
     )
-    gone = Figure.objects.create(
+    gone = FigureFactory(
         case=published,
         caption="Blurry panel",
         licence="CC-BY-4.0",
-        original="g/original.png",
-        content_type="image/png",
-        width=1,
-        height=1,
-        sha256="g" * 64,
         created_by=curator,
         panel_label="1C",
     )

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from curation.actions.figures import attach_figure
 from curation.models import Figure
-from tests.factories import CaseFactory, make_published_case
+from tests.factories import CaseFactory, FigureFactory, make_published_case
 from tests.figure_files import jpeg, png
 
 pytestmark = pytest.mark.django_db
@@ -85,15 +85,8 @@ def test_a_drafts_figure_is_404_for_everybody_but_its_curator(
 
 def test_a_copy_not_made_yet_is_404(client, curator, figure_storage):
     case = make_published_case(created_by=curator)
-    figure = Figure.objects.create(
+    figure = FigureFactory(
         case=case,
-        caption="c",
-        licence="CC0-1.0",
-        original="a/original.png",
-        content_type="image/png",
-        width=1,
-        height=1,
-        sha256="a",
         created_by=curator,
     )
     assert client.get(_url(figure, "screen")).status_code == 404

@@ -8,12 +8,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from curation.models import Figure
 from curation.search import bitmaps
 from curation.search import cache as search_cache
 from curation.search.pagecache import KEPT_HEADER, PLACEHOLDER
 from tests.curation.searchdata import build_registry
-from tests.factories import UserFactory, make_published_case
+from tests.factories import FigureFactory, UserFactory, make_published_case
 
 SEARCH = reverse("curation:search")
 PAGES = [
@@ -136,16 +135,9 @@ def test_a_figure_of_a_published_case_starts_a_new_generation(registry):
     """Figures show on their gene's page, which is kept per generation."""
     case = make_published_case(fusions=["TPM3::ALK"])
     before = search_cache.generation()
-    figure = Figure.objects.create(
+    figure = FigureFactory(
         case=case,
         caption="ALK immunostain",
-        licence="CC0-1.0",
-        original="a/original.png",
-        content_type="image/png",
-        width=1,
-        height=1,
-        sha256="a",
-        created_by=case.created_by,
     )
     assert search_cache.generation() != before
     before = search_cache.generation()
