@@ -14,12 +14,14 @@ generation lasts. After a publication, while one process rebuilds it, every requ
 (the rebuilding one included, when settings.SEARCH_REFRESH_IN_BACKGROUND) is
 answered from the previous generation's index.
 
-Built from a fixed number of grouped queries whatever the registry's size (one per
-case column, one per kind of child row); the cases' ids come back grouped by value
-(`array_agg` on PostgreSQL).
+Built from a fixed number of queries whatever the registry's size (one grouped query
+per case column and per kind of child row; the cases' ids come back grouped by value,
+`array_agg` on PostgreSQL), with each case's numbers (age, size, follow-up, paper, year)
+as arrays. Besides the search's counts, the index gives the list's default and numeric
+column orders and every number of the entity, stains, statistics and gene pages.
 
 What stays in the database: full-text matching (its GIN index gives the matching ids,
-intersected here), the order of a result page, and the rows shown.
+intersected here) and its ranking, the text column sorts, and the rows shown.
 """
 
 from __future__ import annotations
