@@ -100,7 +100,7 @@ TEMPLATES = [
                 "accounts.context_processors.roles",
                 "curation.context_processors.review_queue",
                 # After Django's own CSRF processor: a page being kept gets a placeholder.
-                "curation.search.pagecache.csrf",
+                "config.pagecache.csrf",
             ],
         },
     },
@@ -317,8 +317,10 @@ SEARCH_CACHE = bool(REDIS_URL)
 # pages are recomputed by one process in a thread while every request is served the
 # previous value: no reader waits for the recomputation.
 SEARCH_REFRESH_IN_BACKGROUND = env_bool("SEARCH_REFRESH_IN_BACKGROUND", True)
-# Anonymous readers' search, review table, answer and gene pages rendered once per registry
-# generation and kept in the cache (curation/search/pagecache.py; with Redis only).
+# Anonymous readers' search, review table, answer, gene and case pages rendered once per
+# registry generation (a case page also per its open error reports and releases), and the
+# citation list once per citations generation, then kept in the cache
+# (config/pagecache.py; with Redis only).
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 
 # Celery. No broker configured means tasks run inline, in the web process.

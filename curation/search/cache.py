@@ -50,6 +50,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connections, transaction
 
+from config import generations
+
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "search:generation"
@@ -96,24 +98,9 @@ def _served_previous() -> None:
         watching.served = True
 
 
-def _fresh() -> int:
-    # Never an earlier number: an evicted generation must not resurrect old entries.
-    return time.time_ns() // 1000
-
-
 def generation() -> int | None:
     """The registry's generation; None when the cache is off or down (compute everything)."""
-    if not getattr(settings, "SEARCH_CACHE", True):
-        return None
-    try:
-        value = cache.get(GENERATION_KEY)
-        if value is None:
-            cache.add(GENERATION_KEY, _fresh(), None)
-            value = cache.get(GENERATION_KEY)
-        return value
-    except Exception:  # the cache is down: no caching
-        log.warning("search cache unavailable", exc_info=True)
-        return None
+    return generations.current(GENERATION_KEY)
 
 
 def _bump_now() -> None:
@@ -122,15 +109,7 @@ def _bump_now() -> None:
             cache.set(BUMPED_AT_KEY, time.time(), TIMEOUT)
         except Exception:
             log.warning("search cache unavailable", exc_info=True)
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # no such key (evicted, never set)
-        try:
-            cache.set(GENERATION_KEY, _fresh(), None)
-        except Exception:
-            log.warning("search cache unavailable", exc_info=True)
-    except Exception:
-        log.warning("search cache unavailable", exc_info=True)
+    generations.bump_now(GENERATION_KEY)
 
 
 def forget_all() -> None:
@@ -343,13 +322,35 @@ def on_citation_change(sender, instance, created=False, **kwargs) -> None:
         return
     from curation.models import Case
 
-    if Case.objects.filter(citation_id=instance.pk, status="published").exists():
+    # Its source paper, or another report of the patient (both on the case page);
+    # two indexed lookups rather than one OR across the join.
+    published = Case.objects.filter(status="published")
+    if (
+        published.filter(citation_id=instance.pk).exists()
+        or published.filter(other_citations=instance.pk).exists()
+    ):
         bump()
 
 
+# The user fields a public name is made of (accounts.models.public_name).
+NAME_FIELDS = frozenset({"first_name", "last_name", "username"})
+
+
+def on_user_change(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+    """A user's name: a kept case page names its curator and reviewers. Not a new user
+    (named nowhere yet), nor a save of other fields only (a login's last_login)."""
+    if kwargs.get("raw") or created:
+        return
+    if update_fields is not None and not NAME_FIELDS & set(update_fields):
+        return
+    bump()
+
+
 def connect() -> None:
+    from django.contrib.auth import get_user_model
     from django.db.models.signals import post_delete, post_save
 
+    from accounts.models import PublicName
     from citations.models import Citation
     from curation.models import (
         Case,
@@ -373,6 +374,9 @@ def connect() -> None:
         # A figure of a published case shows on its gene's page (kept per generation).
         (Figure, on_finding_change),
         (Citation, on_citation_change),
+        # Names on case pages (provenance): a user's name, or the style chosen for it.
+        (get_user_model(), on_user_change),
+        (PublicName, on_registry_change),
         # The vocabularies: facet labels, gene and marker names are in cached values.
         *(
             (model, on_registry_change)

@@ -9,8 +9,9 @@ from django.utils.safestring import mark_safe
 from citations.exports import ama_html
 from citations.models import Author, Citation
 from curation import care, permissions, workflow
-from curation.models import Case, Figure, IHCResult
+from curation.models import Case, CaseFlag, Figure, IHCResult, ReleaseCase
 from curation.provenance import provenance
+from curation.search.pagecache import kept_per_generation
 from curation.search.related import related_cases
 
 
@@ -37,6 +38,20 @@ def get_visible_case(request, pk: int) -> Case:
         raise Http404("No such case.") from None
 
 
+def shown_besides_the_registry(request, pk: int) -> tuple:
+    """What a case page shows that changes without a new registry generation: its open
+    error reports (templatetags/flags.py) and the releases that hold it (releases.py)."""
+    return (
+        CaseFlag.objects.open().filter(case_id=pk).count(),
+        tuple(
+            ReleaseCase.objects.filter(case_id=pk)
+            .order_by("release_id")
+            .values_list("release_id", "version")
+        ),
+    )
+
+
+@kept_per_generation(also=shown_besides_the_registry)
 def case_detail(request, pk: int):
     case = get_visible_case(request, pk)
     ihc = list(case.ihc_results.all())

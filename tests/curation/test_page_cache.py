@@ -1,4 +1,5 @@
-"""Anonymous readers' pages kept per registry generation (curation/search/pagecache.py)."""
+"""Anonymous readers' pages kept per registry generation (curation/search/pagecache.py,
+config/pagecache.py); case pages also under their open error reports and releases."""
 
 import re
 
@@ -8,11 +9,18 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import PublicName
+from config import pagecache
+from config.pagecache import KEPT_HEADER, PLACEHOLDER
+from curation import workflow
+from curation.actions.cases import transition
+from curation.actions.releases import make_release
+from curation.actions.review import approve_case
 from curation.search import bitmaps
 from curation.search import cache as search_cache
-from curation.search.pagecache import KEPT_HEADER, PLACEHOLDER
 from tests.curation.searchdata import build_registry
-from tests.factories import FigureFactory, UserFactory, make_published_case
+from tests.curation.test_make_release_command import release_dir  # noqa: F401
+from tests.factories import CaseFactory, CitationFactory, FigureFactory, UserFactory, make_published_case
 
 SEARCH = reverse("curation:search")
 PAGES = [
@@ -143,3 +151,119 @@ def test_a_figure_of_a_published_case_starts_a_new_generation(registry):
     before = search_cache.generation()
     figure.delete()
     assert search_cache.generation() != before
+
+
+def test_a_case_page_is_kept_and_asks_only_what_changes_without_a_generation(registry):
+    """Its open error reports and its releases: two small queries, no template."""
+    case = make_published_case(fusions=["TPM3::ALK"])
+    first = Client().get(case.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        second = Client().get(case.get_absolute_url())
+    assert (first[KEPT_HEADER], second[KEPT_HEADER]) == ("rendered", "kept")
+    assert len(queries) == 2
+    assert second.content.decode().replace(token(second), "T") == first.content.decode().replace(
+        token(first), "T"
+    )
+
+
+def test_a_flag_shows_at_once_on_the_kept_case_page(registry):
+    case = make_published_case()
+    reader = Client()
+    reader.get(case.get_absolute_url())
+    assert reader.get(case.get_absolute_url())[KEPT_HEADER] == "kept"
+    answer = reader.post(f"/cases/{case.pk}/flag/", {"message": "The age is 48, not 38."})
+    assert answer.status_code == 302
+    reader.get(answer["Location"])  # the flag's "thank you" message is read
+    page = Client().get(case.get_absolute_url())
+    assert page[KEPT_HEADER] == "rendered"
+    assert "possible error in this case (1 open report)" in page.content.decode()
+
+
+def test_a_release_shows_at_once_on_the_kept_case_page(registry, release_dir):  # noqa: F811
+    case = make_published_case()
+    assert "Not in a release yet" in Client().get(case.get_absolute_url()).content.decode()
+    make_release("2026-12")
+    page = Client().get(case.get_absolute_url())
+    assert page[KEPT_HEADER] == "rendered"
+    assert "Release 2026-12</a>: version" in page.content.decode()
+
+
+def test_a_reviewers_new_name_shows_on_the_kept_case_page(registry, curator, reviewer):
+    reviewer.first_name, reviewer.last_name = "Rosa", "Reviewer"
+    reviewer.save()
+    case = CaseFactory(created_by=curator)
+    transition(case, workflow.SUBMITTED, curator)
+    approve_case(case, reviewer)
+    url = case.get_absolute_url()
+    assert "reviewed and published by Rosa Reviewer" in Client().get(url).content.decode()
+    assert Client().get(url)[KEPT_HEADER] == "kept"
+    reviewer.last_login = reviewer.date_joined
+    reviewer.save(update_fields=["last_login"])  # a login: nothing public changed
+    assert Client().get(url)[KEPT_HEADER] == "kept"
+    PublicName.objects.create(user=reviewer, style=PublicName.Style.INITIALS)
+    assert "reviewed and published by R. R." in Client().get(url).content.decode()
+    reviewer.last_name = "Rivera"
+    reviewer.save()
+    PublicName.objects.filter(user=reviewer).delete()
+    assert "reviewed and published by Rosa Rivera" in Client().get(url).content.decode()
+
+
+def test_a_draft_case_page_is_never_kept(registry):
+    curator = UserFactory(username="cur-draft")
+    draft = CaseFactory(created_by=curator)
+    assert Client().get(draft.get_absolute_url()).status_code == 404
+    owner = Client()
+    owner.force_login(curator)
+    assert KEPT_HEADER not in owner.get(draft.get_absolute_url())
+    assert Client().get(draft.get_absolute_url()).status_code == 404
+
+
+def test_a_large_kept_page_is_answered_from_the_process_memory(registry, monkeypatch):
+    """A review table of thousands of cases is megabytes: not fetched from the shared
+    cache for each reader (config/pagecache.local)."""
+    url = PAGES[1]
+    Client().get(url)
+    fetched = []
+    real_get = pagecache.cache.get
+    monkeypatch.setattr(
+        pagecache.cache, "get", lambda key, *a: fetched.append(key) or real_get(key, *a)
+    )
+    assert Client().get(url)[KEPT_HEADER] == "kept"
+    assert not [key for key in fetched if key.startswith("page:")]
+    pagecache.local.clear()  # another process: from the shared cache, then held
+    assert Client().get(url)[KEPT_HEADER] == "kept"
+    assert len([key for key in fetched if key.startswith("page:")]) == 1
+
+
+def test_the_process_memory_holds_the_pages_served_last_within_its_limit():
+    local = pagecache._Local(limit=100)
+    page = pagecache.Kept(parts=(b"x" * 40,), headers={}, expires=float("inf"))
+    for key in ("a", "b"):
+        local.put(key, page)
+    local.get("a")  # served last: kept over "b"
+    local.put("c", page)
+    assert (local.get("a"), local.get("b"), local.get("c")) == (page, None, page)
+    assert local.size == 80
+    local.put("huge", pagecache.Kept(parts=(b"x" * 101,), headers={}, expires=float("inf")))
+    assert local.get("huge") is None and local.size == 80
+    local.put("old", pagecache.Kept(parts=(b"x",), headers={}, expires=0.0))
+    assert local.get("old") is None
+
+
+def test_a_change_to_another_report_of_a_published_case_starts_a_new_generation(registry):
+    """A case page lists the other reports of its patient, with their titles."""
+    other = CitationFactory(title="An earlier report of the same patient.")
+    case = make_published_case()
+    case.other_citations.add(other)
+    page = Client().get(case.get_absolute_url()).content.decode()
+    assert "An earlier report of the same patient." in page
+    other.title = "An earlier report of the same patient (corrected)."
+    other.save()
+    page = Client().get(case.get_absolute_url())
+    assert page[KEPT_HEADER] == "rendered"
+    assert "(corrected)" in page.content.decode()
+    unrelated = CitationFactory(title="A paper no published case cites.")
+    before = search_cache.generation()
+    unrelated.title = "Still cited by no published case."
+    unrelated.save()
+    assert search_cache.generation() == before
