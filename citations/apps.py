@@ -12,3 +12,8 @@ class CitationsConfig(AppConfig):
         CURATOR: ["add_citation", "view_citation", "add_fetchjob", "view_fetchjob"],
         REVIEWER: ["change_citation"],
     }
+
+    def ready(self):
+        from citations import counts
+
+        counts.connect()

@@ -12,9 +12,10 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.roles import CURATOR, REVIEWER, has_role
-from citations import actions, exports, hooks
+from citations import actions, counts, exports, hooks
 from citations.counts import citation_count
 from citations.models import Citation, FetchJob, FetchJobItem
+from config.pagecache import kept
 
 PAGE_SIZE = 25
 JOB_ITEMS_SHOWN = 500
@@ -32,6 +33,7 @@ def _job_for(request, pk: int) -> FetchJob:
     raise Http404("No such fetch job.")
 
 
+@kept(counts.generation, seconds=counts.LIST_SECONDS)
 def citation_list(request):
     query = request.GET.get("q", "").strip()[:200]
     citations = Citation.objects.search(query).order_by("-year", "-pmid").with_authors()

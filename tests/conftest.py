@@ -186,16 +186,18 @@ def _refresh_inline(settings):
 def _clear_cache():
     from django.core.cache import cache
 
-    from citations.counts import CACHE_KEY as CITATION_COUNT_KEY
+    from citations.counts import GENERATION_KEY as CITATIONS_GENERATION
+    from config import generations, pagecache
     from curation.search import bitmaps
     from curation.search.cache import forget_all
 
     # Cached search counts of an earlier, rolled-back test must not show (Redis
     # keeps them across tests; a rollback bumps no generation), nor the facet index
-    # this process holds.
+    # or the kept pages this process holds, nor the citation count.
     forget_all()
     bitmaps.forget_held()
-    cache.delete(CITATION_COUNT_KEY)
+    generations.bump_now(CITATIONS_GENERATION)
+    pagecache.local.clear()
     yield
     if "locmem" in settings.CACHES["default"]["BACKEND"].lower():
         cache.clear()

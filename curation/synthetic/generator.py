@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections, reset_queries, transaction
 from django.utils import timezone
 
+from citations import counts as citation_counts
 from citations.models import Author, Citation
 from curation import molecular, workflow
 from curation.models import (
@@ -456,6 +457,7 @@ def generate(
             if progress:
                 progress(written)
     search_cache.bump()  # rows written directly send no signals: cached search counts are obsolete
+    citation_counts.changed()  # the citation list, kept per citations generation
     return written
 
 

@@ -52,6 +52,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
 
+from citations import counts as citation_counts
 from citations.models import Author, Citation, FetchJobItem
 from curation.models import (
     Case,
@@ -126,6 +127,7 @@ def delete_synthetic(
         FetchJobItem.objects.filter(citation__in=citation_ids).update(citation=None)
         removed["citations"] = _raw_delete(synthetic_citations(first, last))
         search_cache.bump()  # raw deletes send no signals: cached search counts are obsolete
+        citation_counts.changed()  # the citation list, kept per citations generation
     return removed
 
 
