@@ -615,23 +615,43 @@ def _word_matches(params: SearchParams, resolved: Resolved) -> BitMap | None:
     )
 
 
+# What no result row shows and each would fetch: the paper's XML, abstract, MeSH terms,
+# keywords and copyright, and the case's text-search vector (half a row's cost).
+ROW_DEFERRED = (
+    "search_vector",
+    "citation__raw_xml",
+    "citation__abstract",
+    "citation__mesh_terms",
+    "citation__keywords",
+    "citation__copyright",
+)
+
+
 def with_rows(cases, *, table: bool = False):
     """What a result row shows, fetched in a fixed number of queries (the table view
-    also shows treatments and the other molecular findings: two more)."""
-    cases = cases.select_related(
-        "citation", "final_diagnosis__family", "topography"
-    ).prefetch_related(
-        Prefetch(
-            "ihc_results",
-            queryset=IHCResult.objects.select_related("marker").order_by("position", "pk"),
-        ),
-        Prefetch(
-            "fusions",
-            queryset=FusionFinding.objects.select_related(
-                "five_prime_gene", "three_prime_gene"
-            ).order_by("position", "pk"),
-        ),
-        Prefetch("citation__authors", queryset=Author.objects.order_by("position")),
+    also shows treatments and the other molecular findings: two more). Of the paper's
+    authors a row shows the first, and whether there are others: two are fetched."""
+    cases = (
+        cases.select_related("citation", "final_diagnosis__family", "topography")
+        .defer(*ROW_DEFERRED)
+        .prefetch_related(
+            Prefetch(
+                "ihc_results",
+                queryset=IHCResult.objects.select_related("marker").order_by("position", "pk"),
+            ),
+            Prefetch(
+                "fusions",
+                queryset=FusionFinding.objects.select_related(
+                    "five_prime_gene", "three_prime_gene"
+                ).order_by("position", "pk"),
+            ),
+            Prefetch(
+                "citation__authors",
+                queryset=Author.objects.filter(position__lt=2)
+                .defer("affiliations")
+                .order_by("position"),
+            ),
+        )
     )
     if table:
         cases = cases.prefetch_related(

@@ -20,7 +20,13 @@ from curation.search import bitmaps
 from curation.search import cache as search_cache
 from tests.curation.searchdata import build_registry
 from tests.curation.test_make_release_command import release_dir  # noqa: F401
-from tests.factories import CaseFactory, CitationFactory, FigureFactory, UserFactory, make_published_case
+from tests.factories import (
+    CaseFactory,
+    CitationFactory,
+    FigureFactory,
+    UserFactory,
+    make_published_case,
+)
 
 SEARCH = reverse("curation:search")
 PAGES = [

@@ -298,3 +298,22 @@ def test_an_unreadable_profile_is_reported_and_not_shown_as_an_applied_filter(cl
     assert "Immunoprofile: “FOO” is not a marker RareDerm knows." in html
     assert "Profile: FOO+ ALK" not in html
     assert "Filters in force" not in html
+
+
+@pytest.mark.parametrize("view", ["cards", "table"])
+def test_a_result_names_the_first_author_and_says_et_al_only_when_there_are_others(
+    client, db, view
+):
+    """Rows fetch two authors of each paper: the first, and whether there are others."""
+    from tests.factories import CitationFactory
+
+    alone = CitationFactory(authors=[("Solo", "H")])
+    three = CitationFactory(authors=[("Ahn", "A"), ("Bose", "B"), ("Cruz", "C")])
+    make_published_case(citation=alone, histology="zygomatic solo")
+    make_published_case(citation=three, histology="zygomatic three")
+    html = client.get(URL, {"q": "zygomatic", "view": view}).content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Solo H et al." not in text
+    assert "Solo H" in text
+    assert "Ahn A et al." in text
+    assert "Bose" not in text and "Cruz" not in text
