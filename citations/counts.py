@@ -13,7 +13,6 @@ the list never show a number older than the citations. The list is kept for a mi
 most (LIST_SECONDS): a change written without a signal (an UPDATE) shows within it.
 """
 
-from django.conf import settings
 from django.core.cache import cache
 
 from citations.models import Citation
