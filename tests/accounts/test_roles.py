@@ -80,6 +80,8 @@ def test_a_reviewer_holds_the_curator_role(reviewer, curator):
     assert has_role(curator, CURATOR) and not has_role(curator, REVIEWER)
 
 
+# Outside a test transaction: SQLite's schema editor cannot drop tables inside one.
+@pytest.mark.django_db(transaction=True)
 def test_a_database_migrated_before_accounts_existed_migrates_on():
     """Such a database has curation.0001_roles and citations.0001_citations applied
     and no accounts migration: its history must stay consistent, and migrating
