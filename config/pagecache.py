@@ -46,7 +46,10 @@ log = logging.getLogger(__name__)
 
 # What the CSRF token renders as in a page being kept (see csrf() below).
 PLACEHOLDER = "rarederm-csrf-token-kept-page"
-KEPT_HEADER = "X-RareDerm-Page"  # "kept" or "rendered": what the answer was (tests, benches)
+# What the answer was (tests, benches): "kept", "rendered", or STAND_IN (a page kept under
+# an earlier stamp, served while the current one cannot be rendered from current values).
+KEPT_HEADER = "X-RareDerm-Page"
+STAND_IN = "kept-earlier"
 TIMEOUT = 6 * 3600  # seconds: a changed stamp makes a kept page unreachable long before
 LOCAL_BYTES = 16 * 1024 * 1024  # kept pages held in each process, at most
 
@@ -115,13 +118,12 @@ class _Local:
 local = _Local(LOCAL_BYTES)
 
 
-def _key(request, name: str, stamp) -> str | None:
-    """The cache key of the page for this request, or None when it is not to be kept."""
+def _address(request, name: str) -> str | None:
+    """The page's address (view, host, path, htmx target, day) as a digest, or None when
+    this request's page is not to be kept."""
     if request.method not in ("GET", "HEAD"):
         return None
     if len(get_messages(request)):  # a message waits for this reader (not consumed here)
-        return None
-    if stamp is None:
         return None
     parts = (
         request.resolver_match.view_name if request.resolver_match else "",
@@ -131,17 +133,25 @@ def _key(request, name: str, stamp) -> str | None:
         request.headers.get("HX-Target", ""),
         # Pages may say the day (the review table's title): kept for one day at most.
         timezone.now().date().isoformat(),
-        stamp,
     )
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"page:{name}:{digest}"
+    return f"{name}:{hashlib.sha256(repr(parts).encode()).hexdigest()[:32]}"
 
 
-def _answer(request, page: Kept) -> HttpResponse:
+def _key(address: str, stamp) -> str:
+    """The cache key of the page at `address` under `stamp`."""
+    return f"page:{address}:{hashlib.sha256(repr(stamp).encode()).hexdigest()[:16]}"
+
+
+def _latest_key(address: str) -> str:
+    """Where the stamp of the page last kept at `address` is noted (for a stand-in)."""
+    return f"page:{address}:latest"
+
+
+def _answer(request, page: Kept, how: str = "kept") -> HttpResponse:
     response = HttpResponse(get_token(request).encode().join(page.parts))
     for header, value in page.headers.items():
         response[header] = value
-    response[KEPT_HEADER] = "kept"
+    response[KEPT_HEADER] = how
     return response
 
 
@@ -160,7 +170,7 @@ def _fetch(key: str) -> Kept | None:
     return page
 
 
-def _keep(key: str, response, seconds: int) -> None:
+def _keep(address: str, stamp, response, seconds: int) -> None:
     headers = {
         header: value
         for header, value in response.headers.items()
@@ -171,12 +181,25 @@ def _keep(key: str, response, seconds: int) -> None:
         headers=headers,
         expires=time.time() + seconds,
     )
+    key = _key(address, stamp)
     try:
-        cache.set(key, page, seconds)
+        cache.set_many({key: page, _latest_key(address): stamp}, seconds)
     except Exception:
         log.warning("page cache unavailable", exc_info=True)
         return
     local.put(key, page)
+
+
+def _stand_in(address: str, stamp, stand_in) -> Kept | None:
+    """The page last kept at `address`, under an earlier stamp, if `stand_in` allows it."""
+    try:
+        latest = cache.get(_latest_key(address))
+    except Exception:
+        log.warning("page cache unavailable", exc_info=True)
+        return None
+    if latest is None or latest == stamp or not stand_in(stamp, latest):
+        return None
+    return _fetch(_key(address, latest))
 
 
 def _keepable(response) -> bool:
@@ -192,13 +215,16 @@ def _unguarded():
     yield None
 
 
-def kept(stamp, *, guard=None, seconds: int = TIMEOUT):
+def kept(stamp, *, guard=None, stand_in=None, seconds: int = TIMEOUT):
     """Keep a view's page for anonymous readers under its address and its stamp.
 
     `stamp(request, *args, **kwargs)`: what, besides the address, the page shows
     (hashable; None: do not keep it). `guard()`: a context manager around the view,
     yielding an object whose `.served` turns true when the page was built from values
-    older than its stamp (it is then not kept). `seconds`: how long a page is kept at
+    older than its stamp (it is then not kept). `stand_in(stamp, earlier)`: whether,
+    with no page kept under `stamp`, the page last kept under `earlier` may be served
+    instead (curation: while the index of a new generation is being built, a page would
+    only be rendered from the previous one). `seconds`: how long a page is kept at
     most."""
 
     def decorator(view):
@@ -209,12 +235,16 @@ def kept(stamp, *, guard=None, seconds: int = TIMEOUT):
             # Signed-in readers' pages are theirs (menus, roles): never kept, no stamp asked.
             if not getattr(settings, "PAGE_CACHE", True) or request.user.is_authenticated:
                 return view(request, *args, **kwargs)
-            key = _key(request, name, stamp(request, *args, **kwargs))
-            if key is None:
+            address = _address(request, name)
+            value = None if address is None else stamp(request, *args, **kwargs)
+            if value is None:
                 return view(request, *args, **kwargs)
-            page = _fetch(key)
+            page = _fetch(_key(address, value))
             if page is not None:
                 return _answer(request, page)
+            page = stand_in and _stand_in(address, value, stand_in)
+            if page:
+                return _answer(request, page, STAND_IN)
             request._rarederm_keeping = True
             try:
                 with (guard or _unguarded)() as watched:
@@ -224,7 +254,7 @@ def kept(stamp, *, guard=None, seconds: int = TIMEOUT):
             if response.streaming:
                 return response
             if _keepable(response) and not getattr(watched, "served", False):
-                _keep(key, response, seconds)
+                _keep(address, value, response, seconds)
             response[KEPT_HEADER] = "rendered"
             response.content = response.content.replace(
                 PLACEHOLDER.encode(), get_token(request).encode()

@@ -333,22 +333,25 @@ def on_citation_change(sender, instance, created=False, **kwargs) -> None:
 
 
 # The user fields a public name is made of (accounts.models.public_name).
-NAME_FIELDS = frozenset({"first_name", "last_name", "username"})
+NAME_FIELDS = ("first_name", "last_name", "username")
 
 
-def on_user_change(sender, instance, created=False, update_fields=None, **kwargs) -> None:
-    """A user's name: a kept case page names its curator and reviewers. Not a new user
-    (named nowhere yet), nor a save of other fields only (a login's last_login)."""
-    if kwargs.get("raw") or created:
+def on_user_saving(sender, instance, update_fields=None, **kwargs) -> None:
+    """pre_save of a user: a kept case page names its curator and reviewers, so a changed
+    name starts a generation. Not a new user (named nowhere yet), not a save of other
+    fields (a login's last_login), not a save that leaves the name as it was."""
+    if kwargs.get("raw") or instance.pk is None:
         return
-    if update_fields is not None and not NAME_FIELDS & set(update_fields):
+    if update_fields is not None and not set(NAME_FIELDS) & set(update_fields):
         return
-    bump()
+    stored = sender._default_manager.filter(pk=instance.pk).values_list(*NAME_FIELDS).first()
+    if stored is not None and stored != tuple(getattr(instance, name) for name in NAME_FIELDS):
+        bump()
 
 
 def connect() -> None:
     from django.contrib.auth import get_user_model
-    from django.db.models.signals import post_delete, post_save
+    from django.db.models.signals import post_delete, post_save, pre_save
 
     from accounts.models import PublicName
     from citations.models import Citation
@@ -374,8 +377,8 @@ def connect() -> None:
         # A figure of a published case shows on its gene's page (kept per generation).
         (Figure, on_finding_change),
         (Citation, on_citation_change),
-        # Names on case pages (provenance): a user's name, or the style chosen for it.
-        (get_user_model(), on_user_change),
+        # Names on case pages (provenance): the style chosen for a user's name (a
+        # changed name itself: on_user_saving, below).
         (PublicName, on_registry_change),
         # The vocabularies: facet labels, gene and marker names are in cached values.
         *(
@@ -392,6 +395,9 @@ def connect() -> None:
             )
         ),
     ]
+    pre_save.connect(
+        on_user_saving, sender=get_user_model(), dispatch_uid="search-generation-user-name"
+    )
     for model, receiver in receivers:
         uid = f"search-generation-{model._meta.label}"
         post_save.connect(receiver, sender=model, dispatch_uid=uid)
