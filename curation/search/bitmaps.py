@@ -26,6 +26,7 @@ intersected here) and its ranking, the text column sorts, and the rows shown.
 
 from __future__ import annotations
 
+import array
 import threading
 from dataclasses import dataclass, field
 from functools import reduce
@@ -246,6 +247,11 @@ def tested_by_diagnosis(index: FacetIndex, cases, marker_ids) -> dict:
 # -- building -------------------------------------------------------------------------
 
 
+def _bitmap_of(ids: str) -> BitMap:
+    """The bitmap of "12,7,300" (PostgreSQL's string_agg of case ids)."""
+    return BitMap(array.array("I", np.fromstring(ids, dtype=np.uint32, sep=",").tobytes()))
+
+
 def _grouped(rows, keys: tuple[str, ...], case_field: str, within=None) -> dict:
     """{value (or tuple of values) of `keys`: the cases of those rows}: one query.
 
@@ -254,12 +260,20 @@ def _grouped(rows, keys: tuple[str, ...], case_field: str, within=None) -> dict:
     found: dict[object, BitMap] = {}
     rows = rows.order_by()
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.aggregates import ArrayAgg
+        from django.contrib.postgres.aggregates import StringAgg
+        from django.db.models import TextField
+        from django.db.models.functions import Cast
 
-        # A row per value (a few hundred at most): fetched at once, no server cursor.
-        for row in rows.values(*keys).annotate(case_ids=ArrayAgg(case_field)):
+        # A row per value (a few hundred at most), its cases as one text of ids, read by
+        # numpy: never as Python ints (a list of 4.8 million of them for the IHC rows at
+        # 1,000,000 cases is 170 MB; their text is 34 MB), and faster. Fetched at once:
+        # a server cursor (WITH HOLD, outside a transaction) costs more than it saves.
+        grouped = rows.values(*keys).annotate(
+            case_ids=StringAgg(Cast(case_field, TextField()), ",")
+        )
+        for row in grouped:
             key = tuple(row[k] for k in keys) if len(keys) > 1 else row[keys[0]]
-            found[key] = BitMap(row["case_ids"])
+            found[key] = _bitmap_of(row["case_ids"])
     else:  # SQLite (make run without PostgreSQL): grouped here
         for *values, case_id in rows.values_list(*keys, case_field).iterator(chunk_size=5000):
             key = tuple(values) if len(keys) > 1 else values[0]
